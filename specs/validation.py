@@ -24,7 +24,7 @@ import jsonschema_rs
 
 from specs.findings import Finding
 from specs.model import ApiSpec, Operation
-from specs.wire import CANONICAL_BOOLS, POINTER_SCALARS, PYTHON_BOOLS, SENTINELS
+from specs.wire import CANONICAL_BOOLS, CLIENT_EXTRAS, HIJACKED_OPERATIONS, POINTER_SCALARS, PYTHON_BOOLS, SENTINELS
 
 NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 
@@ -163,11 +163,12 @@ def _validate(
     genuine = {(k, n) for k, n, _, _ in loose}
     findings = []
     for kind, name, message, _ in loose:
+        known = CLIENT_EXTRAS.get((op.operation_id, location, name)) if kind == "unknown-field" else None
         findings.append(Finding(
-            kind=unknown_kind if kind == "unknown-field" else kind,
-            severity=_KIND_SEVERITY[kind],  # type: ignore[arg-type]
+            kind="known-client-extra" if known else unknown_kind if kind == "unknown-field" else kind,
+            severity="info" if known else _KIND_SEVERITY[kind],  # type: ignore[arg-type]
             api_version=spec.version, method=op.method, path=op.path, location=location, name=name,
-            detail=message, source="spec",
+            detail=f"{message}; sent by {known}" if known else message, source="wire-profile" if known else "spec",
         ))
     for kind, name, message, _ in strict:
         if (kind, name) in genuine:
@@ -219,7 +220,11 @@ def check_query(spec: ApiSpec, op: Operation, query: Mapping[str, list[str]]) ->
     for name, values in query.items():
         param = params.get(name)
         if param is None:
-            add("unknown-query-parameter", "warning", name, f"{name} is not a query parameter of {op.operation_id} at {spec.version}")
+            known = CLIENT_EXTRAS.get((op.operation_id, "query", name))
+            if known:
+                add("known-client-extra", "info", name, f"not a parameter at {spec.version}; sent by {known}", "wire-profile")
+            else:
+                add("unknown-query-parameter", "warning", name, f"{name} is not a query parameter of {op.operation_id} at {spec.version}")
             continue
         schema = param.get("schema", {})
         typ = schema.get("type")
@@ -282,6 +287,8 @@ def check_response(spec: ApiSpec, op: Operation, status: int, content_type: str 
         ))
 
     response = op.responses.get(str(status)) or op.responses.get("default")
+    if status == 101 and op.operation_id in HIJACKED_OPERATIONS:
+        return findings
     if response is None:
         add("undocumented-status", "warning", "response", "", f"status {status} is not documented (documented: {sorted(op.responses)})")
         return findings

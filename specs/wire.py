@@ -32,7 +32,21 @@ RULES: tuple[WireRule, ...] = (
     WireRule("cli-unset-sentinel", "fields in SENTINELS", "an out-of-range sentinel the docker CLI sends for 'unset'"),
     WireRule("repeated-array-query", "array query parameters", "repeated keys instead of the declared csv"),
     WireRule("python-bool-query", "boolean query parameters", "True/False (docker-py) instead of true/false/1/0"),
+    WireRule("known-client-extra", "CLIENT_EXTRAS", "a field or parameter real clients send that dockerd ignores"),
+    WireRule("hijack-101", "HIJACKED_OPERATIONS", "101 UPGRADED answers an upgrade request, documented or not"),
 )
+
+# Undocumented fields and query parameters that real clients send and dockerd ignores (measured,
+# tests/fixtures/wire): (operationId, location, dotted name) -> who sends it.
+CLIENT_EXTRAS: dict[tuple[str, str, str], str] = {
+    ("ContainerExec", "body", "Detach"): "docker CLI 20.10 and 28.x (Go ExecOptions.Detach)",
+    ("ContainerExec", "body", "Container"): "docker-py (exec_create)",
+    ("ContainerList", "query", "trunc_cmd"): "docker-py (containers.list)",
+    ("ImageList", "query", "only_ids"): "docker-py (images.list)",
+}
+
+# Operations a client may take over with "Upgrade: tcp"; dockerd then answers 101 UPGRADED.
+HIJACKED_OPERATIONS = frozenset({"ContainerAttach", "ExecStart"})
 
 # Scalars that are pointers in the Go types (nil -> null), though the documents do not say nullable.
 POINTER_SCALARS = frozenset({
