@@ -1,0 +1,276 @@
+"""The app factory: one aiohttp application that looks like dockerd at the protocol level.
+
+Request path (``dispatch``): version prefix -> route match against the daemon's own (newest)
+document, 404 ``page not found`` otherwise -> version bounds (400, dockerd's texts) -> the
+operation of the *requested* version's document -> query/body checks (findings; 400 in
+``--strict``) -> the operationId's handler, or a generated answer. The middleware renders
+:class:`DockerError` (and anything unexpected) in dockerd's shape, logs one line per request and
+writes the traffic record. ``Api-Version``/``Server``/``Ostype`` go on every routed response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from functools import lru_cache
+from typing import Any
+
+from aiohttp import web
+
+import specs
+from mockd import control, generated
+from mockd.config import Config
+from mockd.errors import DockerError, error_response, page_not_found
+from mockd.record import Recorder, body_entry, header_entry, now_iso
+from mockd.routes import Handler, RequestContext, load_handlers
+from mockd.state import Registry
+from mockd.versioning import Bounds, VersionRejected, check_version, less_than, spec_version_for, split_prefix
+from specs.findings import Finding
+from specs.validation import NO_BODY, check_request
+
+log = logging.getLogger("mockd")
+access_log = logging.getLogger("mockd.access")
+findings_log = logging.getLogger("mockd.findings")
+
+CONFIG = web.AppKey("mockd.config", Config)
+BOUNDS = web.AppKey("mockd.bounds", Bounds)
+REGISTRY = web.AppKey("mockd.registry", Registry)
+RECORDER = web.AppKey("mockd.recorder", Recorder)
+HANDLERS = web.AppKey("mockd.handlers", dict)
+TASKS = web.AppKey("mockd.tasks", set)
+
+# Per-request keys (request[...]).
+_ROUTED = "mockd.routed"
+_VERSION = "mockd.version"
+_CTX = "mockd.ctx"
+_INFO = "mockd.info"
+_PREPARED = "mockd.prepared"
+
+MAX_BODY = 8 * 1024 ** 3  # image tars for load/build/import
+
+
+def create_app(config: Config | None = None, *, registry: Registry | None = None) -> web.Application:
+    config = config or Config()
+    bounds = config.bounds()
+    app = web.Application(middlewares=[_outer], client_max_size=MAX_BODY, handler_args={"max_field_size": 65536})
+    app[CONFIG] = config
+    app[BOUNDS] = bounds
+    app[REGISTRY] = registry or Registry()
+    app[RECORDER] = Recorder()
+    app[HANDLERS] = load_handlers()
+    app[TASKS] = set()
+    control.add_routes(app)
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.on_response_prepare.append(_daemon_headers)
+    app.on_startup.append(_startup)
+    app.on_shutdown.append(_close_streams)
+    app.on_cleanup.append(_cleanup)
+    return app
+
+
+async def _startup(app: web.Application) -> None:
+    config = app[CONFIG]
+    if config.record:
+        app[RECORDER].start(config.record)
+    # Warm the documents the daemon routes with, so the first request is not the slow one.
+    specs.load(app[BOUNDS].max_api)
+
+
+async def _close_streams(app: web.Application) -> None:
+    """Graceful shutdown: end every open request (events, waits, hijacked streams)."""
+    tasks = [t for t in app[TASKS] if not t.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=2)
+
+
+async def _cleanup(app: web.Application) -> None:
+    app[RECORDER].stop()
+
+
+async def _daemon_headers(request: web.Request, response: web.StreamResponse) -> None:
+    request[_PREPARED] = True
+    if request.get(_ROUTED):
+        bounds = request.app[BOUNDS]
+        config = request.app[CONFIG]
+        response.headers["Api-Version"] = bounds.max_api
+        response.headers["Server"] = f"Docker/{bounds.engine_version} ({config.os_type})"
+        response.headers["Ostype"] = config.os_type
+
+
+# --- dispatch ------------------------------------------------------------------------------------
+
+
+async def dispatch(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    bounds = app[BOUNDS]
+    requested, rest = split_prefix(request.path)
+    routed = _match(bounds.max_api, request.method, rest)  # the routes this daemon has
+    if routed is None and request.method == "HEAD" and rest == "/_ping":
+        # Documented from 1.40, but every dockerd answers it: clients ping before they know the version.
+        routed = _match(specs.latest(), "HEAD", "/_ping")
+    if routed is None:
+        return page_not_found()  # unknown path and wrong method alike, without daemon headers
+    request[_ROUTED] = True
+    version = requested or bounds.max_api
+    request[_VERSION] = version
+    try:
+        check_version(version, bounds)
+    except VersionRejected as exc:
+        return error_response(400, exc.message, plain=exc.plain)
+
+    spec = specs.load(spec_version_for(version))
+    findings: list[Finding] = []
+    matched = _match(spec.version, request.method, rest)
+    if matched is None:
+        op, params = routed
+        if not (op.operation_id == "SystemPingHead"):  # clients ping before they know the version
+            findings.append(Finding(
+                kind="unknown-endpoint", severity="error", api_version=spec.version, method=op.method,
+                path=op.path, location="endpoint", name="", hazard="newer-client",
+                detail=f"{op.method} {op.path} ({op.operation_id}) does not exist at API {spec.version}; "
+                       f"the daemon ({bounds.max_api}) serves it",
+            ))
+    else:
+        op, params = matched
+    params = dict(params)  # the match is cached: never hand out the shared dict
+    request[_INFO] = {"template": op.path, "operation_id": op.operation_id, "spec_version": spec.version}
+
+    query: dict[str, list[str]] = {}
+    for name, value in request.rel_url.query.items():
+        query.setdefault(name, []).append(value)
+    raw, body = await _read_body(request, op)
+    checked_body = NO_BODY if body is None else body  # JSON null: Go decodes it into a zero value
+    findings += check_request(spec, op, query, checked_body)
+    ctx = RequestContext(
+        version=version, spec=spec, operation=op, path_params=params, query=query, body=body,
+        raw_body=raw, registry=app[REGISTRY], config=app[CONFIG], bounds=bounds, findings=findings,
+    )
+    request[_CTX] = ctx
+    if findings:
+        app[REGISTRY].add_findings(findings)
+        if findings_log.isEnabledFor(logging.INFO):
+            for f in findings:
+                findings_log.info("%s", f.summary())
+    if app[CONFIG].strict:
+        refused = [f for f in findings if f.source == "spec" and f.at_least("warning")]
+        if refused:
+            raise DockerError(400, "mockd --strict: " + "; ".join(_short(f) for f in refused[:5]))
+    handler: Handler = app[HANDLERS].get(op.operation_id, generated.handle)
+    return await handler(request, ctx)
+
+
+@lru_cache(maxsize=8192)
+def _match(version: str, method: str, path: str) -> tuple[Any, dict[str, str]] | None:
+    """Path matching scans every template's regex: cached per (version, method, concrete path)."""
+    return specs.load(version).match(method, path)
+
+
+def _short(f: Finding) -> str:
+    where = f"{f.location} {f.name}".strip()
+    return f"{f.kind} ({where}): {f.detail}"
+
+
+def _is_json_op(op: Any) -> bool:
+    content = (op.request_body or {}).get("content", {})
+    return "application/json" in content
+
+
+async def _read_body(request: web.Request, op: Any) -> tuple[bytes, Any]:
+    """The raw body and its parsed JSON (NO_BODY when absent or not a JSON operation).
+
+    Upgrade requests without a Content-Length are not read: the connection is taken over."""
+    if request.headers.get("Upgrade") and request.content_length is None:
+        return b"", NO_BODY
+    if not request.body_exists:
+        return b"", NO_BODY
+    raw = await request.read()
+    if not raw.strip() or not _is_json_op(op):
+        return raw, NO_BODY
+    try:
+        return raw, json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DockerError(400, f"invalid JSON body: {exc}") from None
+
+
+# --- the outer middleware: errors, log line, record ----------------------------------------------
+
+
+@web.middleware
+async def _outer(request: web.Request, handler: Any) -> web.StreamResponse:
+    started = time.perf_counter()
+    task = asyncio.current_task()
+    tasks = request.app[TASKS]
+    if task is not None:
+        tasks.add(task)
+    response: web.StreamResponse | None = None
+    failure: str | None = None
+    try:
+        response = await handler(request)
+    except DockerError as exc:
+        response = _render(request, exc.status, exc.message)
+    except web.HTTPException as exc:  # aiohttp's own refusals (body too large, ...)
+        response = _render(request, exc.status, exc.text or exc.reason)
+    except asyncio.CancelledError:
+        failure = "cancelled"
+        raise
+    except (ConnectionResetError, BrokenPipeError):
+        failure = "connection lost"
+        raise
+    except Exception as exc:
+        log.exception("internal error on %s %s", request.method, request.path)
+        if request.get(_PREPARED):
+            failure = f"{type(exc).__name__} after the response started"
+            raise
+        response = _render(request, 500, f"mockd internal error: {type(exc).__name__}: {exc}")
+    finally:
+        if task is not None:
+            tasks.discard(task)
+        _after(request, response, started, failure)
+    return response
+
+
+def _render(request: web.Request, status: int, message: str) -> web.Response:
+    version = request.get(_VERSION)
+    plain = version is not None and not less_than("1.23", version)
+    return error_response(status, message, plain=plain)
+
+
+def _after(request: web.Request, response: web.StreamResponse | None, started: float, failure: str | None) -> None:
+    ms = (time.perf_counter() - started) * 1000
+    status = response.status if response is not None else 0
+    version = request.get(_VERSION, "-")
+    access_log.info("%s %s v%s %s %.1fms%s", request.method, request.path_qs, version, status or failure, ms,
+                    "" if failure is None or response is not None else f" ({failure})")
+    app = request.app
+    registry = app[REGISTRY]
+    if request.get(_ROUTED):
+        registry.requests_seen += 1
+    recorder = app[RECORDER]
+    if not recorder.active or not request.get(_ROUTED):
+        return
+    ctx: RequestContext | None = request.get(_CTX)
+    info = request.get(_INFO, {})
+    requested, _rest = split_prefix(request.path)
+    recorder.write({
+        "time": now_iso(),
+        "api_version": version,
+        "requested_version": requested,
+        "spec_version": info.get("spec_version"),
+        "daemon_api_version": app[BOUNDS].max_api,
+        "method": request.method,
+        "path": request.path,
+        "template": info.get("template"),
+        "operation_id": info.get("operation_id"),
+        "query": ctx.query if ctx else {k: request.rel_url.query.getall(k) for k in request.rel_url.query.keys()},
+        "headers": header_entry(request.headers),
+        "body": body_entry(ctx.raw_body, ctx.body, request.headers.get("Content-Type")) if ctx else None,
+        "status": status,
+        "response_content_type": response.headers.get("Content-Type") if response is not None else None,
+        "duration_ms": round(ms, 3),
+        "findings": [f.to_dict() for f in ctx.findings] if ctx else [],
+        **({"error": failure} if failure else {}),
+    })

@@ -1,0 +1,27 @@
+"""The server's settings, built by ``mockd.cli`` from flags or directly by tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mockd.versioning import Bounds, resolve_bounds
+
+
+@dataclass
+class Config:
+    # Listener URLs in dockerd's -H forms: unix:///path, tcp://host:port, fd:// is not supported.
+    hosts: list[str] = field(default_factory=list)
+    api_version: str | None = None  # newest version this daemon speaks (default: newest document)
+    min_api_version: str | None = None  # oldest accepted (default 1.24, or the named engine release's floor)
+    engine_version: str | None = None  # Server: / /version strings; alone it also sets the bounds
+    strict: bool = False  # request findings of severity error/warning from the spec become 400 errors
+    record: str | None = None  # --record FILE.jsonl, started at start-up
+    log_level: str = "info"
+    os_type: str = "linux"
+    arch: str = "amd64"
+    kernel_version: str = "6.1.0-mockd"
+    experimental: bool = False
+    hostname: str = "mockd"
+
+    def bounds(self) -> Bounds:
+        return resolve_bounds(self.api_version, self.min_api_version, self.engine_version)

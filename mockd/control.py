@@ -1,0 +1,134 @@
+"""The control plane under ``/_mockd/``: invisible to version routing, never recorded.
+
+=====================  ======  ===========================================================
+path                   method  what
+=====================  ======  ===========================================================
+/_mockd/reset          POST    back to an empty daemon (engine reset, swarm left, findings cleared)
+/_mockd/state          GET     dump: engine state, swarm, bounds, settings, record status
+/_mockd/findings       GET     ``{"count": N, "findings": [Finding.to_dict()...]}``;
+                               ``?since=K`` skips the first K, ``?severity=warning`` filters
+/_mockd/findings       DELETE  clear the findings
+/_mockd/record         GET     record status ``{"active", "path", "exchanges", "format"}``
+/_mockd/record/start   POST    ``{"path": "FILE.jsonl", "append": true}``: start recording
+/_mockd/record/stop    POST    stop; answers the final status
+=====================  ======  ===========================================================
+
+Extensions (``seed``, ``faults``) register here with :func:`register` before the app is built::
+
+    from mockd import control
+    control.register("POST", "seed", seed_handler)   # -> POST /_mockd/seed; handler(request) -> Response
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from mockd.errors import DockerError
+from specs.findings import SEVERITY_RANK
+
+PREFIX = "/_mockd"
+ControlHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_EXTENSIONS: dict[tuple[str, str], ControlHandler] = {}
+
+
+def register(method: str, name: str, fn: ControlHandler) -> None:
+    """Add ``METHOD /_mockd/<name>`` (e.g. ``seed``, ``faults``, ``faults/{id}``)."""
+    _EXTENSIONS[(method.upper(), name.strip("/"))] = fn
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=json.dumps(data, default=str) + "\n", content_type="application/json")
+
+
+async def reset(request: web.Request) -> web.Response:
+    from mockd.app import REGISTRY
+
+    request.app[REGISTRY].reset()
+    return _json({"reset": True})
+
+
+async def state(request: web.Request) -> web.Response:
+    from mockd.app import BOUNDS, CONFIG, RECORDER, REGISTRY
+
+    return _json({
+        **request.app[REGISTRY].dump(),
+        "bounds": asdict(request.app[BOUNDS]),
+        "config": asdict(request.app[CONFIG]),
+        "record": request.app[RECORDER].status(),
+    })
+
+
+async def findings(request: web.Request) -> web.Response:
+    from mockd.app import REGISTRY
+
+    found = request.app[REGISTRY].findings
+    try:
+        since = int(request.query.get("since", "0"))
+    except ValueError:
+        raise DockerError(400, "since must be an integer") from None
+    severity = request.query.get("severity")
+    if severity and severity not in SEVERITY_RANK:
+        raise DockerError(400, f"severity must be one of {sorted(SEVERITY_RANK)}")
+    selected = found[since:]
+    if severity:
+        selected = [f for f in selected if f.at_least(severity)]  # type: ignore[arg-type]
+    return _json({"count": len(selected), "total": len(found), "findings": [f.to_dict() for f in selected]})
+
+
+async def clear_findings(request: web.Request) -> web.Response:
+    from mockd.app import REGISTRY
+
+    request.app[REGISTRY].findings.clear()
+    return _json({"cleared": True})
+
+
+async def record_status(request: web.Request) -> web.Response:
+    from mockd.app import RECORDER
+
+    return _json(request.app[RECORDER].status())
+
+
+async def record_start(request: web.Request) -> web.Response:
+    from mockd.app import RECORDER
+
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError:
+        raise DockerError(400, "record/start takes a JSON body {\"path\": ...}") from None
+    path = (body or {}).get("path")
+    if not path:
+        raise DockerError(400, "record/start needs a path")
+    request.app[RECORDER].start(path, append=bool(body.get("append", True)))
+    return _json(request.app[RECORDER].status())
+
+
+async def record_stop(request: web.Request) -> web.Response:
+    from mockd.app import RECORDER
+
+    return _json(request.app[RECORDER].stop())
+
+
+async def not_found(request: web.Request) -> web.Response:
+    raise DockerError(404, "page not found")
+
+
+def add_routes(app: web.Application) -> None:
+    table: list[tuple[str, str, ControlHandler]] = [
+        ("POST", "reset", reset),
+        ("GET", "state", state),
+        ("GET", "findings", findings),
+        ("DELETE", "findings", clear_findings),
+        ("GET", "record", record_status),
+        ("POST", "record/start", record_start),
+        ("POST", "record/stop", record_stop),
+        *((m, n, fn) for (m, n), fn in _EXTENSIONS.items()),
+    ]
+    for method, name, fn in table:
+        app.router.add_route(method, f"{PREFIX}/{name}", fn)
+    app.router.add_route("*", PREFIX + "/{tail:.*}", not_found)

@@ -1,0 +1,303 @@
+"""The classic builder (DOCKER_BUILDKIT=0): a tar context with a Dockerfile, each step run in the simulated
+process model, the same `{"stream": ...}` / `{"aux": ...}` messages dockerd sends."""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+import posixpath
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from . import dockerfile, filesystem, references
+from .errors import EngineError
+from .filesystem import FileTree, MountedFS
+from .ids import digest, new_id, now_ns, rfc3339, short
+from .images import Image, empty_config
+from .pipe import Pipe
+from .process import Process
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+class BuildError(Exception):
+    def __init__(self, message: str, code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class Stage:
+    name: str
+    config: dict
+    tree: FileTree
+    layers: list
+    history: list
+    base: Image | None
+    parent_id: str
+    steps_id: str
+    env_args: dict[str, str] = field(default_factory=dict)
+
+
+def _ignore_patterns(files: dict) -> list[str]:
+    entry = files.get(".dockerignore")
+    if not entry:
+        return []
+    return [line.strip() for line in entry[1].decode(errors="replace").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pat = pattern[1:] if negate else pattern
+        pat = pat.strip("/")
+        if fnmatch.fnmatch(path, pat) or fnmatch.fnmatch(path, pat + "/*") or path.startswith(pat.rstrip("*") + "/") \
+                and "*" not in pat:
+            ignored = not negate
+    return ignored
+
+
+async def build(engine: Engine, context: bytes, tags: list[str], dockerfile_path: str = "Dockerfile",
+                buildargs: dict | None = None, labels: dict | None = None, target: str = "",
+                quiet: bool = False, pull: bool = False) -> AsyncIterator[dict]:
+    """Yields dockerd's build messages; the last is an error message or the final tags."""
+    try:
+        files = filesystem.read_tar_files(context) if context else {}
+    except Exception as err:  # noqa: BLE001
+        yield {"error": f"Error processing tar file: {err}", "errorDetail": {"message": f"{err}"}}
+        return
+    name = posixpath.normpath(dockerfile_path or "Dockerfile").lstrip("/")
+    entry = files.get(name)
+    if entry is None:
+        message = f"Cannot locate specified Dockerfile: {dockerfile_path or 'Dockerfile'}"
+        yield {"errorDetail": {"message": message}, "error": message}
+        return
+    try:
+        instructions = dockerfile.parse(entry[1].decode(errors="replace"))
+    except EngineError as err:
+        yield {"errorDetail": {"message": err.message}, "error": err.message}
+        return
+    patterns = _ignore_patterns(files)
+    context_tree = FileTree()
+    for path, (info, content) in sorted(files.items()):
+        if not path or _ignored(path, patterns):
+            continue
+        node = filesystem._node_from(info, content)  # noqa: SLF001 - shared tar helper
+        if node is not None:
+            context_tree.put("/" + path, node)
+    buildargs = {k: v for k, v in (buildargs or {}).items() if v is not None}
+    used_args: set[str] = set()
+    global_args: dict[str, str] = {}
+    stages: list[Stage] = []
+    stage: Stage | None = None
+    total = len(instructions)
+    try:
+        if not instructions or all(i.keyword in ("ARG",) for i in instructions):
+            raise BuildError("the Dockerfile (Dockerfile) cannot be empty" if not instructions else
+                             "No image was generated. Is your Dockerfile empty?")
+        for step, ins in enumerate(instructions, 1):
+            if stage is None and ins.keyword not in ("FROM", "ARG"):
+                raise BuildError("Please provide a source image with `from` prior to commit" if False else
+                                 f"failed to process \"{ins.original}\": no build stage in current context")
+            yield {"stream": f"Step {step}/{total} : {ins.original}"}
+            yield {"stream": "\n"}
+            if ins.keyword == "ARG":
+                key, eq, default = ins.args.strip().partition("=")
+                value = buildargs.get(key, default if eq else "")
+                if key in buildargs:
+                    used_args.add(key)
+                if stage is None:
+                    global_args[key] = value
+                else:
+                    stage.env_args[key] = value
+                    if stage is not None:
+                        stage.steps_id = digest(stage.steps_id + ins.original)
+                        yield {"stream": f" ---> Running in {new_id()[:12]}\n"}
+                        yield {"stream": f"Removing intermediate container {new_id()[:12]}\n"}
+                        yield {"stream": f" ---> {short(stage.steps_id)}\n"}
+                continue
+            if ins.keyword == "FROM":
+                if stage is not None:
+                    stages.append(stage)
+                    if target and stage.name == target:
+                        stage = None
+                        break
+                words = dockerfile.substitute(ins.args, global_args).split()
+                base_ref = words[0] if words else ""
+                stage_name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else str(len(stages))
+                previous = next((s for s in stages if s.name == base_ref), None)
+                if base_ref == "scratch":
+                    base, tree, layers, history, config = None, FileTree(), [], [], empty_config()
+                    config["Env"] = None
+                elif previous is not None:
+                    base = previous.base
+                    tree, layers = previous.tree.copy(), list(previous.layers)
+                    history, config = list(previous.history), copy.deepcopy(previous.config)
+                else:
+                    base = engine.images.find(base_ref)
+                    if base is None or pull:
+                        try:
+                            ref = references.parse(base_ref)
+                            for msg in engine.pull(ref.repo, ref.tag or ("latest" if not ref.digest else ref.digest)):
+                                yield msg
+                        except EngineError as err:
+                            raise BuildError(err.message) from None
+                        base = engine.images.get(base_ref)
+                    tree, layers = base.rootfs().copy(), list(base.layers)
+                    history, config = copy.deepcopy(base.history), copy.deepcopy(base.config)
+                    for trigger in base.config.get("OnBuild") or []:
+                        yield {"stream": f"# Executing {len(base.config['OnBuild'])} build trigger\n"}
+                        del trigger
+                parent = base.id if base is not None else ""
+                stage = Stage(stage_name, config, tree, layers, history, base, parent, parent or digest("scratch"))
+                yield {"stream": f" ---> {short(stage.steps_id) if base is None else short(base.id)}\n"}
+                continue
+            assert stage is not None
+            env = {**global_args, **stage.env_args, **dockerfile.env_dict(stage.config)}
+            run_id = new_id()
+            if ins.keyword == "RUN":
+                yield {"stream": f" ---> Running in {run_id[:12]}\n"}
+                before = stage.tree.copy()
+                argv, exec_form = ins.json_or_shell()
+                if not exec_form:
+                    argv = dockerfile.shell_form(stage.config, argv[0])
+                chunks: list[bytes] = []
+                run_env = {**dockerfile.env_dict(stage.config), **{k: v for k, v in stage.env_args.items()}}
+                proc = Process(argv=argv, fs=MountedFS(stage.tree), env=run_env,
+                               write=lambda _s, d, chunks=chunks: chunks.append(d), stdin=Pipe(closed=True),
+                               cwd=stage.config.get("WorkingDir") or "/", user=stage.config.get("User") or "",
+                               hostname=run_id[:12])
+                from .shell import StartError, find_executable
+
+                try:
+                    find_executable(MountedFS(stage.tree), argv[0], run_env, stage.config.get("WorkingDir") or "/")
+                except StartError as err:
+                    raise BuildError(f"failed to create shim task: OCI runtime create failed: {err.message}: "
+                                     "unknown", err.exit_code) from None
+                import asyncio
+
+                done: asyncio.Future = asyncio.get_running_loop().create_future()
+                proc.start(lambda code, done=done: done.done() or done.set_result(code))
+                code = await done
+                if chunks:
+                    yield {"stream": b"".join(chunks).decode(errors="replace")}
+                if code != 0:
+                    shown = json.dumps(argv) if exec_form else " ".join(argv)
+                    raise BuildError(f"The command '{shown}' returned a non-zero code: {code}", code)
+                stage.layers.append(filesystem.diff(before, stage.tree))
+                stage.history.append({"created": rfc3339(now_ns()), "created_by":
+                                      dockerfile.created_by(stage.config, ins, env)})
+                yield {"stream": f"Removing intermediate container {run_id[:12]}\n"}
+            elif ins.keyword in ("COPY", "ADD"):
+                before = stage.tree.copy()
+                try:
+                    words = json.loads(ins.args) if ins.args.strip().startswith("[") else \
+                        dockerfile.substitute(ins.args, env).split()
+                except ValueError:
+                    words = ins.args.split()
+                if len(words) < 2:
+                    raise BuildError(f"{ins.keyword} requires at least two arguments, but only one was provided. "
+                                     "Destination could not be determined.")
+                sources, dest = words[:-1], words[-1]
+                source_tree = context_tree
+                if ins.flags.get("from"):
+                    src_stage = next((s for s in stages if s.name == ins.flags["from"]), None)
+                    if src_stage is not None:
+                        source_tree = src_stage.tree
+                    else:
+                        img = engine.images.find(ins.flags["from"])
+                        if img is None:
+                            raise BuildError(f"invalid from flag value {ins.flags['from']}: No such image")
+                        source_tree = img.rootfs()
+                workdir = stage.config.get("WorkingDir") or "/"
+                dest_path = posixpath.normpath(posixpath.join(workdir, dest))
+                _copy(source_tree, sources, stage.tree, dest_path, dest.endswith("/") or len(sources) > 1,
+                      ins.keyword == "ADD")
+                stage.layers.append(filesystem.diff(before, stage.tree))
+                stage.history.append({"created": rfc3339(now_ns()), "created_by":
+                                      f"/bin/sh -c #(nop) {ins.keyword} {'dir' if len(sources) > 1 else 'file'}:"
+                                      f"{digest(ins.args)[7:71]} in {dest} "})
+            elif ins.keyword in dockerfile.METADATA:
+                yield {"stream": f" ---> Running in {run_id[:12]}\n"}
+                try:
+                    dockerfile.apply_metadata(stage.config, ins, env)
+                except EngineError as err:
+                    raise BuildError(err.message) from None
+                if ins.keyword == "WORKDIR":
+                    stage.tree.mkdir(stage.config["WorkingDir"], parents=True)
+                if ins.keyword == "MAINTAINER":
+                    stage.config.pop("_author", None)
+                stage.history.append({"created": rfc3339(now_ns()), "created_by":
+                                      dockerfile.created_by(stage.config, ins, env), "empty_layer": True})
+                yield {"stream": f"Removing intermediate container {run_id[:12]}\n"}
+            else:
+                raise BuildError(f"Unknown instruction: {ins.keyword}")
+            stage.steps_id = digest(stage.steps_id + ins.original + str(len(stage.layers)))
+            yield {"stream": f" ---> {short(stage.steps_id)}\n"}
+        if stage is not None:
+            stages.append(stage)
+        final = stages[-1] if not target else next((s for s in stages if s.name == target), None)
+        if final is None:
+            raise BuildError(f"failed to reach build target {target} in Dockerfile")
+        if labels:
+            final.config["Labels"] = {**(final.config.get("Labels") or {}), **labels}
+        unused = sorted(set(buildargs) - used_args - {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY",
+                                                       "http_proxy", "https_proxy", "ftp_proxy", "no_proxy"})
+        if unused:
+            yield {"stream": f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n"}
+        image = Image(config=final.config, layers=final.layers, history=final.history, parent=final.parent_id,
+                      container_config=None)
+        image = engine.images.add(image)
+        yield {"aux": {"ID": image.id}}
+        yield {"stream": f"Successfully built {short(image.id)}\n"}
+        for tag in tags:
+            ref = references.parse(tag)
+            old = engine.images.tag(image, ref.name)
+            if old:
+                engine.events.emit("image", "untag", old, {"name": old})
+            engine.events.emit("image", "tag", image.id, {"name": ref.name})
+            yield {"stream": f"Successfully tagged {ref.name}\n"}
+    except BuildError as err:
+        detail = {"message": err.message}
+        if err.code is not None:
+            detail = {"code": err.code, "message": err.message}
+        yield {"errorDetail": detail, "error": err.message}
+
+
+def _copy(src: FileTree, sources: list[str], dst: FileTree, dest: str, dest_is_dir: bool, is_add: bool) -> None:
+    matched_any = False
+    for source in sources:
+        pattern = posixpath.normpath("/" + source)
+        if any(ch in pattern for ch in "*?["):
+            matches = [p for p in src.nodes if fnmatch.fnmatch(p, pattern) and p != "/"]
+        else:
+            matches = [pattern] if pattern in src.nodes else []
+        if not matches:
+            raise BuildError(f"COPY failed: file not found in build context or excluded by .dockerignore: stat "
+                             f"{source.lstrip('/')}: file does not exist")
+        matched_any = True
+        for path in matches:
+            node = src.nodes[path]
+            if node.kind == filesystem.DIR:
+                target_root = dest
+                dst.mkdir(target_root, parents=True)
+                for sub, sub_node in src.walk(path):
+                    if sub == path:
+                        continue
+                    dst.put(posixpath.join(target_root, sub[len(path):].lstrip("/")), sub_node)
+            else:
+                if is_add and (path.endswith(".tar") or path.endswith(".tar.gz") or path.endswith(".tgz")):
+                    dst.mkdir(dest, parents=True)
+                    filesystem.extract_tar(dst, node.data, dest)
+                    continue
+                target = posixpath.join(dest, posixpath.basename(path)) if dest_is_dir or dst.is_dir(dest) else dest
+                dst.mkdir(posixpath.dirname(target) or "/", parents=True)
+                dst.put(target, node)
+    if not matched_any:
+        raise BuildError("COPY failed: no source files were specified")

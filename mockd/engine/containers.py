@@ -1,0 +1,342 @@
+"""Containers: configuration, state, filesystem, output (logs and live subscribers) and their API views."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidParameter
+from .filesystem import FileTree, Mount, MountedFS
+from .ids import now_ns, rfc3339, short
+from .images import Image
+from .pipe import Pipe
+from .process import Process
+
+NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+RUNNING_STATES = ("running", "paused", "restarting")
+
+
+def check_name(name: str) -> str:
+    if not NAME_RE.match(name):
+        raise InvalidParameter(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+    return name.lstrip("/")
+
+
+def default_host_config() -> dict[str, Any]:
+    """dockerd's HostConfig after decoding a request into the Go struct: every field, zero-valued."""
+    return {
+        "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
+        "NetworkMode": "default", "PortBindings": {}, "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+        "AutoRemove": False, "VolumeDriver": "", "VolumesFrom": None, "ConsoleSize": [0, 0], "Annotations": None,
+        "CapAdd": None, "CapDrop": None, "CgroupnsMode": "private", "Dns": [], "DnsOptions": [], "DnsSearch": [],
+        "ExtraHosts": None, "GroupAdd": None, "IpcMode": "private", "Cgroup": "", "Links": None, "OomScoreAdj": 0,
+        "PidMode": "", "Privileged": False, "PublishAllPorts": False, "ReadonlyRootfs": False, "SecurityOpt": None,
+        "UTSMode": "", "UsernsMode": "", "ShmSize": 67108864, "Runtime": "runc", "Isolation": "",
+        "CpuShares": 0, "Memory": 0, "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0,
+        "BlkioWeightDevice": [], "BlkioDeviceReadBps": [], "BlkioDeviceWriteBps": [], "BlkioDeviceReadIOps": [],
+        "BlkioDeviceWriteIOps": [], "CpuPeriod": 0, "CpuQuota": 0, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0,
+        "CpusetCpus": "", "CpusetMems": "", "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None,
+        "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None, "OomKillDisable": None,
+        "PidsLimit": None, "Ulimits": None, "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0,
+        "IOMaximumBandwidth": 0, "MaskedPaths": ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+                                                 "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                                                 "/proc/sched_debug", "/proc/scsi", "/sys/firmware"],
+        "ReadonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+        "KernelMemory": 0, "KernelMemoryTCP": 0, "Mounts": None, "Init": None,
+    }
+
+
+@dataclass
+class MountPoint:
+    type: str  # volume | bind | tmpfs
+    destination: str
+    tree: FileTree
+    name: str = ""
+    source: str = ""
+    driver: str = ""
+    mode: str = ""
+    rw: bool = True
+    propagation: str = ""
+
+    def inspect(self) -> dict:
+        out = {"Type": self.type}
+        if self.type == "volume":
+            out["Name"] = self.name
+        out.update({"Source": self.source, "Destination": self.destination})
+        if self.type == "volume":
+            out["Driver"] = self.driver
+        out.update({"Mode": self.mode, "RW": self.rw, "Propagation": self.propagation})
+        return out
+
+
+@dataclass
+class LogEntry:
+    time_ns: int
+    stream: int  # 1 stdout, 2 stderr
+    data: bytes
+
+
+@dataclass
+class Container:
+    id: str
+    name: str
+    image: Image
+    image_ref: str
+    config: dict
+    host_config: dict
+    path: str
+    args: list[str]
+    rootfs: FileTree
+    base: FileTree  # the image's tree plus what dockerd writes at create (for `docker diff`)
+    mounts: list[MountPoint] = field(default_factory=list)
+    created_ns: int = field(default_factory=now_ns)
+    status: str = "created"
+    pid: int = 0
+    exit_code: int = 0
+    error: str = ""
+    started_ns: int = 0
+    finished_ns: int = 0
+    restart_count: int = 0
+    oom_killed: bool = False
+    manual_stop: bool = False
+    removed: bool = False
+    networks: dict[str, dict] = field(default_factory=dict)  # network name -> EndpointSettings (full)
+    logs: list[LogEntry] = field(default_factory=list)
+    subscribers: set[asyncio.Queue] = field(default_factory=set)
+    stdin: Pipe = field(default_factory=Pipe)
+    process: Process | None = None
+    exit_waiters: list[asyncio.Future] = field(default_factory=list)
+    removed_waiters: list[asyncio.Future] = field(default_factory=list)
+    exec_ids: list[str] = field(default_factory=list)
+    tty_size: tuple[int, int] = (0, 0)
+    log_bytes: int = 0
+    platform: str = "linux"
+
+    # -- state --
+    @property
+    def running(self) -> bool:
+        return self.status in RUNNING_STATES
+
+    @property
+    def tty(self) -> bool:
+        return bool(self.config.get("Tty"))
+
+    def fs(self) -> MountedFS:
+        return MountedFS(self.rootfs, [Mount(m.destination, m.tree, not m.rw) for m in self.mounts])
+
+    # -- output --
+    def emit(self, stream: int, data: bytes) -> None:
+        if not data:
+            return
+        if self.tty:
+            stream = 1
+            data = re.sub(rb"(?<!\r)\n", b"\r\n", data)
+        now = now_ns()
+        # json-file keeps one entry per line; a partial line is an entry too.
+        for line in data.splitlines(keepends=True):
+            self.logs.append(LogEntry(now, stream, line))
+            self.log_bytes += len(line)
+        for queue in list(self.subscribers):
+            queue.put_nowait((stream, data))
+
+    def subscribe(self) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue()
+        self.subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue) -> None:
+        self.subscribers.discard(queue)
+
+    def end_streams(self) -> None:
+        for queue in list(self.subscribers):
+            queue.put_nowait(None)
+        self.subscribers.clear()
+
+    # -- views --
+    def state_view(self) -> dict:
+        return {
+            "Status": self.status,
+            "Running": self.status in ("running", "paused"),
+            "Paused": self.status == "paused",
+            "Restarting": self.status == "restarting",
+            "OOMKilled": self.oom_killed,
+            "Dead": self.status == "dead",
+            "Pid": self.pid if self.running else 0,
+            "ExitCode": self.exit_code,
+            "Error": self.error,
+            "StartedAt": rfc3339(self.started_ns),
+            "FinishedAt": rfc3339(self.finished_ns),
+        }
+
+    def ports_view(self) -> dict:
+        """NetworkSettings.Ports: exposed ports, bound ones with their host bindings while running."""
+        exposed = set((self.config.get("ExposedPorts") or {}).keys())
+        bindings = self.host_config.get("PortBindings") or {}
+        exposed |= set(bindings)
+        out: dict[str, Any] = {}
+        for port in sorted(exposed):
+            binds = bindings.get(port) or []
+            if not self.running or not binds:
+                out[port] = None
+                continue
+            host = []
+            for i, b in enumerate(binds):
+                host_port = (b or {}).get("HostPort") or str(32768 + (hash((self.id, port, i)) % 28000))
+                host_ip = (b or {}).get("HostIp") or "0.0.0.0"
+                host.append({"HostIp": host_ip, "HostPort": host_port})
+                if not (b or {}).get("HostIp"):
+                    host.append({"HostIp": "::", "HostPort": host_port})
+            out[port] = host
+        if self.host_config.get("PublishAllPorts") and self.running:
+            for port in out:
+                if out[port] is None:
+                    hp = str(32768 + (hash((self.id, port)) % 28000))
+                    out[port] = [{"HostIp": "0.0.0.0", "HostPort": hp}, {"HostIp": "::", "HostPort": hp}]
+        return out
+
+    def network_settings(self) -> dict:
+        networks = copy.deepcopy(self.networks)
+        bridge = networks.get("bridge") or {}
+        settings = {
+            "Bridge": "", "SandboxID": (self.id[::-1] if self.running else ""), "SandboxKey":
+                (f"/var/run/docker/netns/{self.id[:12]}" if self.running else ""),
+            "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+            "Ports": self.ports_view(), "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
+            "EndpointID": bridge.get("EndpointID", ""), "Gateway": bridge.get("Gateway", ""),
+            "GlobalIPv6Address": bridge.get("GlobalIPv6Address", ""),
+            "GlobalIPv6PrefixLen": bridge.get("GlobalIPv6PrefixLen", 0),
+            "IPAddress": bridge.get("IPAddress", ""), "IPPrefixLen": bridge.get("IPPrefixLen", 0),
+            "IPv6Gateway": bridge.get("IPv6Gateway", ""), "MacAddress": bridge.get("MacAddress", ""),
+            "Networks": networks,
+        }
+        return settings
+
+    def mounts_view(self) -> list[dict]:
+        return [m.inspect() for m in self.mounts]
+
+    def inspect(self, size: bool = False) -> dict:
+        out = {
+            "Id": self.id,
+            "Created": rfc3339(self.created_ns),
+            "Path": self.path,
+            "Args": list(self.args),
+            "State": self.state_view(),
+            "Image": self.image.id,
+            "ResolvConfPath": f"/var/lib/docker/containers/{self.id}/resolv.conf",
+            "HostnamePath": f"/var/lib/docker/containers/{self.id}/hostname",
+            "HostsPath": f"/var/lib/docker/containers/{self.id}/hosts",
+            "LogPath": f"/var/lib/docker/containers/{self.id}/{self.id}-json.log",
+            "Name": "/" + self.name,
+            "RestartCount": self.restart_count,
+            "Driver": "overlay2",
+            "Platform": self.platform,
+            "MountLabel": "",
+            "ProcessLabel": "",
+            "AppArmorProfile": "",
+            "ExecIDs": list(self.exec_ids) or None,
+            "HostConfig": copy.deepcopy(self.host_config),
+            "GraphDriver": {"Name": "overlay2", "Data": {
+                "LowerDir": f"/var/lib/docker/overlay2/{self.id[:12]}-init/diff",
+                "MergedDir": f"/var/lib/docker/overlay2/{self.id[:12]}/merged",
+                "UpperDir": f"/var/lib/docker/overlay2/{self.id[:12]}/diff",
+                "WorkDir": f"/var/lib/docker/overlay2/{self.id[:12]}/work"}},
+            "Mounts": self.mounts_view(),
+            "Config": copy.deepcopy(self.config),
+            "NetworkSettings": self.network_settings(),
+        }
+        if size:
+            out["SizeRw"] = self.size_rw()
+            out["SizeRootFs"] = self.size_rw() + self.image.size
+        return out
+
+    def size_rw(self) -> int:
+        from .filesystem import changes
+
+        total = 0
+        for path, kind in changes(self.base, self.rootfs):
+            node = self.rootfs.get(path)
+            if kind != 2 and node is not None and node.kind == "file":
+                total += len(node.data)
+        return total
+
+    def command_text(self) -> str:
+        return " ".join([self.path, *self.args]).strip()
+
+    def summary(self, size: bool = False) -> dict:
+        ports = []
+        for port, binds in self.ports_view().items():
+            number, _, proto = port.partition("/")
+            if binds:
+                for b in binds:
+                    ports.append({"IP": b["HostIp"], "PrivatePort": int(number), "PublicPort": int(b["HostPort"]),
+                                  "Type": proto or "tcp"})
+            else:
+                ports.append({"PrivatePort": int(number), "Type": proto or "tcp"})
+        out = {
+            "Id": self.id,
+            "Names": ["/" + self.name],
+            "Image": self.image_ref,
+            "ImageID": self.image.id,
+            "Command": self.command_text(),
+            "Created": self.created_ns // 1_000_000_000,
+            "Ports": ports,
+            "Labels": dict(self.config.get("Labels") or {}),
+            "State": self.status,
+            "Status": self.status_text(),
+            "HostConfig": {"NetworkMode": self.host_config.get("NetworkMode", "default")},
+            "NetworkSettings": {"Networks": copy.deepcopy(self.networks)},
+            "Mounts": [{k: v for k, v in m.inspect().items()} for m in self.mounts],
+        }
+        if size:
+            out["SizeRw"] = self.size_rw()
+            out["SizeRootFs"] = self.size_rw() + self.image.size
+        return out
+
+    def status_text(self) -> str:
+        now = now_ns()
+        if self.status in ("running", "paused"):
+            text = f"Up {_human_duration(now - self.started_ns)}"
+            return text + " (Paused)" if self.status == "paused" else text
+        if self.status == "restarting":
+            return f"Restarting ({self.exit_code}) {_human_duration(now - self.finished_ns)} ago"
+        if self.status == "exited":
+            return f"Exited ({self.exit_code}) {_human_duration(now - self.finished_ns)} ago"
+        if self.status == "dead":
+            return "Dead"
+        if self.status == "removing":
+            return "Removal In Progress"
+        return "Created"
+
+    def short_id(self) -> str:
+        return short(self.id)
+
+
+def _human_duration(ns: int) -> str:
+    """Go's units.HumanDuration, as `docker ps` shows it."""
+    seconds = max(ns, 0) / 1e9
+    if seconds < 1:
+        return "Less than a second"
+    if seconds < 2:
+        return "1 second"
+    if seconds < 60:
+        return f"{int(seconds)} seconds"
+    minutes = seconds / 60
+    if minutes < 2:
+        return "About a minute"
+    if minutes < 60:
+        return f"{int(minutes)} minutes"
+    hours = minutes / 60
+    if hours < 2:
+        return "About an hour"
+    if hours < 48:
+        return f"{int(hours)} hours"
+    if hours < 24 * 7 * 2:
+        return f"{int(hours / 24)} days"
+    if hours < 24 * 30 * 2:
+        return f"{int(hours / 24 / 7)} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{int(hours / 24 / 30)} months"
+    return f"{int(hours / 24 / 365)} years"

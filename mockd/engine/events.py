@@ -1,0 +1,112 @@
+"""The event bus: every state change is recorded (history for `since`) and pushed to live subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .ids import now_ns
+
+# Keep a bounded history like dockerd's events log (it keeps the last 256 by default; a bit more is harmless).
+HISTORY_LIMIT = 1024
+
+
+@dataclass
+class Event:
+    type: str
+    action: str
+    actor_id: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    time_ns: int = field(default_factory=now_ns)
+    scope: str = "local"
+
+    def to_dict(self) -> dict:
+        out: dict = {}
+        # The pre-1.22 fields dockerd still sends for container and image events.
+        if self.type == "container":
+            out = {"status": self.action, "id": self.actor_id, "from": self.attributes.get("image", "")}
+        elif self.type == "image":
+            out = {"status": self.action, "id": self.actor_id}
+        out.update({
+            "Type": self.type,
+            "Action": self.action,
+            "Actor": {"ID": self.actor_id, "Attributes": dict(self.attributes)},
+            "scope": self.scope,
+            "time": self.time_ns // 1_000_000_000,
+            "timeNano": self.time_ns,
+        })
+        return out
+
+
+def _base_action(action: str) -> str:
+    # "exec_start: sh -c ..." and "health_status: healthy" filter as their prefix too.
+    return action.split(":", 1)[0]
+
+
+def matches(event: Event, filters: Mapping[str, list[str]]) -> bool:
+    """dockerd's event filter semantics: values of one key are OR-ed, keys are AND-ed."""
+    for key, values in filters.items():
+        if not values:
+            continue
+        attrs = event.attributes
+        if key == "type":
+            ok = event.type in values
+        elif key == "event":
+            ok = event.action in values or _base_action(event.action) in values
+        elif key == "container":
+            ok = event.type == "container" and (
+                any(event.actor_id.startswith(v) or attrs.get("name") == v for v in values))
+        elif key == "image":
+            image = attrs.get("image", event.actor_id if event.type == "image" else "")
+            ok = any(v in (image, image.split(":")[0], event.actor_id) or (image and f"{v}:latest" == image)
+                     for v in values)
+        elif key in ("volume", "network", "plugin", "service", "node", "secret", "config"):
+            ok = event.type == key and any(event.actor_id.startswith(v) or attrs.get("name") == v for v in values)
+        elif key == "label":
+            ok = False
+            for v in values:
+                name, _, want = v.partition("=")
+                if name in attrs and (not want or attrs[name] == want):
+                    ok = True
+        elif key == "daemon":
+            ok = event.type == "daemon" and event.actor_id in values
+        elif key == "scope":
+            ok = event.scope in values
+        else:
+            ok = True
+        if not ok:
+            return False
+    return True
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self.history: list[Event] = []
+        self._subscribers: set[asyncio.Queue[Event]] = set()
+
+    def emit(self, type_: str, action: str, actor_id: str, attributes: Mapping[str, str] | None = None) -> Event:
+        event = Event(type_, action, actor_id, {k: str(v) for k, v in (attributes or {}).items()})
+        if self.history and event.time_ns <= self.history[-1].time_ns:
+            event.time_ns = self.history[-1].time_ns + 1  # keep history strictly ordered
+        self.history.append(event)
+        del self.history[:-HISTORY_LIMIT]
+        for queue in list(self._subscribers):
+            queue.put_nowait(event)
+        return event
+
+    def subscribe(self) -> asyncio.Queue[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Event]) -> None:
+        self._subscribers.discard(queue)
+
+    def since(self, since_ns: int | None, until_ns: int | None, filters: Mapping[str, list[str]]) -> list[Event]:
+        return [e for e in self.history
+                if (since_ns is None or e.time_ns >= since_ns) and (until_ns is None or e.time_ns <= until_ns)
+                and matches(e, filters)]
+
+    def clear(self) -> None:
+        self.history.clear()

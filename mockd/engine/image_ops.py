@@ -1,0 +1,338 @@
+"""Image operations of the Engine: pull/push against the mock registry, tag/remove/prune, search,
+save/load/import, commit and build."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import tarfile
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from . import dockerfile, filesystem, references
+from .errors import EngineError, InvalidParameter, NotFound
+from .ids import digest, now_ns, parse_time, rfc3339, short
+from .images import Image, empty_config
+from .registry import pull_progress, push_progress
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+class ImageOps:
+    def pull(self: Engine, from_image: str, tag: str = "", platform: str = "") -> list[dict]:
+        """Pull into the store; the progress messages dockerd streams. Refusals raise before any output."""
+        if not from_image:
+            raise InvalidParameter("invalid reference format")
+        ref = references.parse(from_image, tag if tag and not tag.startswith("sha256:") else None)
+        if tag.startswith("sha256:"):
+            ref = references.Reference(ref.repo, None, tag)
+        if not ref.tag and not ref.digest:
+            ref = references.Reference(ref.repo, "latest", None)
+        remote = self.registry.resolve(ref)
+        manifest = self.registry.manifest_digest(ref, remote)
+        existing = self.images.find(ref.name)
+        fresh = existing is None or existing.id != remote.id
+        image = self.images.add(remote)
+        repo_digest = f"{ref.repo}@{manifest}"
+        if repo_digest not in image.repo_digests:
+            image.repo_digests.append(repo_digest)
+        if not ref.digest or ref.tag:
+            old = self.images.tag(image, ref.name)
+            if old:
+                self.events.emit("image", "untag", old, {"name": old})
+        self.events.emit("image", "pull", ref.name if not ref.digest else f"{ref.repo}@{ref.digest}",
+                         {"name": ref.repo})
+        return pull_progress(ref, image, manifest, fresh)
+
+    def push(self: Engine, name: str, tag: str = "") -> list[dict]:
+        ref = references.parse(name, tag or None)
+        image = self.images.find(ref.name)
+        if image is None:
+            raise NotFound(f"An image does not exist locally with the tag: {ref.repo}")
+        refusal = self.registry.refusal_for(ref)
+        if refusal is not None:
+            raise EngineError("denied: requested access to the resource is denied", 404)
+        manifest = self.registry.manifest_digest(ref, image)
+        self.registry.pushed[ref.name] = image
+        repo_digest = f"{ref.repo}@{manifest}"
+        if repo_digest not in image.repo_digests:
+            image.repo_digests.append(repo_digest)
+        self.events.emit("image", "push", ref.name, {"name": ref.repo})
+        return push_progress(ref, image, manifest)
+
+    def inspect_image(self: Engine, ref: str) -> Image:
+        image = self.images.find(ref)
+        if image is None:
+            display = ref
+            if not references.is_id_like(ref):
+                try:
+                    display = references.parse(ref).name
+                except EngineError:
+                    pass
+            raise NotFound(f"no such image: {ref}: No such image: {display}" if display != ref else
+                           f"No such image: {ref}")
+        return image
+
+    def tag_image(self: Engine, source: str, repo: str, tag: str = "") -> None:
+        image = self.images.get(source)
+        if not repo:
+            raise InvalidParameter("repository name must have at least one component")
+        ref = references.parse(repo, tag or None)
+        if ref.digest:
+            raise InvalidParameter("refusing to create a tag with a digest reference")
+        old = self.images.tag(image, ref.name)
+        if old:
+            self.events.emit("image", "untag", old, {"name": old})
+        self.events.emit("image", "tag", image.id, {"name": ref.name})
+
+    def image_users(self: Engine, image: Image) -> list[tuple[str, bool]]:
+        return [(c.id, c.running) for c in self.containers.values() if c.image.id == image.id]
+
+    def remove_image(self: Engine, ref: str, force: bool = False, noprune: bool = False) -> list[dict]:
+        image = self.images.get(ref)
+        users = self.image_users(image)
+        self.images.check_remove(image, ref, force, users)
+        out: list[dict] = []
+        name_key = None
+        if not references.is_id_like(ref) or ref in self.images.tags:
+            try:
+                name_key = references.parse(ref).name
+            except EngineError:
+                name_key = None
+            if name_key not in self.images.tags:
+                name_key = None
+        if name_key is not None:
+            self.images.untag(name_key)
+            out.append({"Untagged": name_key})
+            repo = name_key.rsplit(":", 1)[0]
+            if not any(t.rsplit(":", 1)[0] == repo for t in image.repo_tags):
+                for d in [d for d in image.repo_digests if d.startswith(repo + "@")]:
+                    image.repo_digests.remove(d)
+                    out.append({"Untagged": d})
+            self.events.emit("image", "untag", image.id, {"name": image.id})
+            if image.repo_tags or users:
+                return out
+        else:
+            for tag in list(image.repo_tags):
+                self.images.untag(tag)
+                out.append({"Untagged": tag})
+                self.events.emit("image", "untag", image.id, {"name": image.id})
+            for d in list(image.repo_digests):
+                out.append({"Untagged": d})
+            image.repo_digests.clear()
+            if any(running for _, running in users):
+                return out
+        del self.images.images[image.id]
+        out.append({"Deleted": image.id})
+        self.events.emit("image", "delete", image.id, {"name": image.id})
+        return out
+
+    def prune_images(self: Engine, filters: dict | None = None) -> dict:
+        filters = dict(filters or {})
+        dangling = (filters.pop("dangling", None) or ["true"])[0].lower() in ("true", "1")
+        until = filters.pop("until", None)
+        until_ns = parse_time(until[0]) if until else None
+        deleted: list[dict] = []
+        reclaimed = 0
+        used = {c.image.id for c in self.containers.values()}
+        for image in list(self.images.images.values()):
+            if image.id in used or (dangling and image.repo_tags):
+                continue
+            if until_ns is not None and image.created_ns > until_ns:
+                continue
+            labels = image.config.get("Labels") or {}
+            if not all(_label_ok(labels, v) for v in filters.get("label", [])):
+                continue
+            if any(_label_ok(labels, v) for v in filters.get("label!", [])):
+                continue
+            for tag in list(image.repo_tags):
+                self.images.untag(tag)
+                deleted.append({"Untagged": tag})
+            del self.images.images[image.id]
+            deleted.append({"Deleted": image.id})
+            reclaimed += image.size
+            self.events.emit("image", "delete", image.id, {"name": image.id})
+        self.events.emit("image", "prune", "", {"reclaimed": str(reclaimed)})
+        return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+    def search(self: Engine, term: str, limit: int = 25, filters: dict | None = None) -> list[dict]:
+        if not term:
+            raise InvalidParameter("term is required" if False else "invalid reference format")
+        base = term.split("/")[-1].split(":")[0]
+        stars_seed = int(digest(base)[7:13], 16)
+        results = [{"name": base, "description": f"Official build of {base}.", "star_count": stars_seed % 9000 + 1000,
+                    "is_official": True, "is_automated": False}]
+        for i, owner in enumerate(("bitnami", "library-mirror", "mockd", "acme", "example")):
+            results.append({"name": f"{owner}/{base}", "description": f"{base} packaged by {owner}",
+                            "star_count": (stars_seed >> (i + 1)) % 500, "is_official": False,
+                            "is_automated": i % 2 == 1})
+        for key, values in (filters or {}).items():
+            for v in values:
+                if key == "stars":
+                    results = [r for r in results if r["star_count"] >= int(v)]
+                elif key == "is-official":
+                    results = [r for r in results if r["is_official"] == (v.lower() in ("true", "1"))]
+                elif key == "is-automated":
+                    results = [r for r in results if r["is_automated"] == (v.lower() in ("true", "1"))]
+                else:
+                    raise InvalidParameter(f"invalid filter '{key}'")
+        return results[: limit or 25]
+
+    # -- archives --
+    def save(self: Engine, names: list[str]) -> bytes:
+        """`docker save`: the classic archive layout (manifest.json, repositories, <id>.json, <layer>/layer.tar)."""
+        buf = io.BytesIO()
+        manifest, repositories, written = [], {}, set()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for name in names:
+                image = self.images.get(name)
+                tags = []
+                if not references.is_id_like(name) or name in self.images.tags:
+                    try:
+                        ref = references.parse(name)
+                        tags = [ref.name] if ref.name in image.repo_tags else list(image.repo_tags)
+                    except EngineError:
+                        tags = []
+                config_name = image.id[7:] + ".json"
+                layer_paths = []
+                parent = ""
+                for diff_id, layer_tar in zip(image.diff_ids(), image.layer_tars(), strict=True):
+                    layer_id = digest(parent + diff_id)[7:]
+                    layer_paths.append(f"{layer_id}/layer.tar")
+                    if layer_id not in written:
+                        written.add(layer_id)
+                        _add(tar, f"{layer_id}/", None)
+                        _add(tar, f"{layer_id}/VERSION", b"1.0")
+                        _add(tar, f"{layer_id}/json", json.dumps({"id": layer_id, **({"parent": parent}
+                                                                                     if parent else {})}).encode())
+                        _add(tar, f"{layer_id}/layer.tar", layer_tar)
+                    parent = layer_id
+                if config_name not in written:
+                    written.add(config_name)
+                    _add(tar, config_name, image.config_json())
+                manifest.append({"Config": config_name, "RepoTags": tags or None, "Layers": layer_paths})
+                for tag in tags:
+                    repo, _, t = tag.rpartition(":")
+                    repositories.setdefault(repo, {})[t] = layer_paths[-1].split("/")[0] if layer_paths else ""
+                self.events.emit("image", "save", image.id, {"name": name})
+            _add(tar, "manifest.json", json.dumps(manifest).encode())
+            if repositories:
+                _add(tar, "repositories", json.dumps(repositories).encode())
+        return buf.getvalue()
+
+    def load(self: Engine, data: bytes, quiet: bool = False) -> list[dict]:
+        try:
+            files = filesystem.read_tar_files(data)
+        except Exception as err:  # noqa: BLE001
+            raise InvalidParameter(f"Error processing tar file: {err}") from None
+        entry = files.get("manifest.json")
+        if entry is None:
+            raise InvalidParameter("open /var/lib/docker/tmp/docker-import/manifest.json: no such file or directory"
+                                   if "index.json" not in files else "unsupported OCI archive")
+        out = []
+        for item in json.loads(entry[1]):
+            raw_config = files[item["Config"].lstrip("/")][1]
+            cfg = json.loads(raw_config)
+            layers = [filesystem.layer_from_tar(files[p.lstrip("/")][1]) for p in item.get("Layers") or []]
+            image = Image(config=cfg.get("config") or empty_config(), layers=layers, history=cfg.get("history") or [],
+                          created_ns=parse_time(cfg.get("created")) or now_ns(), comment=cfg.get("comment", ""),
+                          author=cfg.get("author", ""), container=cfg.get("container", ""),
+                          container_config=cfg.get("container_config"),
+                          architecture=cfg.get("architecture", "amd64"), os=cfg.get("os", "linux"),
+                          id=digest(raw_config), raw_config=raw_config)
+            image = self.images.add(image)
+            tags = item.get("RepoTags") or []
+            for tag in tags:
+                old = self.images.tag(image, tag)
+                if old and old != image.id:
+                    self.events.emit("image", "untag", old, {"name": old})
+                    out.append({"stream": f"The image {tag} already exists, renaming the old one with ID {old} "
+                                          "to empty string\n"})
+                out.append({"stream": f"Loaded image: {references.parse(tag).name}\n"})
+            if not tags:
+                out.append({"stream": f"Loaded image ID: {image.id}\n"})
+            self.events.emit("image", "load", image.id, {"name": image.id})
+        return out
+
+    def import_image(self: Engine, data: bytes, repo: str = "", tag: str = "", changes: list[str] | None = None,
+                     message: str = "", platform: str = "") -> list[dict]:
+        try:
+            layer = filesystem.layer_from_tar(data) if data else {}
+        except Exception as err:  # noqa: BLE001
+            raise InvalidParameter(f"Error processing tar file: {err}") from None
+        layer = {p: n for p, n in layer.items() if n is not None}
+        config = empty_config()
+        config["Env"] = None
+        dockerfile.apply_changes(config, changes or [])
+        now = now_ns()
+        image = Image(config=config, layers=[layer], comment=message or "Imported from -",
+                      history=[{"created": rfc3339(now), "created_by": "", "comment": message or "Imported from -"}],
+                      created_ns=now)
+        image = self.images.add(image)
+        if repo:
+            ref = references.parse(repo, tag or None)
+            old = self.images.tag(image, ref.name)
+            if old:
+                self.events.emit("image", "untag", old, {"name": old})
+        self.events.emit("image", "import", image.id, {"name": image.id})
+        return [{"status": image.id}]
+
+    def commit(self: Engine, container_ref: str, repo: str = "", tag: str = "", comment: str = "",
+               author: str = "", changes: list[str] | None = None, pause: bool = True,
+               config: dict | None = None) -> Image:
+        c = self.container(container_ref)
+        cfg = copy.deepcopy(c.config)
+        cfg.pop("Hostname", None)
+        base = {"Hostname": c.config.get("Hostname", ""), **cfg}
+        if config:
+            base.update({k: v for k, v in config.items() if v not in (None, "", [], {})})
+        dockerfile.apply_changes(base, changes or [])
+        base["Image"] = c.image.id
+        layer = filesystem.diff(c.base, c.rootfs)
+        for p in [p for p, n in layer.items() if n is None and p not in c.image.rootfs().nodes]:
+            del layer[p]
+        now = now_ns()
+        history = copy.deepcopy(c.image.history)
+        history.append({"created": rfc3339(now), "created_by": c.command_text(), **({"comment": comment}
+                                                                                  if comment else {}),
+                        **({"author": author} if author else {})})
+        image = Image(config=base, layers=[*c.image.layers, layer], history=history, created_ns=now,
+                      parent=c.image.id, comment=comment, author=author, container=c.id,
+                      container_config=copy.deepcopy(c.config))
+        image = self.images.add(image)
+        if repo:
+            ref = references.parse(repo, tag or None)
+            old = self.images.tag(image, ref.name)
+            if old:
+                self.events.emit("image", "untag", old, {"name": old})
+        self._container_event(c, "commit", comment=comment, imageID=image.id,
+                              imageRef=(references.parse(repo, tag or None).name if repo else ""))
+        return image
+
+    def build(self: Engine, context: bytes, tags: list[str], **options) -> AsyncIterator[dict]:
+        from .build import build
+
+        return build(self, context, tags, **options)
+
+
+def _label_ok(labels: dict, spec: str) -> bool:
+    name, eq, value = spec.partition("=")
+    return name in labels and (not eq or labels[name] == value)
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes | None) -> None:
+    info = tarfile.TarInfo(name.rstrip("/") if data is None else name)
+    info.mtime = 0
+    if data is None:
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+        tar.addfile(info)
+    else:
+        info.size = len(data)
+        info.mode = 0o644
+        tar.addfile(info, io.BytesIO(data))
+
+
+__all__ = ["ImageOps", "short"]

@@ -1,0 +1,385 @@
+"""Container endpoints: thin wrappers over the engine, plus the streaming ones (attach, wait, logs, stats)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+
+from aiohttp import web
+
+from mockd.engine.containers import Container
+from mockd.engine.ids import rfc3339
+from mockd.errors import DockerError
+from mockd.hijack import STDOUT, multiplex_frame, stream_media_type
+from mockd.routes import RequestContext
+from mockd.versioning import less_than
+
+from ._engine import empty, engine, filters, go_json, json_value, route, tar_response
+
+
+@route("ContainerCreate")
+async def create(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    body = ctx.json_body()
+    if not body:
+        raise DockerError(400, "config cannot be empty in order to create a container")
+    c, warnings = engine(ctx).create_container(body, ctx.q("name") or "", ctx.q("platform") or "")
+    return ctx.json({"Id": c.id, "Warnings": warnings}, status=201)
+
+
+@route("ContainerList")
+async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    size = ctx.q_bool("size")
+    found = engine(ctx).list_containers(all_=ctx.q_bool("all"), limit=ctx.q_int("limit", -1) or -1,
+                                        filters=filters(ctx), latest=ctx.q_bool("latest"))
+    return ctx.json([c.summary(size=size) for c in found])
+
+
+@route("ContainerInspect")
+async def inspect(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    c = engine(ctx).container(ctx.path_params["id"])
+    return ctx.json(c.inspect(size=ctx.q_bool("size")))
+
+
+@route("ContainerStart")
+async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    engine(ctx).start_container(ctx.path_params["id"])
+    return empty()
+
+
+@route("ContainerStop")
+async def stop(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    await engine(ctx).stop_container(ctx.path_params["id"], ctx.q_int("t"), ctx.q("signal"))
+    return empty()
+
+
+@route("ContainerRestart")
+async def restart(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    await engine(ctx).restart_container(ctx.path_params["id"], ctx.q_int("t"), ctx.q("signal"))
+    return empty()
+
+
+@route("ContainerKill")
+async def kill(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    await engine(ctx).kill_container(ctx.path_params["id"], ctx.q("signal"))
+    return empty()
+
+
+@route("ContainerPause")
+async def pause(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    engine(ctx).pause_container(ctx.path_params["id"])
+    return empty()
+
+
+@route("ContainerUnpause")
+async def unpause(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    engine(ctx).unpause_container(ctx.path_params["id"])
+    return empty()
+
+
+@route("ContainerRename")
+async def rename(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    engine(ctx).rename_container(ctx.path_params["id"], ctx.q("name") or "")
+    return empty()
+
+
+@route("ContainerUpdate")
+async def update(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    warnings = engine(ctx).update_container(ctx.path_params["id"], ctx.json_body())
+    return ctx.json({"Warnings": warnings})
+
+
+@route("ContainerResize")
+async def resize(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    engine(ctx).resize_container(ctx.path_params["id"], ctx.q_int("h", 0) or 0, ctx.q_int("w", 0) or 0)
+    return web.Response(status=200)
+
+
+@route("ContainerTop")
+async def top(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).top(ctx.path_params["id"], ctx.q("ps_args") or "-ef"))
+
+
+@route("ContainerChanges")
+async def changes(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    found = engine(ctx).changes(ctx.path_params["id"])
+    return ctx.json(found or None)
+
+
+@route("ContainerExport")
+async def export(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return tar_response(engine(ctx).export(ctx.path_params["id"]), "application/octet-stream")
+
+
+@route("ContainerDelete")
+async def delete(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    await engine(ctx).remove_container(ctx.path_params["id"], force=ctx.q_bool("force"), volumes=ctx.q_bool("v"),
+                                       link=ctx.q_bool("link"))
+    return empty()
+
+
+@route("ContainerPrune")
+async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(await engine(ctx).prune_containers(filters(ctx)))
+
+
+# -- wait: a long poll, headers first -------------------------------------------------------------------------
+
+@route("ContainerWait")
+async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    c = eng.container(ctx.path_params["id"])
+    fut = eng.wait_future(c.id, ctx.q("condition") or "not-running")
+    resp = web.StreamResponse(status=200)
+    resp.content_type = "application/json"
+    resp.enable_chunked_encoding()
+    try:
+        await resp.prepare(request)
+        code = await fut
+    finally:
+        if not fut.done():
+            fut.cancel()
+        for waiters in (c.exit_waiters, c.removed_waiters):
+            if fut in waiters:
+                waiters.remove(fut)
+    error = {"Message": c.error} if c.error and code != 0 else None
+    body = {"Error": error, "StatusCode": code} if not less_than(ctx.version, "1.30") else {"StatusCode": code}
+    with contextlib.suppress(ConnectionResetError):  # the client gave up (docker run -d drops its wait)
+        await resp.write(go_json(body) + b"\n")
+        await resp.write_eof()
+    return resp
+
+
+# -- attach --------------------------------------------------------------------------------------------------
+
+def _frame(c_tty: bool, stream: int, data: bytes) -> bytes:
+    return data if c_tty else multiplex_frame(stream, data)
+
+
+async def _pump_stdin(read, c: Container) -> None:
+    """Client bytes -> the container's stdin; the client's half-close ends stdin when StdinOnce."""
+    while True:
+        data = await read()
+        if not data:
+            break
+        c.stdin.feed(data)
+    if c.config.get("StdinOnce"):
+        c.stdin.close()
+
+
+@route("ContainerAttach")
+async def attach(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    from mockd.hijack import hijack
+
+    eng = engine(ctx)
+    c = eng.attach(ctx.path_params["id"])
+    want = {1: ctx.q_bool("stdout"), 2: ctx.q_bool("stderr")}
+    want_stdin = ctx.q_bool("stdin") and bool(c.config.get("OpenStdin"))
+    live = ctx.q_bool("stream") and c.status in ("created", "running", "paused", "restarting")
+    queue = c.subscribe() if live else None  # before the 101: `docker run` starts right after it
+    backlog = [e for e in c.logs if want.get(e.stream)] if ctx.q_bool("logs") else []
+    media = stream_media_type(ctx.version, c.tty)
+    if not request.headers.get("Upgrade"):
+        return await _attach_plain(request, c, queue, backlog, want, media)
+    pump = None
+    try:
+        async with hijack(request, media) as s:
+            for entry in backlog:
+                await s.write(_frame(c.tty, entry.stream, entry.data))
+            if queue is None:
+                return s.response
+            if want_stdin:
+                pump = asyncio.ensure_future(_pump_stdin(s.read, c))
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                stream, data = item
+                if want.get(stream):
+                    try:
+                        await s.write(_frame(c.tty, stream, data))
+                    except ConnectionResetError:
+                        break
+            return s.response
+    finally:
+        if queue is not None:
+            c.unsubscribe(queue)
+        if pump is not None:
+            pump.cancel()
+
+
+async def _attach_plain(request, c, queue, backlog, want, media) -> web.StreamResponse:
+    """Attach without `Upgrade` (some clients): the same bytes as the body of a plain 200."""
+    resp = web.StreamResponse(status=200)
+    resp.headers["Content-Type"] = media
+    await resp.prepare(request)
+    try:
+        for entry in backlog:
+            await resp.write(_frame(c.tty, entry.stream, entry.data))
+        while queue is not None:
+            item = await queue.get()
+            if item is None:
+                break
+            if want.get(item[0]):
+                await resp.write(_frame(c.tty, item[0], item[1]))
+    finally:
+        if queue is not None:
+            c.unsubscribe(queue)
+    await resp.write_eof()
+    return resp
+
+
+@route("ContainerAttachWebsocket")
+async def attach_ws(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    c = eng.attach(ctx.path_params["id"])
+    want = {1: ctx.q_bool("stdout", True) or not ctx.query, 2: ctx.q_bool("stderr", True) or not ctx.query}
+    live = ctx.q_bool("stream", True) and c.status in ("created", "running", "paused", "restarting")
+    queue = c.subscribe() if live else None
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+
+    async def reader() -> None:
+        async for msg in ws:
+            if msg.type in (web.WSMsgType.TEXT, web.WSMsgType.BINARY) and c.config.get("OpenStdin"):
+                data = msg.data.encode() if isinstance(msg.data, str) else msg.data
+                c.stdin.feed(data)
+        if c.config.get("StdinOnce"):
+            c.stdin.close()
+
+    task = asyncio.ensure_future(reader())
+    try:
+        if ctx.q_bool("logs"):
+            for entry in c.logs:
+                if want.get(entry.stream):
+                    await ws.send_bytes(entry.data)
+        while queue is not None:
+            item = await queue.get()
+            if item is None:
+                break
+            if want.get(item[0]):
+                await ws.send_bytes(item[1])
+    finally:
+        if queue is not None:
+            c.unsubscribe(queue)
+        task.cancel()
+        await ws.close()
+    return ws
+
+
+# -- logs ----------------------------------------------------------------------------------------------------
+
+def _log_bytes(c: Container, stream: int, data: bytes, time_ns: int, timestamps: bool) -> bytes:
+    payload = (rfc3339(time_ns).encode() + b" " + data) if timestamps else data
+    return payload if c.tty else multiplex_frame(stream, payload)
+
+
+@route("ContainerLogs")
+async def logs(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    c = eng.container(ctx.path_params["id"])
+    stdout, stderr = ctx.q_bool("stdout"), ctx.q_bool("stderr")
+    if not (stdout or stderr):
+        raise DockerError(400, "Bad parameters: you must choose at least one stream")
+    follow = ctx.q_bool("follow") and c.running
+    timestamps = ctx.q_bool("timestamps")
+    until = ctx.q("until")
+    queue = c.subscribe() if follow else None  # subscribe and snapshot without an await in between
+    entries = eng.log_entries(c.id, stdout, stderr, ctx.q("since"), until, ctx.q("tail") or "all")
+    resp = web.StreamResponse(status=200)
+    if not less_than(ctx.version, "1.42"):
+        resp.headers["Content-Type"] = stream_media_type(ctx.version, c.tty)
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    try:
+        for e in entries:
+            await resp.write(_log_bytes(c, e.stream, e.data, e.time_ns, timestamps))
+        if queue is not None:
+            from mockd.engine.ids import now_ns, parse_time
+
+            until_ns = parse_time(until) if until else None
+            while True:
+                timeout = None if until_ns is None else max((until_ns - now_ns()) / 1e9, 0)
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout)
+                except TimeoutError:
+                    break
+                if item is None:
+                    break
+                stream, data = item
+                if (stream == 1 and stdout) or (stream == 2 and stderr):
+                    now = now_ns()
+                    for line in data.splitlines(keepends=True):
+                        await resp.write(_log_bytes(c, stream, line, now, timestamps))
+    finally:
+        if queue is not None:
+            c.unsubscribe(queue)
+    await resp.write_eof()
+    return resp
+
+
+# -- stats ---------------------------------------------------------------------------------------------------
+
+@route("ContainerStats")
+async def stats(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    c = eng.container(ctx.path_params["id"])
+    stream = ctx.q_bool("stream", True) and not ctx.q_bool("one-shot")
+    if not stream:
+        first = eng.stats(c.id)
+        if not ctx.q_bool("one-shot") and c.running:
+            # dockerd samples twice for a non-streaming call so precpu is filled in.
+            first = eng.stats(c.id, previous=first)
+        return json_value(ctx, first)
+    resp = web.StreamResponse(status=200)
+    resp.content_type = "application/json"
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    previous = None
+    with contextlib.suppress(ConnectionResetError):
+        while c.id in eng.containers:
+            previous = eng.stats(c.id, previous)
+            await resp.write(go_json(previous) + b"\n")
+            if not c.running:
+                break
+            await asyncio.sleep(1)
+    return resp
+
+
+# -- archive (docker cp) -------------------------------------------------------------------------------------
+
+def _stat_header(stat: dict) -> str:
+    return base64.b64encode(json.dumps(stat, separators=(",", ":")).encode()).decode()
+
+
+@route("ContainerArchiveInfo")
+async def archive_head(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    path = ctx.q("path")
+    if not path:
+        raise DockerError(400, "bad parameter: path cannot be empty")
+    stat = engine(ctx).archive_stat(ctx.path_params["id"], path)
+    return web.Response(status=200, headers={"X-Docker-Container-Path-Stat": _stat_header(stat),
+                                             "Content-Type": "application/json"})
+
+
+@route("ContainerArchive")
+async def archive_get(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    path = ctx.q("path")
+    if not path:
+        raise DockerError(400, "bad parameter: path cannot be empty")
+    stat, data = engine(ctx).archive_get(ctx.path_params["id"], path)
+    return tar_response(data, headers={"X-Docker-Container-Path-Stat": _stat_header(stat)})
+
+
+@route("PutContainerArchive")
+async def archive_put(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    path = ctx.q("path")
+    if not path:
+        raise DockerError(400, "bad parameter: path cannot be empty")
+    data = ctx.raw_body or await request.read()
+    engine(ctx).archive_put(ctx.path_params["id"], path, data, ctx.q_bool("noOverwriteDirNonDir"))
+    return web.Response(status=200)
+
+
+__all__ = ["STDOUT"]

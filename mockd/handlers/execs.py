@@ -1,0 +1,77 @@
+"""Exec endpoints: create, start (hijacked or detached), inspect, resize."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from mockd.hijack import hijack, multiplex_frame, stream_media_type
+from mockd.routes import RequestContext
+
+from ._engine import engine, route
+
+
+@route("ContainerExec")
+async def create(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    ex = engine(ctx).create_exec(ctx.path_params["id"], ctx.json_body())
+    return ctx.json({"Id": ex.id}, status=201)
+
+
+@route("ExecInspect")
+async def inspect(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).get_exec(ctx.path_params["id"]).inspect())
+
+
+@route("ExecResize")
+async def resize(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    engine(ctx).resize_exec(ctx.path_params["id"], ctx.q_int("h", 0) or 0, ctx.q_int("w", 0) or 0)
+    return web.Response(status=200)
+
+
+@route("ExecStart")
+async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    body = ctx.json_body()
+    ex = eng.get_exec(ctx.path_params["id"])
+    if body.get("Detach"):
+        eng.start_exec(ex.id)
+        return web.Response(status=200)
+    if body.get("Tty") is not None and "Tty" in body:
+        ex.config["Tty"] = bool(body["Tty"]) or ex.tty
+    queue = ex.subscribe()
+    media = stream_media_type(ctx.version, ex.tty)
+
+    def frame(stream: int, data: bytes) -> bytes:
+        return data if ex.tty else multiplex_frame(stream, data)
+
+    if not request.headers.get("Upgrade"):
+        eng.start_exec(ex.id)
+        resp = web.StreamResponse(status=200)
+        resp.headers["Content-Type"] = media
+        await resp.prepare(request)
+        while (item := await queue.get()) is not None:
+            await resp.write(frame(*item))
+        await resp.write_eof()
+        return resp
+
+    async with hijack(request, media) as s:
+        eng.start_exec(ex.id)
+
+        async def pump() -> None:
+            while data := await s.read():
+                ex.stdin.feed(data)
+            ex.stdin.close()
+
+        pumping = asyncio.ensure_future(pump()) if ex.config.get("AttachStdin") else None
+        try:
+            while (item := await queue.get()) is not None:
+                try:
+                    await s.write(frame(*item))
+                except ConnectionResetError:
+                    break
+        finally:
+            if pumping is not None:
+                pumping.cancel()
+            ex.subscribers.discard(queue)
+        return s.response

@@ -1,0 +1,154 @@
+"""Image endpoints: pull/import (create), list, inspect, history, tag, remove, prune, search, push,
+save (get), load, commit and the classic build."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from mockd.engine import references
+from mockd.engine.errors import EngineError
+from mockd.errors import DockerError
+from mockd.routes import RequestContext
+from mockd.versioning import less_than
+
+from ._engine import engine, filters, json_stream, route, tar_response
+
+# The old `filter` parameter of GET /images/json (a reference pattern) is honoured up to this version.
+OLD_FILTER_PARAM_BEFORE = "1.41"
+
+
+@route("ImageCreate")
+async def create(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    source = ctx.q("fromSrc")
+    if source:
+        if source != "-":
+            raise DockerError(500, f"Get \"{source}\": dial tcp: lookup: no such host (mockd fetches no URLs)")
+        data = ctx.raw_body or await request.read()
+        msgs = eng.import_image(data, ctx.q("repo") or "", ctx.q("tag") or "", ctx.q_all("changes"),
+                                ctx.q("message") or "", ctx.q("platform") or "")
+        return await json_stream(request, msgs)
+    image = ctx.q("fromImage") or ""
+    msgs = eng.pull(image, ctx.q("tag") or "", ctx.q("platform") or "")  # refusals: an HTTP error, as dockerd
+    return await json_stream(request, msgs)
+
+
+@route("ImageList")
+async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    wanted = filters(ctx)
+    old = ctx.q("filter")
+    if old and less_than(ctx.version, OLD_FILTER_PARAM_BEFORE):
+        wanted.setdefault("reference", []).append(old)
+    images = eng.images.list(wanted, all_=ctx.q_bool("all"))
+    counts = {}
+    for c in eng.containers.values():
+        counts[c.image.id] = counts.get(c.image.id, 0) + 1
+    out = []
+    for image in images:
+        summary = image.summary(containers=counts.get(image.id, 0) if ctx.q_bool("shared-size") else -1)
+        if ctx.q_bool("shared-size"):
+            summary["SharedSize"] = 0
+        out.append(summary)
+    return ctx.json(out)
+
+
+@route("ImageInspect")
+async def inspect(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).inspect_image(ctx.path_params["name"]).inspect())
+
+
+@route("ImageHistory")
+async def history(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).images.get(ctx.path_params["name"]).history_view())
+
+
+@route("ImageTag")
+async def tag(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    engine(ctx).tag_image(ctx.path_params["name"], ctx.q("repo") or "", ctx.q("tag") or "")
+    return web.Response(status=201)
+
+
+@route("ImageDelete")
+async def delete(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).remove_image(ctx.path_params["name"], ctx.q_bool("force"), ctx.q_bool("noprune")))
+
+
+@route("ImagePrune")
+async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).prune_images(filters(ctx)))
+
+
+@route("ImageSearch")
+async def search(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).search(ctx.q("term") or "", ctx.q_int("limit", 25) or 25, filters(ctx)))
+
+
+@route("ImagePush")
+async def push(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    msgs = engine(ctx).push(ctx.path_params["name"], ctx.q("tag") or "")
+    return await json_stream(request, msgs)
+
+
+@route("ImageGet")
+async def save_one(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return tar_response(engine(ctx).save([ctx.path_params["name"]]))
+
+
+@route("ImageGetAll")
+async def save(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    names = ctx.q_all("names")
+    return tar_response(engine(ctx).save(names))
+
+
+@route("ImageLoad")
+async def load(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    data = ctx.raw_body or await request.read()
+    msgs = engine(ctx).load(data)
+    if ctx.q_bool("quiet"):
+        msgs = [m for m in msgs if "Loaded" not in m.get("stream", "")] or msgs
+    return await json_stream(request, msgs, separator=b"\n")
+
+
+@route("ImageCommit")
+async def commit(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    body = ctx.json_body()
+    image = engine(ctx).commit(ctx.q("container") or "", ctx.q("repo") or "", ctx.q("tag") or "",
+                               ctx.q("comment") or "", ctx.q("author") or "", ctx.q_all("changes"),
+                               ctx.q_bool("pause", True), body or None)
+    return ctx.json({"Id": image.id}, status=201)
+
+
+@route("ImageBuild")
+async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    context = ctx.raw_body or await request.read()
+    try:
+        buildargs = json.loads(ctx.q("buildargs") or "{}") or {}
+        labels = json.loads(ctx.q("labels") or "{}") or {}
+    except ValueError as err:
+        raise DockerError(400, f"invalid build arguments: {err}") from None
+    tags = ctx.q_all("t")
+    for t in tags:
+        try:
+            references.parse(t)
+        except EngineError as err:
+            raise DockerError(400, f"invalid reference format: {t}" if "lowercase" not in err.message
+                              else err.message) from None
+    messages = eng.build(context, tags, dockerfile_path=ctx.q("dockerfile") or "Dockerfile", buildargs=buildargs,
+                         labels=labels, target=ctx.q("target") or "", quiet=ctx.q_bool("q"),
+                         pull=ctx.q_bool("pull"))
+    return await json_stream(request, messages)
+
+
+@route("DistributionInspect")
+async def distribution(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    ref = references.parse(ctx.path_params["name"])
+    image = eng.registry.resolve(ref)
+    manifest = eng.registry.manifest_digest(ref, image)
+    return ctx.json({"Descriptor": {"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                                    "digest": manifest, "size": len(image.config_json())},
+                     "Platforms": [{"architecture": "amd64", "os": "linux"}]})

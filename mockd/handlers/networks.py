@@ -1,0 +1,60 @@
+"""Network endpoints."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mockd.errors import DockerError
+from mockd.routes import RequestContext
+
+from ._engine import empty, engine, filters, route
+
+
+@route("NetworkList")
+async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    wanted = filters(ctx)
+    nets = [n for n in sorted(eng.networks.networks.values(), key=lambda n: n.created_ns)
+            if eng.networks.matches(n, wanted)]
+    return ctx.json([n.inspect({}) for n in nets])
+
+
+@route("NetworkInspect")
+async def inspect(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    net = eng.networks.get(ctx.path_params["id"])
+    return ctx.json(net.inspect(eng.network_containers(net)))
+
+
+@route("NetworkCreate")
+async def create(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    body = ctx.json_body()
+    if not body.get("Name"):
+        raise DockerError(400, "network name is required" if False else "invalid name: name is empty")
+    net = engine(ctx).create_network(body)
+    return ctx.json({"Id": net.id, "Warning": ""}, status=201)
+
+
+@route("NetworkDelete")
+async def delete(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    engine(ctx).remove_network(ctx.path_params["id"])
+    return empty()
+
+
+@route("NetworkConnect")
+async def connect(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    body = ctx.json_body()
+    engine(ctx).connect_network(ctx.path_params["id"], body.get("Container") or "", body.get("EndpointConfig"))
+    return empty(200)
+
+
+@route("NetworkDisconnect")
+async def disconnect(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    body = ctx.json_body()
+    engine(ctx).disconnect_network(ctx.path_params["id"], body.get("Container") or "", bool(body.get("Force")))
+    return empty(200)
+
+
+@route("NetworkPrune")
+async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).prune_networks(filters(ctx)))

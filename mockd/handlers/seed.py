@@ -1,0 +1,31 @@
+"""Control plane: `POST /_mockd/seed` (a YAML or JSON seed document; the engine returns to it)."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from mockd import control
+from mockd.engine.errors import EngineError
+from mockd.engine.seed import parse_seed
+from mockd.errors import DockerError
+
+
+async def seed(request: web.Request) -> web.Response:
+    from mockd.app import REGISTRY
+
+    text = await request.read()
+    try:
+        document = parse_seed(text)
+        engine = request.app[REGISTRY].engine
+        engine.load_seed(document)
+        engine.ensure_ready()
+    except EngineError as err:
+        raise DockerError(400, err.message) from None
+    except (KeyError, TypeError, ValueError) as err:
+        raise DockerError(400, f"invalid seed: {err!r}") from None
+    return web.Response(text=json.dumps({"seeded": True, **engine.dump()}) + "\n", content_type="application/json")
+
+
+control.register("POST", "seed", seed)

@@ -1,0 +1,48 @@
+"""Volume endpoints."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mockd.routes import RequestContext
+from mockd.versioning import less_than
+
+from ._engine import empty, engine, filters, route
+
+# From API 1.42, `POST /volumes/prune` removes only anonymous volumes unless filters has all=true.
+PRUNE_ONLY_ANONYMOUS_SINCE = "1.42"
+
+
+def _view(eng, volume) -> dict:
+    return volume.inspect()
+
+
+@route("VolumeList")
+async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = engine(ctx)
+    return ctx.json({"Volumes": [_view(eng, v) for v in eng.list_volumes(filters(ctx))], "Warnings": None})
+
+
+@route("VolumeCreate")
+async def create(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    body = ctx.json_body()
+    volume = engine(ctx).create_volume(body.get("Name") or "", body.get("Driver") or "local", body.get("Labels"),
+                                       body.get("DriverOpts"))
+    return ctx.json(volume.inspect(), status=201)
+
+
+@route("VolumeInspect")
+async def inspect(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).volumes.get(ctx.path_params["name"]).inspect())
+
+
+@route("VolumeDelete")
+async def delete(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    engine(ctx).remove_volume(ctx.path_params["name"], ctx.q_bool("force"))
+    return empty()
+
+
+@route("VolumePrune")
+async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    only_anonymous = not less_than(ctx.version, PRUNE_ONLY_ANONYMOUS_SINCE)
+    return ctx.json(engine(ctx).prune_volumes(filters(ctx), only_anonymous=only_anonymous))

@@ -1,0 +1,174 @@
+"""Connection takeover for attach, exec start and session: the only module touching raw transports.
+
+dockerd answers ``Upgrade: tcp`` requests with ``HTTP/1.1 101 UPGRADED`` and then speaks raw bytes
+both ways on the same connection. Usage, inside a handler::
+
+    async with hijack(request, stream_media_type(ctx.version, tty=False)) as stream:
+        data = await stream.read()            # b"" once the client half-closed its side
+        await stream.write(multiplex_frame(STDOUT, b"hello\\n"))
+    return stream.response
+
+Clients without stdin half-close their write side right after the 101 and keep reading, so the
+protocol's ``eof_received()`` returns True (keep the transport open; aiohttp's own protocol would
+close it and lose all later output). Leaving the ``async with`` block closes the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+from mockd.versioning import less_than
+
+STDIN, STDOUT, STDERR = 0, 1, 2
+RAW_STREAM = "application/vnd.docker.raw-stream"
+MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
+
+
+def stream_media_type(version: str, tty: bool) -> str:
+    """From API 1.42 dockerd labels multiplexed (non-TTY) output as such; raw otherwise."""
+    if tty or less_than(version, "1.42"):
+        return RAW_STREAM
+    return MULTIPLEXED_STREAM
+
+
+def multiplex_frame(stream_id: int, data: bytes) -> bytes:
+    """One frame of dockerd's stdcopy format: [stream, 0, 0, 0, size uint32 BE] + payload."""
+    return struct.pack(">BxxxI", stream_id, len(data)) + data
+
+
+def demultiplex(data: bytes) -> list[tuple[int, bytes]]:
+    """Split a buffer of complete frames (tests and the checker use it)."""
+    out, pos = [], 0
+    while pos + 8 <= len(data):
+        stream_id, size = struct.unpack(">BxxxI", data[pos:pos + 8])
+        out.append((stream_id, data[pos + 8:pos + 8 + size]))
+        pos += 8 + size
+    if pos != len(data):
+        raise ValueError(f"truncated frame at byte {pos} of {len(data)}")
+    return out
+
+
+class HijackedStream:
+    """Both directions of a taken-over connection."""
+
+    def __init__(self, response: web.StreamResponse, transport: asyncio.Transport) -> None:
+        self.response = response
+        self.transport = transport
+        self._buffer = bytearray()
+        self._eof = False
+        self._lost = False
+        self._data = asyncio.Event()
+        self._can_write = asyncio.Event()
+        self._can_write.set()
+
+    # fed by the protocol
+    def _feed(self, data: bytes) -> None:
+        self._buffer += data
+        self._data.set()
+
+    def _feed_eof(self) -> None:
+        self._eof = True
+        self._data.set()
+
+    def _connection_lost(self) -> None:
+        self._eof = self._lost = True
+        self._data.set()
+        self._can_write.set()
+
+    @property
+    def closed(self) -> bool:
+        """The connection is gone (not just half-closed by the client)."""
+        return self._lost or self.transport.is_closing()
+
+    @property
+    def at_eof(self) -> bool:
+        return self._eof and not self._buffer
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (all buffered when -1) as soon as some arrive; b"" at end of input."""
+        while not self._buffer and not self._eof:
+            self._data.clear()
+            await self._data.wait()
+        if n < 0 or n >= len(self._buffer):
+            data = bytes(self._buffer)
+            self._buffer.clear()
+        else:
+            data = bytes(self._buffer[:n])
+            del self._buffer[:n]
+        return data
+
+    async def write(self, data: bytes) -> None:
+        if self.closed:
+            raise ConnectionResetError("hijacked connection closed")
+        self.transport.write(data)
+        await self._can_write.wait()
+
+    async def write_frame(self, stream_id: int, data: bytes) -> None:
+        await self.write(multiplex_frame(stream_id, data))
+
+    async def wait_closed(self) -> None:
+        """Until the client closes both directions (or the connection drops)."""
+        while not self._lost and not self.transport.is_closing():
+            self._data.clear()
+            await self._data.wait()
+
+    def close(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, stream: HijackedStream) -> None:
+        self.stream = stream
+
+    def data_received(self, data: bytes) -> None:
+        self.stream._feed(data)
+
+    def eof_received(self) -> bool:
+        self.stream._feed_eof()
+        return True  # a half-close: keep writing to the client
+
+    def pause_writing(self) -> None:
+        self.stream._can_write.clear()
+
+    def resume_writing(self) -> None:
+        self.stream._can_write.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.stream._connection_lost()
+
+
+@asynccontextmanager
+async def hijack(request: web.Request, content_type: str, *, upgrade: str = "tcp") -> AsyncIterator[HijackedStream]:
+    """Answer 101 UPGRADED and own the connection for the duration of the block."""
+    response = web.StreamResponse(status=101, reason="UPGRADED")
+    response.headers["Content-Type"] = content_type
+    response.headers["Connection"] = "Upgrade"
+    response.headers["Upgrade"] = upgrade
+    await response.prepare(request)  # StreamResponse sends the headers at once
+    transport = request.transport
+    if transport is None:
+        raise ConnectionResetError("client went away before the takeover")
+    stream = HijackedStream(response, transport)  # type: ignore[arg-type]
+    # Bytes that arrived before the takeover: what aiohttp buffered behind the request.
+    leftover = b""
+    if not request.content.at_eof():
+        leftover += request.content.read_nowait(-1)
+    protocol = request.protocol
+    tail = getattr(protocol, "_message_tail", b"")
+    if tail:
+        leftover += bytes(tail)
+        protocol._message_tail = b""  # type: ignore[attr-defined]
+    transport.set_protocol(_Protocol(stream))
+    transport.resume_reading()  # aiohttp may have paused it while buffering behind the upgrade
+    if leftover:
+        stream._feed(leftover)
+    try:
+        yield stream
+    finally:
+        stream.close()

@@ -1,0 +1,149 @@
+"""The route table: operationId -> handler. Handlers are thin; state lives in the engine.
+
+Writing a handler
+-----------------
+A handler module (listed in ``mockd/handlers/__init__.py``) registers coroutines by the
+operationId they implement (the same id in every API version)::
+
+    from mockd.routes import RequestContext, handler
+
+    @handler("ContainerList")
+    async def container_list(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+        containers = ctx.engine.list_containers(all=ctx.q_bool("all"))
+        return ctx.json([c.summary() for c in containers])   # serialized for ctx.version
+
+By the time a handler runs, the middleware has negotiated the version, matched the operation,
+parsed query and body, recorded findings (and refused the request in ``--strict`` mode). A
+handler raises :class:`mockd.errors.DockerError` for dockerd's error answers. Operations with no
+handler are answered by :mod:`mockd.generated`.
+
+:class:`RequestContext` carries:
+
+- ``version``: the requested API version (the URL prefix, or the daemon's max when unprefixed);
+- ``spec`` / ``operation`` / ``path_params``: that version's document, the matched operation
+  (from the daemon's newest document when the operation is newer than ``version``) and its
+  path parameters (``{"id": "abc"}``);
+- ``query``: ``{name: [values...]}``; ``q(name)``, ``q_bool(name)`` (dockerd's reading:
+  ``1/true/True`` are true, ``0/false/False/""`` false), ``q_int``, ``q_json`` (``filters``);
+- ``body``: the parsed JSON body, ``None`` for JSON ``null``, :data:`NO_BODY` when absent or not
+  JSON (CLI 20 sends empty ``text/plain`` bodies); ``raw_body``: the bytes (not read for
+  ``Upgrade`` requests without a Content-Length: those hijack the connection);
+- ``registry`` (``ctx.engine`` is ``ctx.registry.engine``), ``config``, ``bounds``;
+- ``serialize(obj, target=None, status=200)`` -> the object as dockerd answers at ``version``
+  (version rules from :mod:`mockd.serializer`), ``json(obj, status=200, target=None)`` -> a
+  response in Go's encoding;
+- ``findings``: what the request checks found (a handler may append behaviour findings).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from mockd.config import Config
+from mockd.errors import DockerError
+from mockd.serializer import dumps, serialize
+from mockd.state import Registry
+from mockd.versioning import Bounds
+from specs.findings import Finding
+from specs.model import ApiSpec, Operation
+from specs.validation import NO_BODY
+from specs.wire import query_bool
+
+Handler = Callable[[web.Request, "RequestContext"], Awaitable[web.StreamResponse]]
+
+_TABLE: dict[str, Handler] = {}
+
+
+def handler(operation_id: str) -> Callable[[Handler], Handler]:
+    """Register the decorated coroutine for one operationId (every API version)."""
+
+    def register(fn: Handler) -> Handler:
+        if operation_id in _TABLE and _TABLE[operation_id] is not fn:
+            raise ValueError(f"two handlers for {operation_id}: {_TABLE[operation_id].__qualname__} and {fn.__qualname__}")
+        _TABLE[operation_id] = fn
+        return fn
+
+    return register
+
+
+def load_handlers() -> dict[str, Handler]:
+    """Import every handler module listed in ``mockd.handlers.MODULES``; the operationId table."""
+    from mockd.handlers import MODULES
+
+    for name in MODULES:
+        importlib.import_module(name)
+    return dict(_TABLE)
+
+
+@dataclass
+class RequestContext:
+    version: str
+    spec: ApiSpec
+    operation: Operation
+    path_params: dict[str, str]
+    query: dict[str, list[str]]
+    body: Any
+    raw_body: bytes
+    registry: Registry
+    config: Config
+    bounds: Bounds
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def engine(self) -> Any:
+        return self.registry.engine
+
+    # --- query ---------------------------------------------------------------------------
+    def q(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def q_all(self, name: str) -> list[str]:
+        return list(self.query.get(name, []))
+
+    def q_bool(self, name: str, default: bool = False) -> bool:
+        values = self.query.get(name)
+        return query_bool(values[0]) if values else default
+
+    def q_int(self, name: str, default: int | None = None) -> int | None:
+        value = self.q(name)
+        if value in (None, ""):
+            return default
+        try:
+            return int(value)  # type: ignore[arg-type]
+        except ValueError:
+            raise DockerError(400, f'strconv.Atoi: parsing "{value}": invalid syntax') from None
+
+    def q_json(self, name: str, default: Any = None) -> Any:
+        """A JSON query value (``filters``); bad JSON is a 500 with the decoder's message, as dockerd."""
+        value = self.q(name)
+        if not value:
+            return default
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise DockerError(500, f"invalid character in {name}: {exc}") from None
+
+    # --- bodies --------------------------------------------------------------------------
+    @property
+    def has_body(self) -> bool:
+        return self.body is not NO_BODY and self.body is not None
+
+    def json_body(self) -> dict[str, Any]:
+        """The body as an object; {} when absent or null (what Go decodes into a zero struct)."""
+        return self.body if isinstance(self.body, dict) else {}
+
+    # --- responses -----------------------------------------------------------------------
+    def serialize(self, obj: Any, target: Operation | str | None = None, status: int = 200) -> Any:
+        return serialize(obj, spec=self.spec, version=self.version, target=target or self.operation, status=status)
+
+    def json(self, obj: Any, status: int = 200, target: Operation | str | None = None) -> web.Response:
+        resp = web.Response(status=status, body=dumps(self.serialize(obj, target, status)))
+        resp.headers["Content-Type"] = "application/json"
+        return resp

@@ -1,0 +1,301 @@
+"""apicheck daemon against the real dockerd 20.10 and Podman: it completes, and what it reports is true.
+
+Every genuine finding of the read-only probe is re-checked here with plain HTTP (tests/realdaemons.unix_http)
+and an independent reading of the document; skew verdicts are reproduced by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import specs
+from checker.daemon.client import DaemonClient
+from checker.daemon.fuzz import run_fuzz
+from checker.daemon.handshake import handshake
+from checker.daemon.negotiation import check_negotiation
+from checker.daemon.run import DaemonOptions, run_daemon_check
+from checker.daemon.write import LABEL, PAUSE_ENV, run_write_probe
+from tests.realdaemons import Daemon, import_busybox, parse_json_stream, unix_http
+
+pytestmark = pytest.mark.realdaemon
+
+USER_LABEL = {"owner": "someone-else"}
+
+
+def _create_user_container(daemon: Daemon, name: str) -> str:
+    status, _, body = unix_http(daemon.socket, "POST", f"/containers/create?name={name}", body={
+        "Image": "busybox:latest", "Cmd": ["sleep", "600"], "Labels": USER_LABEL,
+        "HostConfig": {"NetworkMode": "none"},
+    })
+    assert status == 201, body
+    cid = json.loads(body)["Id"]
+    status, _, body = unix_http(daemon.socket, "POST", f"/containers/{cid}/start")
+    assert status == 204, body
+    return cid
+
+
+@pytest.fixture(scope="module")
+def dockerd(real_dockerd: Daemon) -> Iterator[Daemon]:
+    """The session's dockerd with busybox and a running container that is not apicheck's."""
+    import_busybox(real_dockerd)
+    cid = _create_user_container(real_dockerd, "user-owned-dockerd")
+    yield real_dockerd
+    unix_http(real_dockerd.socket, "DELETE", f"/containers/{cid}?force=1")
+
+
+@pytest.fixture(scope="module")
+def dockerd_run(dockerd: Daemon) -> Any:
+    return run_daemon_check(DaemonOptions(host=dockerd.host))
+
+
+def _sandbox_objects(daemon: Daemon) -> list[str]:
+    """Everything apicheck may have created: labelled objects and apicheck-* names (containers, volumes,
+    networks, image tags)."""
+    found = []
+    for path, key in (("/containers/json?all=1", None), ("/volumes", "Volumes"), ("/networks", None), ("/images/json", None)):
+        status, _, body = unix_http(daemon.socket, "GET", path)
+        assert status == 200
+        items = json.loads(body)
+        items = (items.get(key) or []) if key else items
+        for item in items or []:
+            names = item.get("Names") or [item.get("Name") or ""]
+            names += item.get("RepoTags") or []
+            labels = item.get("Labels") or {}
+            if LABEL in labels or any(str(n).lstrip("/").startswith("apicheck-") for n in names):
+                found.append(f"{path}: {names}")
+    return found
+
+
+# --- read-only ---------------------------------------------------------------------------------------------
+
+
+def test_readonly_probe_completes_within_60s(dockerd_run: Any) -> None:
+    run = dockerd_run
+    hs = run.handshake
+    assert (hs.product, hs.max_version, hs.min_version, hs.used_version) == ("Docker", "1.41", "1.12", "1.41")
+    assert run.timings["read-only"] < 60, run.timings
+    assert run.swept == [v for v in specs.versions() if specs.compare(v, "1.41") < 0]
+    sent = {(p.template, p.status) for p in run.probed if p.version == "1.41" and not p.bogus_id}
+    # Real ids were used: the running container's top, stats and logs answered 200.
+    for template in ("/containers/{id}/top", "/containers/{id}/stats", "/containers/{id}/logs",
+                     "/containers/{id}/json", "/images/{name}/json", "/networks/{id}"):
+        assert (template, 200) in sent, template
+    skipped = {p.template: p.skipped for p in run.probed if p.skipped and p.version == "1.41"}
+    assert "secret" in skipped["/swarm/unlockkey"]
+    assert "registry" in skipped["/images/search"]
+    assert not [f for f in run.findings if f.kind == "transport-error"]
+
+
+def test_readonly_probe_fetches_no_secret_and_no_follow(dockerd_run: Any) -> None:
+    urls = [p.url for p in dockerd_run.probed if p.url]
+    assert not any("unlockkey" in u or "/images/search" in u or "/distribution/" in u for u in urls)
+    assert not any("follow=1" in u or "follow=true" in u for u in urls)
+    assert all("until=" in u for u in urls if "/events" in u)
+
+
+def _schema_at(spec: specs.ApiSpec, schema: Any, dotted: str) -> tuple[bool, Any]:
+    """Walk a flattened response schema along a dotted field name (array items and map values are
+    transparent, as in the findings' names): (documented?, sub-schema)."""
+
+    def unwrap(node: Any) -> Any:
+        while isinstance(node, dict):
+            if "items" in node and "properties" not in node:
+                node = node["items"]
+            elif "anyOf" in node and "properties" not in node:
+                node = next((b for b in node["anyOf"] if isinstance(b, dict) and ("properties" in b or "items" in b)), {})
+            else:
+                return node
+        return node
+
+    node = spec.flatten(schema)
+    for part in dotted.split("."):
+        node = unwrap(node)
+        while isinstance(node, dict) and part not in node.get("properties", {}) and isinstance(node.get("additionalProperties"), dict):
+            node = unwrap(node["additionalProperties"])
+        props = node.get("properties", {}) if isinstance(node, dict) else {}
+        if part not in props:
+            return False, None
+        node = props[part]
+    return True, node
+
+
+def _present(value: Any, dotted: str) -> bool:
+    parts = dotted.split(".")
+    if not parts:
+        return True
+    if isinstance(value, list):
+        return any(_present(v, dotted) for v in value)
+    if not isinstance(value, dict):
+        return False
+    head, rest = parts[0], ".".join(parts[1:])
+    if head not in value:
+        return any(_present(v, dotted) for v in value.values() if isinstance(v, dict))  # a map level (by name)
+    return True if not rest else _present(value[head], rest)
+
+
+def test_every_genuine_finding_reproduces_with_plain_http(dockerd: Daemon, dockerd_run: Any) -> None:
+    checked = 0
+    for f in dockerd_run.genuine:
+        url = f.extra.get("url")
+        if not url or f.kind not in ("undocumented-field", "undocumented-status", "optional-header-absent"):
+            continue
+        method = "HEAD" if f.method == "HEAD" else "GET"
+        status, headers, body = unix_http(dockerd.socket, method, url)
+        spec = specs.load(f.api_version)
+        op = spec.operation(f.method, f.path)
+        assert op is not None
+        if f.kind == "undocumented-status":
+            assert status == f.extra["status"], (url, status)
+            assert str(status) not in op.responses and "default" not in op.responses, f
+        elif f.kind == "optional-header-absent":
+            for name in f.name.split(","):
+                assert name.lower() not in {h.lower() for h in headers}, f
+        else:
+            values = parse_json_stream(body) if f.path == "/events" else [json.loads(body)]
+            assert any(_present(v, f.name) for v in values), f"{url}: {f.name} not in the answer"
+            documented, _ = _schema_at(spec, op.response_schema(status), f.name)
+            assert not documented, f"{f.name} is documented at {f.api_version}: {f}"
+        checked += 1
+    # dockerd 20.10 really does send these (it does not trim answers to older versions).
+    kinds = {(f.kind, f.path, f.name) for f in dockerd_run.genuine}
+    assert ("undocumented-field", "/system/df", "BuilderSize") in kinds
+    assert ("undocumented-field", "/events", "status") in kinds
+    assert checked >= 10
+
+
+def test_negotiation_of_the_reference_daemon_has_no_departures(dockerd: Daemon) -> None:
+    client = DaemonClient(dockerd.host)
+    findings, answers = check_negotiation(client, handshake(client))
+    assert [f for f in findings if f.severity != "info"] == []
+    by_version = {a.version: a.status for a in answers}
+    assert by_version["1.12"] == 200 and by_version["1.41"] == 200
+    assert by_version["1.42"] == 400 and by_version["1.11"] == 400
+
+
+# --- write, cleanup, skew -------------------------------------------------------------------------------
+
+
+def test_write_probe_runs_the_lifecycle_and_leaves_nothing(dockerd: Daemon) -> None:
+    result = run_write_probe(DaemonClient(dockerd.host), "1.41", "busybox:latest")
+    assert result.steps[-1] == "remove"
+    assert result.leftovers == [] and result.cleanup_errors == []
+    errors = [f for f in result.findings if f.source != "wire-profile" and f.severity == "error"]
+    assert errors == []
+    statuses = {(p.method, p.template, p.status) for p in result.caller.results}
+    assert ("POST", "/containers/create", 201) in statuses and ("DELETE", "/containers/{id}", 204) in statuses
+    assert _sandbox_objects(dockerd) == []
+    # The container apicheck did not create is still there, still running.
+    status, _, body = unix_http(dockerd.socket, "GET", "/containers/user-owned-dockerd/json")
+    assert status == 200 and json.loads(body)["State"]["Running"]
+
+
+@pytest.mark.parametrize("step", ["network", "container-start", "exec"])
+def test_write_probe_cleans_up_after_a_failure(dockerd: Daemon, step: str) -> None:
+    with pytest.raises(RuntimeError, match="injected"):
+        run_write_probe(DaemonClient(dockerd.host), "1.41", "busybox:latest", fail_at=step)
+    assert _sandbox_objects(dockerd) == []
+
+
+@pytest.mark.slow
+def test_write_probe_cleans_up_on_ctrl_c(dockerd: Daemon) -> None:
+    env = {**dockerd.env(), PAUSE_ENV: "exec:60"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checker.cli", "daemon", "-H", dockerd.host, "--write", "--no-sweep"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=os.path.dirname(os.path.dirname(__file__)),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("/containers" in o for o in _sandbox_objects(dockerd)):
+            time.sleep(0.2)
+        assert _sandbox_objects(dockerd), "the write probe never created its container"
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, proc.stderr.read() if proc.stderr else ""
+    assert _sandbox_objects(dockerd) == []
+
+
+def _create_and_read(daemon: Daemon, version: str, host_config: dict[str, Any]) -> dict[str, Any]:
+    name = f"apicheck-test-{version.replace('.', '')}-{time.monotonic_ns()}"
+    status, _, body = unix_http(daemon.socket, "POST", f"/v{version}/containers/create?name={name}", body={
+        "Image": "busybox:latest", "Cmd": ["true"], "HostConfig": {"NetworkMode": "none", **host_config},
+    })
+    assert status == 201, body
+    cid = json.loads(body)["Id"]
+    try:
+        status, _, body = unix_http(daemon.socket, "GET", f"/v1.41/containers/{cid}/json")
+        return json.loads(body)["HostConfig"]
+    finally:
+        unix_http(daemon.socket, "DELETE", f"/containers/{cid}?force=1")
+
+
+def test_skew_probe_verdicts_reproduce_by_hand(dockerd: Daemon) -> None:
+    run = run_daemon_check(DaemonOptions(host=dockerd.host, write=True, sweep=False))
+    verdicts = {(r.operation, r.name): r.classification for r in run.skew}
+    assert run.write is not None and run.write.leftovers == []
+    assert verdicts[("POST /containers/create", "HostConfig.KernelMemoryTCP")] == "ignored"
+    assert verdicts[("POST /containers/create", "HostConfig.Init")] == "honoured"
+    # By hand: dockerd drops KernelMemoryTCP below 1.40 but keeps Init at 1.25.
+    assert _create_and_read(dockerd, "1.25", {"KernelMemoryTCP": 209715200})["KernelMemoryTCP"] == 0
+    assert _create_and_read(dockerd, "1.41", {"KernelMemoryTCP": 209715200})["KernelMemoryTCP"] == 209715200
+    assert _create_and_read(dockerd, "1.25", {"Init": True})["Init"] is True
+    for r in run.skew:
+        assert r.classification in ("rejected", "honoured", "ignored", "unobservable")
+        if r.classification == "ignored":
+            assert r.read_back != r.sent
+    assert _sandbox_objects(dockerd) == []
+
+
+def test_fuzz_is_bounded_and_its_server_errors_are_real(dockerd: Daemon) -> None:
+    client = DaemonClient(dockerd.host)
+    from checker.daemon.discovery import discover
+
+    started = time.monotonic()
+    result = run_fuzz(client, "1.41", discover(client, "1.41"), max_examples=3, time_limit=20)
+    assert time.monotonic() - started < 45
+    assert result.requests > 0 and result.operations > 10
+    server_errors = [f for f in result.findings if f.kind == "server-error"]
+    for f in server_errors[:10]:
+        status, _, _ = unix_http(dockerd.socket, f.method, f.extra["url"])
+        assert status >= 500, f
+
+
+# --- podman ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def podman(real_podman: Daemon) -> Daemon:
+    import_busybox(real_podman)
+    return real_podman
+
+
+def test_podman_departures_are_found_and_real(podman: Daemon) -> None:
+    run = run_daemon_check(DaemonOptions(host=podman.host, sweep=False))
+    assert run.handshake.product == "Podman"
+    kinds = {f.kind for f in run.genuine}
+    assert {"error-shape", "out-of-range-version", "unknown-path-answer"} <= kinds, kinds
+    # By hand: podman serves /v1.99/ and adds cause/response to its errors.
+    status, _, _ = unix_http(podman.socket, "GET", "/v1.99/version")
+    assert status == 200
+    status, _, body = unix_http(podman.socket, "GET", "/v1.41/containers/apicheck-no-such-container-0/json")
+    assert status == 404 and {"cause", "response"} <= set(json.loads(body))
+    status, headers, body = unix_http(podman.socket, "GET", "/v1.41/apicheck-no-such-path")
+    assert status == 404 and not headers.get("Content-Type", "").startswith("application/json")
+
+
+def test_url_quoting_of_ids_is_plain() -> None:
+    # ids go into paths verbatim (image references keep their slashes and colons, like dockerd's {name:.*}).
+    assert DaemonClient.url("/images/library/busybox:latest/json", "1.41") == "/v1.41/images/library/busybox:latest/json"
+    assert urllib.parse.quote("a:b", safe=":/") == "a:b"

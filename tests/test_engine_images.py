@@ -1,0 +1,116 @@
+"""Engine unit tests: the mock registry, image store, save/load/import, commit and the classic builder."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import tarfile
+
+import pytest
+
+from mockd.engine import Conflict, Engine, NotFound
+from mockd.engine.seed import parse_seed
+
+
+def tar_of(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_pull_is_deterministic_and_streams_progress():
+    a, b = Engine(), Engine()
+    msgs = a.pull("docker.io/library/busybox", "latest")
+    b.pull("busybox")
+    assert a.images.get("busybox").id == b.images.get("busybox:latest").id
+    assert msgs[0] == {"status": "Pulling from library/busybox", "id": "latest"}
+    assert msgs[-1] == {"status": "Status: Downloaded newer image for busybox:latest"}
+    assert a.pull("busybox")[-1] == {"status": "Status: Image is up to date for busybox:latest"}
+    assert a.images.get("busybox").repo_digests[0].startswith("busybox@sha256:")
+    a.pull("alpine:3")
+    assert a.images.get("alpine:3").id != a.images.get("busybox").id
+
+
+def test_refusals():
+    e = Engine(parse_seed("registry: {refusals: [{pattern: 'private/*'}, "
+                          "{pattern: 'busybox:nope', kind: manifest-unknown}]}"))
+    with pytest.raises(NotFound, match="pull access denied for private/x, repository does not exist"):
+        e.pull("private/x")
+    with pytest.raises(NotFound, match="manifest for busybox:nope not found: manifest unknown"):
+        e.pull("busybox", "nope")
+
+
+def test_tag_and_remove_semantics():
+    e = Engine()
+    e.pull("busybox")
+    image = e.images.get("busybox")
+    e.tag_image("busybox", "me/box", "v1")
+    assert sorted(image.repo_tags) == ["busybox:latest", "me/box:v1"]
+    with pytest.raises(Conflict, match="image is referenced in multiple repositories"):
+        e.remove_image(image.id[7:19])
+    assert e.remove_image("me/box:v1") == [{"Untagged": "me/box:v1"}]
+    e.create_container({"Image": "busybox", "Cmd": ["true"]})
+    with pytest.raises(Conflict, match='unable to remove repository reference "busybox"'):
+        e.remove_image("busybox")
+    with pytest.raises(NotFound, match="No such image: nope:latest"):
+        e.remove_image("nope")
+    filtered = e.images.list({"reference": ["busy*"]})
+    assert [i.id for i in filtered] == [image.id]
+
+
+def test_save_load_roundtrip():
+    e = Engine()
+    e.pull("busybox")
+    data = e.save(["busybox"])
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    assert manifest[0]["RepoTags"] == ["busybox:latest"] and manifest[0]["Layers"][0].endswith("/layer.tar")
+    other = Engine()
+    assert other.load(data) == [{"stream": "Loaded image: busybox:latest\n"}]
+    assert other.images.get("busybox").id == e.images.get("busybox").id
+
+
+async def test_commit_with_changes_and_import():
+    e = Engine()
+    e.pull("busybox")
+    c, _ = e.create_container({"Image": "busybox", "Cmd": ["sh", "-c", "echo x > /made"]})
+    fut = e.wait_future(c.id, "next-exit")
+    e.start_container(c.id)
+    await fut
+    image = e.commit(c.id, "snap", "v1", changes=['CMD ["cat", "/made"]', "ENV A=b", "EXPOSE 80"])
+    assert image.config["Cmd"] == ["cat", "/made"] and "A=b" in image.config["Env"]
+    assert image.rootfs().read("/made") == b"x\n" and image.parent == c.image.id
+    e.import_image(tar_of({"hello.txt": "hi"}), "imported", "v1", changes=["CMD [\"x\"]"])
+    assert e.images.get("imported:v1").rootfs().read("/hello.txt") == b"hi"
+
+
+async def test_build_classic():
+    e = Engine()
+    context = tar_of({
+        "Dockerfile": "FROM busybox\nARG WHO=world\nENV GREETING=hello\nWORKDIR /app\nCOPY app.txt .\n"
+                      "RUN echo $GREETING $WHO > out.txt && cat out.txt\nCMD [\"cat\", \"/app/out.txt\"]\n"
+                      "LABEL a=b\nEXPOSE 8080\n",
+        "app.txt": "content",
+    })
+    msgs = [m async for m in e.build(context, ["built:v1"], buildargs={"WHO": "mockd"})]
+    streams = "".join(m.get("stream", "") for m in msgs)
+    assert "Step 1/9 : FROM busybox" in streams and "hello mockd\n" in streams
+    assert "Successfully tagged built:v1" in streams
+    aux = [m["aux"]["ID"] for m in msgs if "aux" in m]
+    image = e.images.get("built:v1")
+    assert aux == [image.id]
+    assert image.rootfs().read("/app/app.txt") == b"content"
+    assert image.rootfs().read("/app/out.txt") == b"hello mockd\n"
+    assert image.config["Cmd"] == ["cat", "/app/out.txt"] and image.config["Labels"] == {"a": "b"}
+    bad = tar_of({"Dockerfile": "FROM busybox\nRUN exit 3\n"})
+    msgs = [m async for m in e.build(bad, [])]
+    assert msgs[-1]["error"] == "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
+    msgs = [m async for m in e.build(tar_of({"x": "y"}), [])]
+    assert msgs[-1]["error"].startswith("Cannot locate specified Dockerfile")
+    await asyncio.sleep(0)
