@@ -42,11 +42,11 @@ HANDLERS = web.AppKey("mockd.handlers", dict)
 TASKS = web.AppKey("mockd.tasks", set)
 
 # Per-request keys (request[...]).
-_ROUTED = "mockd.routed"
-_VERSION = "mockd.version"
-_CTX = "mockd.ctx"
-_INFO = "mockd.info"
-_PREPARED = "mockd.prepared"
+_ROUTED = web.RequestKey("mockd.routed", bool)
+_VERSION = web.RequestKey("mockd.version", str)
+_CTX = web.RequestKey("mockd.ctx", object)
+_INFO = web.RequestKey("mockd.info", dict)
+_PREPARED = web.RequestKey("mockd.prepared", bool)
 
 MAX_BODY = 8 * 1024 ** 3  # image tars for load/build/import
 

@@ -52,7 +52,7 @@ HIJACKED_OPERATIONS = frozenset({"ContainerAttach", "ExecStart"})
 POINTER_SCALARS = frozenset({
     "MemorySwappiness", "OomKillDisable", "PidsLimit", "Init", "CpuCount", "CpuPercent",
     "NanoCpus", "BlkioWeight", "KernelMemory", "KernelMemoryTCP", "OomScoreAdj", "StopTimeout",
-    "Healthcheck", "Timeout",
+    "Healthcheck", "Timeout", "ExitCode",
 })
 
 # Values the CLI sends to mean "unset" that are outside the declared range.

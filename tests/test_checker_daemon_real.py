@@ -143,11 +143,40 @@ def _present(value: Any, dotted: str) -> bool:
     return True if not rest else _present(value[head], rest)
 
 
+def _values_at(value: Any, dotted: str) -> list[Any]:
+    """Every value a dotted name reaches (array items and map values are transparent)."""
+    if not dotted:
+        return [value]
+    if isinstance(value, list):
+        return [v for item in value for v in _values_at(item, dotted)]
+    if not isinstance(value, dict):
+        return []
+    head, _, rest = dotted.partition(".")
+    if head in value:
+        return _values_at(value[head], rest)
+    return [v for item in value.values() if isinstance(item, dict) for v in _values_at(item, dotted)]
+
+
+_JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+
+
+def _mismatch(value: Any, schema: Any) -> bool:
+    """The value is not of the schema's type, here or in the items of (nested) arrays."""
+    declared = schema.get("type") if isinstance(schema, dict) else None
+    if declared not in _JSON_TYPES:
+        return False
+    expected = _JSON_TYPES[declared]
+    if not isinstance(value, expected) or (declared in ("integer", "number") and isinstance(value, bool)):
+        return True
+    return declared == "array" and any(_mismatch(item, schema.get("items")) for item in value)
+
+
 def test_every_genuine_finding_reproduces_with_plain_http(dockerd: Daemon, dockerd_run: Any) -> None:
     checked = 0
+    reproducible = ("undocumented-field", "undocumented-status", "optional-header-absent", "null-value", "wrong-type")
     for f in dockerd_run.genuine:
         url = f.extra.get("url")
-        if not url or f.kind not in ("undocumented-field", "undocumented-status", "optional-header-absent"):
+        if not url or f.kind not in reproducible:
             continue
         method = "HEAD" if f.method == "HEAD" else "GET"
         status, headers, body = unix_http(dockerd.socket, method, url)
@@ -160,11 +189,19 @@ def test_every_genuine_finding_reproduces_with_plain_http(dockerd: Daemon, docke
         elif f.kind == "optional-header-absent":
             for name in f.name.split(","):
                 assert name.lower() not in {h.lower() for h in headers}, f
-        else:
+        elif f.kind == "undocumented-field":
             values = parse_json_stream(body) if f.path == "/events" else [json.loads(body)]
             assert any(_present(v, f.name) for v in values), f"{url}: {f.name} not in the answer"
             documented, _ = _schema_at(spec, op.response_schema(status), f.name)
             assert not documented, f"{f.name} is documented at {f.api_version}: {f}"
+        else:  # null-value, wrong-type: the document's type for the field, and what dockerd sends there
+            documented, schema = _schema_at(spec, op.response_schema(status), f.name)
+            assert documented, f
+            found = _values_at(json.loads(body), f.name)
+            if f.kind == "null-value":
+                assert None in found, (url, f.name, found)
+            else:
+                assert any(v is not None and _mismatch(v, schema) for v in found), (url, f.name, found, schema)
         checked += 1
     # dockerd 20.10 really does send these (it does not trim answers to older versions).
     kinds = {(f.kind, f.path, f.name) for f in dockerd_run.genuine}
@@ -272,6 +309,24 @@ def test_fuzz_is_bounded_and_its_server_errors_are_real(dockerd: Daemon) -> None
         assert status >= 500, f
 
 
+@pytest.mark.slow
+def test_write_fuzz_stays_in_the_sandbox(dockerd: Daemon) -> None:
+    before = json.loads(unix_http(dockerd.socket, "GET", "/containers/user-owned-dockerd/json")[2])
+    run = run_daemon_check(DaemonOptions(host=dockerd.host, write=True, fuzz=True, sweep=False, max_examples=3,
+                                         time_limit=30, skew_from="1.41"))
+    assert run.fuzz is not None and run.fuzz.requests > 0
+    fuzzed = {(p.method, p.template) for p in run.fuzz.probed if p.status is not None}
+    assert ("POST", "/containers/{id}/kill") in fuzzed and ("POST", "/networks/create") in fuzzed
+    # Every fuzzed write named a sandbox object or a made-up one, never the user's container.
+    user_id = before["Id"]
+    assert not any(user_id[:12] in p.url or "user-owned" in p.url for p in run.fuzz.probed if p.method not in ("GET", "HEAD"))
+    assert run.write is not None and run.write.leftovers == []
+    assert _sandbox_objects(dockerd) == []
+    after = json.loads(unix_http(dockerd.socket, "GET", "/containers/user-owned-dockerd/json")[2])
+    assert after["State"]["Running"] and after["State"]["StartedAt"] == before["State"]["StartedAt"]
+    assert after["HostConfig"] == before["HostConfig"] and after["Name"] == before["Name"]
+
+
 # --- podman ------------------------------------------------------------------------------------------------
 
 
@@ -299,3 +354,37 @@ def test_url_quoting_of_ids_is_plain() -> None:
     # ids go into paths verbatim (image references keep their slashes and colons, like dockerd's {name:.*}).
     assert DaemonClient.url("/images/library/busybox:latest/json", "1.41") == "/v1.41/images/library/busybox:latest/json"
     assert urllib.parse.quote("a:b", safe=":/") == "a:b"
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+
+
+def test_daemon_command_outputs_and_exit_status(dockerd: Daemon, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from checker.cli import main
+
+    details = tmp_path / "details.json"
+    rc = main(["daemon", "-H", dockerd.host, "--no-sweep", "--format", "json", "--details", str(details)])
+    captured = capsys.readouterr()
+    items = json.loads(captured.out)
+    assert rc == 1  # dockerd 20.10 has warnings against its own document (see above), the default --fail-on
+    assert items and all(i["source"] != "wire-profile" for i in items)
+    assert "genuine departures" in captured.err and "Go-encoding looseness" in captured.err
+    data = json.loads(details.read_text())
+    assert data["handshake"]["product"] == "Docker" and data["requests"] and data["looseness"]
+    assert main(["daemon", "-H", dockerd.host, "--no-sweep", "--fail-on", "error"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("daemon ") and "Docker 20.10" in text
+    junit = tmp_path / "out.xml"
+    assert main(["daemon", "-H", dockerd.host, "--no-sweep", "--format", "junit", "-o", str(junit), "--fail-on", "none"]) == 0
+    assert junit.read_text().lstrip().startswith("<?xml")
+    # DOCKER_HOST is honoured when -H is not given; an unreachable daemon is a clean error (2).
+    env_host = os.environ.get("DOCKER_HOST")
+    try:
+        os.environ["DOCKER_HOST"] = "unix:///nonexistent/apicheck.sock"
+        assert main(["daemon"]) == 2
+        assert "cannot reach" in capsys.readouterr().err
+    finally:
+        if env_host is None:
+            os.environ.pop("DOCKER_HOST", None)
+        else:
+            os.environ["DOCKER_HOST"] = env_host

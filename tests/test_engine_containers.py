@@ -88,14 +88,33 @@ async def test_stop_kill_restart_pause(engine):
     engine.pause_container(c.id)
     assert c.status == "paused"
     engine.unpause_container(c.id)
-    await engine.stop_container(c.id, timeout=1)
-    assert c.status == "exited" and c.exit_code == 143
+    await engine.stop_container(c.id, timeout=0)
+    assert c.status == "exited" and c.exit_code == 137  # PID 1 ignores SIGTERM: killed after the timeout
     await engine.restart_container(c.id, timeout=1)
     assert c.status == "running"
     await engine.kill_container(c.id, "KILL")
     assert c.exit_code == 137
     with pytest.raises(Conflict, match="is not running"):
         await engine.kill_container(c.id)
+
+
+async def test_signals_pid1_trap_and_init(engine):
+    trapped, _ = engine.create_container(run_body("sh", "-c", "trap 'echo bye; exit 0' TERM; "
+                                                  "while true; do sleep 1; done"))
+    engine.start_container(trapped.id)
+    await asyncio.sleep(0.05)
+    await engine.stop_container(trapped.id, timeout=5)
+    assert trapped.exit_code == 0 and output(trapped) == "bye\n"
+    with_init, _ = engine.create_container(run_body("sleep", "100", HostConfig={"Init": True}))
+    engine.start_container(with_init.id)
+    await engine.stop_container(with_init.id, timeout=5)
+    assert with_init.exit_code == 143
+    plain, _ = engine.create_container(run_body("sleep", "100"))
+    engine.start_container(plain.id)
+    await engine.kill_container(plain.id, "TERM")  # ignored by PID 1
+    assert plain.status == "running"
+    await engine.kill_container(plain.id)
+    assert plain.exit_code == 137
 
 
 async def test_auto_remove_and_removed_condition(engine):

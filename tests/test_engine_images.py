@@ -114,3 +114,21 @@ async def test_build_classic():
     msgs = [m async for m in e.build(tar_of({"x": "y"}), [])]
     assert msgs[-1]["error"].startswith("Cannot locate specified Dockerfile")
     await asyncio.sleep(0)
+
+
+async def test_build_multistage_dockerignore_and_target():
+    e = Engine()
+    context = tar_of({
+        "Dockerfile": "FROM busybox AS builder\nRUN mkdir /out && echo artifact > /out/a\n"
+                      "FROM busybox\nCOPY --from=builder /out/a /app/a\nCOPY . /ctx/\nCMD [\"cat\", \"/app/a\"]\n",
+        ".dockerignore": "secret.txt\n",
+        "secret.txt": "do not ship",
+        "keep.txt": "ship",
+    })
+    msgs = [m async for m in e.build(context, ["multi:1"])]
+    assert not [m for m in msgs if "error" in m], msgs
+    tree = e.images.get("multi:1").rootfs()
+    assert tree.read("/app/a") == b"artifact\n" and tree.read("/ctx/keep.txt") == b"ship"
+    assert not tree.exists("/ctx/secret.txt") and not tree.exists("/out/a")
+    msgs = [m async for m in e.build(context, ["first:1"], target="builder")]
+    assert e.images.get("first:1").rootfs().read("/out/a") == b"artifact\n"

@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                                "run them through their lifecycle; runs the skew probe")
     parser.add_argument("--image", default="busybox:latest", help="image the write probe uses (default: busybox:latest)")
     parser.add_argument("--fuzz", action="store_true", help="schemathesis-generated requests (safe operations; "
-                                                              "sandbox creates too with --write)")
+                                                              "with --write also sandbox creates and writes on "
+                                                              "sandbox objects)")
     parser.add_argument("--max-examples", type=int, default=10, help="fuzz cases per operation (default 10)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="fuzz time limit in seconds (default 60)")
     parser.add_argument("--no-sweep", action="store_true", help="probe only the checked version, not every "

@@ -161,8 +161,19 @@ def cross_check(ex: Exchange, findings: list[Finding]) -> list[Finding]:
 
 
 def _matches(name: str, names: set[str]) -> bool:
-    """Field names match when one is the other or a parent of it (map keys make paths differ)."""
-    return any(n == name or n.startswith(name + ".") or name.startswith(n + ".") or (not n and not name) for n in names)
+    """Field names match when one is the other, a parent of it, or the same path with map keys left out
+    (openapi-core names ``Networks.none.Links`` what the project's checks call ``Networks.Links``)."""
+    return any(_same_field(name, n) for n in names)
+
+
+def _same_field(a: str, b: str) -> bool:
+    if a == b or a.startswith(b + ".") or b.startswith(a + ".") or not a or not b:
+        return a == b or bool(a and b)
+    short, long = sorted((a.split("."), b.split(".")), key=len)
+    if short[-1] != long[-1]:
+        return False
+    it = iter(long)
+    return all(part in it for part in short)  # a subsequence: the longer one has map keys in between
 
 
 def run_checks(ex: Exchange) -> list[Finding]:

@@ -68,6 +68,15 @@ def discover(client: DaemonClient, version: str | None = None, extra: dict[str, 
         for ident in _ids(kind, resp.json_or_none()):
             if ident not in found.setdefault(kind, []):
                 found[kind].append(ident)
+    # Image references (for distribution/{name}/json, which asks the registry about one).
+    try:
+        resp = client.request("GET", "/images/json", version=version, timeout=15)
+        for image in resp.json_or_none() or [] if resp.status == 200 else []:
+            for tag in (image.get("RepoTags") or []) if isinstance(image, dict) else []:
+                if tag and tag != "<none>:<none>" and tag not in found.setdefault("image-ref", []):
+                    found["image-ref"].append(tag)
+    except TransportError:
+        pass
     # Exec ids are listed by the containers that own them.
     for cid in found.get("container", [])[:5]:
         try:

@@ -6,9 +6,10 @@ body (with the wire-profile split). Requests go through our own client (unix soc
 
 Safety: without ``--write`` only the read-only probe's operations are fuzzed, with the same bounds and
 skips. With ``--write`` only operations confined to the sandbox are added: creates whose name and labels
-are forced to sandbox values, and operations on sandbox objects. Path parameters are never left to
-chance (``a`` would name any container whose id starts with it): they name a discovered object or one
-that does not exist.
+are forced to sandbox values (``WRITE_CREATES``), and operations on existing objects whose path names a
+sandbox object (``WRITE_ON_SANDBOX``). Path parameters are never left to chance (``a`` would name any
+container whose id starts with it): they name a discovered object (reads), a sandbox object (writes) or
+one that does not exist.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ _PARAM = re.compile(r"\{([^}]+)\}")
 
 # Write operations fuzzed with --write: confined to the sandbox by forced names and labels.
 WRITE_CREATES = {("POST", "/volumes/create"), ("POST", "/networks/create"), ("POST", "/containers/create")}
+# Operations on existing objects fuzzed with --write: their path names a sandbox object (or none at all).
+# Not here: hijacking ones (attach, exec start), commit (makes an image from a query parameter) and prunes.
+WRITE_ON_SANDBOX = {
+    ("POST", "/containers/{id}/start"), ("POST", "/containers/{id}/stop"), ("POST", "/containers/{id}/restart"),
+    ("POST", "/containers/{id}/kill"), ("POST", "/containers/{id}/pause"), ("POST", "/containers/{id}/unpause"),
+    ("POST", "/containers/{id}/update"), ("POST", "/containers/{id}/rename"), ("POST", "/containers/{id}/resize"),
+    ("POST", "/containers/{id}/wait"), ("DELETE", "/containers/{id}"), ("PUT", "/containers/{id}/archive"),
+    ("POST", "/containers/{id}/exec"), ("DELETE", "/volumes/{name}"), ("DELETE", "/networks/{id}"),
+    ("POST", "/networks/{id}/connect"), ("POST", "/networks/{id}/disconnect"),
+}  # fmt: skip
 
 
 @dataclass
@@ -72,6 +83,7 @@ def _judge(case: Any, resp: Response) -> list[tuple[str, str]]:
 
 
 _KIND_OF_TITLE = {"Server error": "server-error", "Undocumented HTTP status code": "undocumented-status",
+                  "Undocumented status code": "undocumented-status",
                   "Undocumented Content-Type": "undocumented-content-type"}
 
 
@@ -85,6 +97,7 @@ def run_fuzz(
     write: bool = False,
     sandbox_labels: dict[str, str] | None = None,
     name_prefix: str = "apicheck-fuzz",
+    sandbox_ids: dict[str, list[str]] | None = None,
     on_created: Callable[[str, str], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> FuzzResult:
@@ -108,7 +121,8 @@ def run_fuzz(
             continue
         policy = policy_for(op)
         read_only = is_read_only(op) and not policy.skip
-        if not read_only and not (write and (op.method, op.path) in WRITE_CREATES):
+        on_sandbox = write and (op.method, op.path) in WRITE_ON_SANDBOX
+        if not read_only and not (write and (op.method, op.path) in WRITE_CREATES) and not on_sandbox:
             continue
         if time.monotonic() > deadline:
             result.stopped_by_time = True
@@ -121,13 +135,14 @@ def run_fuzz(
                 fixed_query[param] = ids[needed][0]
 
         def send(case: Any, op: Any = op, kind: str | None = kind, fixed_query: dict[str, Any] = fixed_query,
-                 policy: Any = policy) -> None:
+                 policy: Any = policy, on_sandbox: bool = on_sandbox) -> None:
             if time.monotonic() > deadline:
                 result.stopped_by_time = True
                 return
             params = _PARAM.findall(op.path)
             if params:
-                real = ids.get(kind or "", [])
+                # A write names a sandbox object, never a discovered one.
+                real = (sandbox_ids or {}).get(kind or "", []) if on_sandbox else ids.get(kind or "", [])
                 counter[0] += 1
                 # Alternate between a real object and one that does not exist.
                 value = real[0] if real and counter[0] % 2 else f"{BOGUS_PREFIX}{kind or 'object'}-{counter[0]}"
@@ -138,17 +153,28 @@ def run_fuzz(
             query.update(fixed_query)
             if op.path.endswith("/logs"):
                 query.pop("follow", None)
-            body = None
+            for wait in ("t", "timeout"):  # stop/restart wait that long before killing: keep it short
+                if wait in query and not (isinstance(query[wait], int) and 0 <= query[wait] <= 2):
+                    query[wait] = 1
+            body = case.body if on_sandbox and isinstance(case.body, dict | list) else None
+            if on_sandbox and op.path.startswith("/networks/{id}/"):
+                # connect/disconnect name a container in the body: ours, never one found on the daemon.
+                mine = (sandbox_ids or {}).get("container") or [f"{BOGUS_PREFIX}container"]
+                body = {**(body if isinstance(body, dict) else {}), "Container": mine[0]}
             if write and (op.method, op.path) in WRITE_CREATES:
                 body, query = _confine(op.path, case.body, query, sandbox_labels or {}, f"{name_prefix}-{counter[0]}")
                 counter[0] += 1
             try:
-                resp = client.request(op.method, path, version=url_version, query=query, body=body,
+                resp = client.request(op.method, path, version=url_version, query=query, body=body, timeout=15,
                                       max_bytes=policy.max_bytes, read_seconds=min(policy.read_seconds, 5.0))
             except TransportError as exc:
+                # A generated request may legitimately take long (a wait on a running container): a timeout
+                # is worth telling; a broken connection is an error.
+                timed_out = "timed out" in str(exc)
                 result.probed.append(Probed(url_version, op.method, op.path, findings=[Finding(
-                    kind="transport-error", severity="error", api_version=spec.version, method=op.method, path=op.path,
-                    location="endpoint", detail=str(exc), source="behaviour", extra={"stage": "fuzz"})]))
+                    kind="timeout" if timed_out else "transport-error", severity="info" if timed_out else "error",
+                    api_version=spec.version, method=op.method, path=op.path, location="endpoint", detail=str(exc),
+                    source="behaviour", extra={"stage": "fuzz", "url": client.url(path, url_version, query)})]))
                 return
             result.requests += 1
             if progress:
@@ -211,6 +237,11 @@ def _confine(path: str, body: Any, query: dict[str, Any], labels: dict[str, str]
         # Nothing that reaches the host: no binds, devices, privileges or shared namespaces.
         body["HostConfig"] = {k: v for k, v in host.items() if k in ("Memory", "CpuShares", "Init", "RestartPolicy")}
         body["HostConfig"]["NetworkMode"] = "none"
+    elif path == "/volumes/create":
+        # The local driver only, without options: options can mount devices or remote shares.
+        body = {"Name": name, "Labels": dict(labels), "Driver": "local"}
     else:
-        body["Name"] = name
+        # No driver options (they name host interfaces) and no other driver (a plugin lookup hangs).
+        body = {k: v for k, v in body.items() if k in ("CheckDuplicate", "Attachable", "EnableIPv6", "Scope")}
+        body.update({"Name": name, "Labels": dict(labels), "Driver": "bridge", "Internal": True})
     return body, query

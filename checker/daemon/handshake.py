@@ -88,6 +88,8 @@ def handshake(client: DaemonClient, api_version: str | None = None) -> Handshake
         notes.append(f"ping says Api-Version {header_version}, /version says {max_version}")
     if api_version:
         used = specs.normalize(api_version)
+        if not _between(used, min_version, max_version):
+            notes.append(f"{used} is outside the daemon's {min_version}..{max_version}: expect refusals")
     else:
         used = max_version if specs.compare(max_version, specs.latest()) <= 0 else specs.latest()
         if used != max_version:

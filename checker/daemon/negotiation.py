@@ -28,7 +28,7 @@ class VersionAnswer:
 
 def _finding(kind: str, severity: str, version: str, path: str, detail: str, location: str = "endpoint", name: str = "") -> Finding:
     return Finding(kind=kind, severity=severity, api_version=version, method="GET", path=path,  # type: ignore[arg-type]
-                   location=location, name=name, detail=detail, source="behaviour")
+                   location=location, name=name, detail=detail, source="behaviour", extra={"stage": "negotiation"})
 
 
 def _step(version: str, delta: int) -> str | None:
@@ -145,13 +145,13 @@ def _check_ping(client: DaemonClient, hs: Handshake) -> list[Finding]:
         out.append(Finding(kind="ping-failed", severity="error", api_version=hs.max_version, method="HEAD",
                            path="/_ping", location="response", detail=f"unprefixed HEAD /_ping answered {r.status}; "
                            "dockerd answers 200 at every version (clients ping before they know the version)",
-                           source="behaviour"))
+                           source="behaviour", extra={"stage": "negotiation"}))
         return out
     missing = [h for h in PING_HEADERS if r.header(h) is None]
     if missing:
         out.append(Finding(kind="missing-header", severity="warning", api_version=hs.max_version, method="HEAD",
                            path="/_ping", location="response-header", name=",".join(missing),
-                           detail=f"HEAD /_ping lacks {missing}", source="behaviour"))
+                           detail=f"HEAD /_ping lacks {missing}", source="behaviour", extra={"stage": "negotiation"}))
     # Headers the document lists for newer versions; dockerd may leave them out (Builder-Version is only
     # sent when a builder is configured), so their absence is worth telling, not a departure.
     optional = [h for h, since in (("Builder-Version", "1.39"), ("Swarm", "1.42"))
@@ -159,9 +159,11 @@ def _check_ping(client: DaemonClient, hs: Handshake) -> list[Finding]:
     if optional:
         out.append(Finding(kind="optional-header-absent", severity="info", api_version=hs.max_version, method="HEAD",
                            path="/_ping", location="response-header", name=",".join(optional),
-                           detail=f"HEAD /_ping does not send {optional} (documented, not required)", source="behaviour"))
+                           detail=f"HEAD /_ping does not send {optional} (documented, not required)", source="behaviour",
+                           extra={"stage": "negotiation"}))
     if r.status == 200 and (r.header("Content-Length") not in ("0", None) or r.body):
         out.append(Finding(kind="ping-body", severity="warning", api_version=hs.max_version, method="HEAD",
-                           path="/_ping", location="response", detail="HEAD /_ping answered a body", source="behaviour"))
+                           path="/_ping", location="response", detail="HEAD /_ping answered a body", source="behaviour",
+                           extra={"stage": "negotiation"}))
     return out
 

@@ -119,29 +119,47 @@ def _send(client: DaemonClient, spec: ApiSpec, url_version: str, item: _Planned)
         return out
     out.url, out.status, out.content_type, out.elapsed = resp.url, resp.status, resp.content_type, resp.elapsed
     ex = Exchange(spec, op, url_version, item.path, item.query, resp, bogus_id=item.bogus)
-    out.findings = run_checks(ex)
+    out.findings = [f.__class__(**{**f.__dict__, "extra": {**f.extra, "stage": "probe"}}) for f in run_checks(ex)]
     return out
 
 
-def probe_version(
+def probe_versions(
     client: DaemonClient,
-    url_version: str,
+    url_versions: list[str],
     ids: dict[str, list[str]],
     *,
     allow_registry: bool = False,
     workers: int = 8,
     progress: Callable[[int], None] | None = None,
 ) -> list[Probed]:
-    """Probe every safe GET/HEAD operation of ``url_version``'s document through ``/v<url_version>``."""
-    spec = specs.for_request(url_version)
-    planned, skipped = plan(spec, ids, allow_registry)
-    results: list[Probed] = list(skipped)
+    """Probe every safe GET/HEAD operation of each version's document through ``/v<version>``.
+
+    All versions share one pool: slow answers (stats without one-shot take a second or two before 1.41)
+    overlap instead of adding up version after version.
+    """
+    results: list[Probed] = []
+    work: list[tuple[ApiSpec, str, _Planned]] = []
+    for url_version in url_versions:
+        spec = specs.for_request(url_version)
+        planned, skipped = plan(spec, ids, allow_registry)
+        results += skipped
+        work += [(spec, url_version, item) for item in planned]
+    # Slow operations first, so that they do not end up last on an otherwise idle pool.
+    work.sort(key=lambda w: 0 if w[2].op.path.endswith(("/stats", "/logs", "/export", "/archive")) else 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for probed in pool.map(lambda item: _send(client, spec, url_version, item), planned):
+        for probed in pool.map(lambda w: _send(client, w[0], w[1], w[2]), work):
             results.append(probed)
             if progress:
                 progress(1)
     return results
+
+
+def probe_version(
+    client: DaemonClient, url_version: str, ids: dict[str, list[str]], *, allow_registry: bool = False,
+    workers: int = 8, progress: Callable[[int], None] | None = None,
+) -> list[Probed]:
+    """Probe every safe GET/HEAD operation of ``url_version``'s document through ``/v<url_version>``."""
+    return probe_versions(client, [url_version], ids, allow_registry=allow_registry, workers=workers, progress=progress)
 
 
 def planned_count(url_version: str, ids: dict[str, list[str]], allow_registry: bool = False) -> int:

@@ -14,7 +14,7 @@ from checker.daemon.discovery import discover
 from checker.daemon.fuzz import FuzzResult, run_fuzz
 from checker.daemon.handshake import Handshake, handshake
 from checker.daemon.negotiation import VersionAnswer, check_negotiation
-from checker.daemon.probe import Probed, planned_count, probe_version
+from checker.daemon.probe import Probed, planned_count, probe_versions
 from checker.daemon.skew import SkewResult, run_skew_probe
 from checker.daemon.write import Sandbox, WriteResult, run_write_probe
 from specs.findings import Finding
@@ -147,9 +147,8 @@ def run_daemon_check(opts: DaemonOptions, progress: Progress | None = None) -> D
     if opts.sweep:
         versions += [v for v in hs.documented_versions() if v != hs.used_version]
     tick("read-only probe", 0, sum(planned_count(v, run.ids, opts.allow_registry) for v in versions))
-    for version in versions:
-        run.probed += probe_version(client, version, run.ids, allow_registry=opts.allow_registry, workers=opts.workers,
-                                    progress=lambda n: tick("read-only probe", n, 0))
+    run.probed = probe_versions(client, versions, run.ids, allow_registry=opts.allow_registry, workers=opts.workers,
+                                progress=lambda n: tick("read-only probe", n, 0))
     run.swept = versions[1:]
     run.timings["read-only"] = time.monotonic() - t0
 
@@ -186,5 +185,29 @@ def _fuzz(client: DaemonClient, opts: DaemonOptions, hs: Handshake, ids: dict[st
         write=sb is not None, sandbox_labels=sb.labels if sb else None,
         name_prefix=sb.name("fuzz") if sb else "apicheck-fuzz",
         on_created=(lambda kind, ident: sb.add(kind, ident)) if sb else None,
+        sandbox_ids=_fuzz_targets(client, hs.used_version, opts.image, sb) if sb else None,
         progress=lambda n: tick("fuzz", n, 0),
     )
+
+
+def _fuzz_targets(client: DaemonClient, version: str, image: str, sb: Sandbox) -> dict[str, list[str]]:
+    """A running container, a volume and a network of the sandbox for the fuzzed writes to work on."""
+    out: dict[str, list[str]] = {}
+    body = {"Image": image, "Cmd": ["sleep", "300"], "Labels": sb.labels, "HostConfig": {"NetworkMode": "none"}}
+    r = client.request("POST", "/containers/create", version=version, query={"name": sb.name("fuzz-target")}, body=body)
+    cid = (r.json_or_none() or {}).get("Id") if r.status == 201 else None
+    if cid:
+        sb.add("container", cid)
+        client.request("POST", f"/containers/{cid}/start", version=version)
+        out["container"] = [cid]
+    name = sb.name("fuzz-vol")
+    if client.request("POST", "/volumes/create", version=version, body={"Name": name, "Labels": sb.labels}).status < 300:
+        sb.add("volume", name)
+        out["volume"] = [name]
+    r = client.request("POST", "/networks/create", version=version,
+                       body={"Name": sb.name("fuzz-net"), "Labels": sb.labels, "Internal": True})
+    nid = (r.json_or_none() or {}).get("Id") if r.status < 300 else None
+    if nid:
+        sb.add("network", nid)
+        out["network"] = [nid]
+    return out

@@ -71,9 +71,11 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/containers/{id}/archive"): Policy(query=_archive_query, **BOUNDED_EXPORT),
     ("HEAD", "/containers/{id}/archive"): Policy(query=_archive_query),
     ("GET", "/containers/{id}/attach/ws"): Policy(skip="a websocket attach: takes the container's streams over"),
-    ("GET", "/images/search"): Policy(registry=True, skip="reaches a registry (images/search)"),
+    ("GET", "/images/search"): Policy(registry=True, skip="reaches a registry (images/search)",
+                                      query=lambda op: _only_known(op, {"term": "busybox", "limit": "1"})),
     ("GET", "/distribution/{name}/json"): Policy(registry=True, skip="reaches a registry (distribution)"),
-    ("GET", "/plugins/privileges"): Policy(registry=True, skip="reaches a registry (plugin privileges)"),
+    ("GET", "/plugins/privileges"): Policy(registry=True, skip="reaches a registry (plugin privileges)",
+                                           query=lambda op: {}, needs={"remote": "plugin"}),
     ("GET", "/swarm/unlockkey"): Policy(skip="returns a secret (the swarm unlock key): never fetched"),
 }
 

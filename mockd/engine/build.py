@@ -273,7 +273,7 @@ async def build(engine: Engine, context: bytes, tags: list[str], dockerfile_path
 def _copy(src: FileTree, sources: list[str], dst: FileTree, dest: str, dest_is_dir: bool, is_add: bool) -> None:
     matched_any = False
     for source in sources:
-        pattern = posixpath.normpath("/" + source)
+        pattern = filesystem.norm(source)
         if any(ch in pattern for ch in "*?["):
             matches = [p for p in src.nodes if fnmatch.fnmatch(p, pattern) and p != "/"]
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import posixpath
 import random
 from typing import Any
@@ -25,12 +26,18 @@ from .registry import MockRegistry
 from .shell import StartError, find_executable, resolve_user
 from .volumes import VolumeStore
 
+SEED_ENV = "MOCKD_SEED"  # path of a seed file the engine starts from (and returns to on reset)
 RUNTIME_PREFIX = ("failed to create task for container: failed to create shim task: OCI runtime create failed: "
                   "runc create failed: unable to start container process: ")
 
 
 class Engine(ImageOps):
     def __init__(self, seed: Any = None) -> None:
+        if seed is None and os.environ.get(SEED_ENV):
+            # `mockd --seed FILE` sets this before the app (and so the engine) is built.
+            from .seed import load_seed_file
+
+            seed = load_seed_file(os.environ[SEED_ENV])
         self.events = EventBus()
         self.images = ImageStore()
         self.registry = MockRegistry()
@@ -214,6 +221,9 @@ class Engine(ImageOps):
         c = Container(id=cid, name=name, image=image, image_ref=image_ref, config=merged, host_config=host_config,
                       path=argv[0], args=argv[1:], rootfs=rootfs, base=base, platform=platform or "linux")
         c.mounts = self._make_mounts(c, config)
+        for m in c.mounts:  # the runtime creates missing mount points in the container layer
+            if not rootfs.exists(m.destination):
+                rootfs.mkdir(m.destination, parents=True)
         network_mode = host_config["NetworkMode"]
         endpoints = dict((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {})
         net_name = "bridge" if network_mode == "default" else network_mode
@@ -448,7 +458,8 @@ class Engine(ImageOps):
         self._connect_endpoints(c)
         proc = Process(argv=argv, fs=fs, env=env, write=c.emit, stdin=c.stdin,
                        cwd=c.config.get("WorkingDir") or "/", user=c.config.get("User") or "",
-                       hostname=c.config.get("Hostname") or c.id[:12], pid=1, rule=rule)
+                       hostname=c.config.get("Hostname") or c.id[:12], pid=1, rule=rule,
+                       init=bool(c.host_config.get("Init")), tty=c.tty)
         c.process = proc
         self._container_event(c, "start")
         generation = self.generation
@@ -975,7 +986,7 @@ class Engine(ImageOps):
         ex.running = True
         ex.pid = self._next_pid()
         proc = Process(argv=argv, fs=fs, env=env, write=ex.emit, stdin=ex.stdin, cwd=workdir, user=user,
-                       hostname=c.config.get("Hostname") or c.id[:12], pid=ex.pid, rule=rule)
+                       hostname=c.config.get("Hostname") or c.id[:12], pid=ex.pid, rule=rule, tty=ex.tty)
         if c.status == "paused":
             proc.running.clear()
         ex.process = proc
@@ -1059,7 +1070,7 @@ class Engine(ImageOps):
             self.events.emit("volume", "destroy", v.name, {"driver": v.driver})
             deleted.append(v.name)
         self.events.emit("volume", "prune", "", {"reclaimed": str(reclaimed)})
-        return {"VolumesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+        return {"VolumesDeleted": deleted, "SpaceReclaimed": reclaimed}  # dockerd: [] here, null for the others
 
     # -- networks --
     def create_network(self, body: dict):

@@ -24,7 +24,8 @@ class ImageOps:
     def pull(self: Engine, from_image: str, tag: str = "", platform: str = "") -> list[dict]:
         """Pull into the store; the progress messages dockerd streams. Refusals raise before any output."""
         if not from_image:
-            raise InvalidParameter("invalid reference format")
+            # dockerd treats a create without fromImage as an import from an empty URL.
+            raise EngineError('Get "http:": http: no Host in request URL', 500)
         ref = references.parse(from_image, tag if tag and not tag.startswith("sha256:") else None)
         if tag.startswith("sha256:"):
             ref = references.Reference(ref.repo, None, tag)
@@ -65,14 +66,13 @@ class ImageOps:
     def inspect_image(self: Engine, ref: str) -> Image:
         image = self.images.find(ref)
         if image is None:
-            display = ref
-            if not references.is_id_like(ref):
-                try:
-                    display = references.parse(ref).name
-                except EngineError:
-                    pass
-            raise NotFound(f"no such image: {ref}: No such image: {display}" if display != ref else
-                           f"No such image: {ref}")
+            if references.is_id_like(ref):
+                raise NotFound(f"no such image: {ref}: No such image: {ref}")
+            try:
+                display = references.parse(ref).name
+            except EngineError:
+                display = ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
+            raise NotFound(f"no such image: {ref}: No such image: {display}")
         return image
 
     def tag_image(self: Engine, source: str, repo: str, tag: str = "") -> None:
@@ -159,7 +159,7 @@ class ImageOps:
 
     def search(self: Engine, term: str, limit: int = 25, filters: dict | None = None) -> list[dict]:
         if not term:
-            raise InvalidParameter("term is required" if False else "invalid reference format")
+            return []
         base = term.split("/")[-1].split(":")[0]
         stars_seed = int(digest(base)[7:13], 16)
         results = [{"name": base, "description": f"Official build of {base}.", "star_count": stars_seed % 9000 + 1000,
@@ -225,8 +225,9 @@ class ImageOps:
     def load(self: Engine, data: bytes, quiet: bool = False) -> list[dict]:
         try:
             files = filesystem.read_tar_files(data)
-        except Exception as err:  # noqa: BLE001
-            raise InvalidParameter(f"Error processing tar file: {err}") from None
+        except Exception:  # noqa: BLE001 - what dockerd's untar reports for anything unreadable
+            return [{"errorDetail": {"message": "Error processing tar file(exit status 1): unexpected EOF"},
+                     "error": "Error processing tar file(exit status 1): unexpected EOF"}]
         entry = files.get("manifest.json")
         if entry is None:
             raise InvalidParameter("open /var/lib/docker/tmp/docker-import/manifest.json: no such file or directory"

@@ -52,3 +52,18 @@ class Pipe:
         while chunk := await self.read():
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def terminal_input(data: bytes, pipe: Pipe, echo) -> None:
+    """What a terminal in cooked mode does with typed bytes: CR becomes NL, input is echoed, Ctrl-D at
+    the start of a line ends the input."""
+    text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if b"\x04" in text:
+        before = text.split(b"\x04", 1)[0]
+        if before:
+            echo(before)
+            pipe.feed(before)
+        pipe.close()
+        return
+    echo(text)
+    pipe.feed(text)

@@ -90,9 +90,12 @@ class Process:
     pid: int = 1
     rule: Rule | None = None
     running: asyncio.Event = field(default_factory=asyncio.Event)
+    tty: bool = False
+    init: bool = False  # HostConfig.Init: an init process forwards signals with their default action
     task: asyncio.Task | None = None
     signal: int | None = None
     exit_code: int | None = None
+    ctx: Context | None = None
 
     def start(self, on_exit: Callable[[int], None]) -> None:
         self.running.set()
@@ -114,9 +117,15 @@ class Process:
     async def _main(self) -> int:
         if self.rule is not None:
             return await self._run_rule(self.rule)
-        ctx = Context(fs=self.fs, env=self.env, write=self.write, stdin=self.stdin, cwd=self.cwd, user=self.user,
-                      hostname=self.hostname, running=self.running, pid=self.pid)
+        ctx = self.context()
         return await Shell(ctx, name=self.argv[0]).run_argv(self.argv)
+
+    def context(self) -> Context:
+        if self.ctx is None:
+            self.ctx = Context(fs=self.fs, env=self.env, write=self.write, stdin=self.stdin, cwd=self.cwd,
+                               user=self.user, hostname=self.hostname, running=self.running, pid=self.pid,
+                               tty=self.tty)
+        return self.ctx
 
     async def _run_rule(self, rule: Rule) -> int:
         if rule.stdout:
@@ -142,8 +151,21 @@ class Process:
             await self.running.wait()
 
     def kill(self, sig: int) -> bool:
-        """Deliver a signal; returns whether it ends the process (every signal but the harmless ones does)."""
+        """Deliver a signal; returns whether it ends the process now.
+
+        As in a container: SIGKILL always kills; a trapped signal runs the shell's trap action; PID 1
+        without an init ignores the other signals it has no handler for (so `docker stop` of `sleep`
+        waits for the timeout and kills, exit 137); other processes die with 128+signal."""
         if self.task is None or self.task.done():
+            return False
+        ctx = self.context() if self.rule is None else None
+        if sig != 9 and ctx is not None and sig in ctx.traps:
+            ctx.pending.append(sig)
+            self.running.set()
+            return False
+        if sig not in (9, 19) and self.pid == 1 and not self.init and self.rule is None:
+            if sig == 18:
+                self.running.set()
             return False
         if sig in (17, 18, 23, 28):  # CHLD, CONT, URG, WINCH: default action is to ignore
             if sig == 18:

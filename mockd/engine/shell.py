@@ -52,6 +52,9 @@ class Context:
     hostname: str = "localhost"
     running: asyncio.Event | None = None  # cleared while the container is paused
     pid: int = 1
+    tty: bool = False  # stdin/stdout are a terminal: an interactive sh prompts
+    traps: dict[int, str] = field(default_factory=dict)  # signal -> action, set by the `trap` builtin
+    pending: list[int] = field(default_factory=list)  # trapped signals waiting for the next checkpoint
 
 
 @dataclass
@@ -451,6 +454,11 @@ class Shell:
     async def checkpoint(self) -> None:
         if self.ctx.running is not None and not self.ctx.running.is_set():
             await self.ctx.running.wait()
+        while self.ctx.pending:
+            action = self.ctx.traps.get(self.ctx.pending.pop(0))
+            if action:
+                # A trap action runs in this shell: its `exit` ends the process.
+                await self.eval(Parser(tokenize(action)).parse(), self.root_io())
 
     # -- entry points --
     async def run_script(self, src: str, io: IO | None = None) -> int:
@@ -809,6 +817,10 @@ class Shell:
                 sub = Shell(self.ctx, argv[1:], argv[0])
                 sub.vars, sub.exported, sub.cwd = dict(self.vars), set(self.exported), self.cwd
                 return await sub.run_script(script, io)
+        if base == "busybox":  # a multi-call binary: the applet is the name it was called by
+            applet = posixpath.basename(argv[0])
+            argv = argv[1:] if applet == "busybox" else argv
+            base = posixpath.basename(argv[0]) if argv else "busybox"
         if base in BUILTINS:
             return await BUILTINS[base](self, [base, *argv[1:]], io)
         return 0  # an opaque "binary" with no rule: it runs and exits cleanly
@@ -885,7 +897,29 @@ async def b_unset(sh: Shell, args, io) -> int:
     return 0
 
 
-@builtin("set", "trap", "wait")
+@builtin("trap")
+async def b_trap(sh: Shell, args, io) -> int:
+    from .process import parse_signal
+
+    if len(args) < 3:
+        return 0
+    action = args[1]
+    for name in args[2:]:
+        if name in ("EXIT", "0"):
+            continue
+        try:
+            sig = parse_signal(name)
+        except ValueError:
+            io.err(f"trap: {name}: bad trap\n".encode())
+            return 1
+        if action == "-":
+            sh.ctx.traps.pop(sig, None)
+        else:
+            sh.ctx.traps[sig] = action
+    return 0
+
+
+@builtin("set", "wait")
 async def b_ignored(sh: Shell, args, io) -> int:
     if args[0] == "wait":
         for task in list(sh.background):
@@ -1383,6 +1417,8 @@ async def b_sh(sh: Shell, args, io) -> int:
     status = 0
     buffered = ""
     while True:
+        if sh.ctx.tty and not buffered:
+            io.out(f"{sub.cwd} # ".encode() if resolve_user(sh.ctx.fs, sh.ctx.user)[0] == 0 else b"$ ")
         line = await io.stdin.readline()
         if not line:
             break

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from mockd.engine.containers import Container
 from mockd.engine.ids import rfc3339
+from mockd.engine.pipe import terminal_input
 from mockd.errors import DockerError
 from mockd.hijack import STDOUT, multiplex_frame, stream_media_type
 from mockd.routes import RequestContext
@@ -163,7 +164,10 @@ async def _pump_stdin(read, c: Container) -> None:
         data = await read()
         if not data:
             break
-        c.stdin.feed(data)
+        if c.tty:
+            terminal_input(data, c.stdin, lambda d: c.emit(1, d))
+        else:
+            c.stdin.feed(data)
     if c.config.get("StdinOnce"):
         c.stdin.close()
 
@@ -176,7 +180,8 @@ async def attach(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     c = eng.attach(ctx.path_params["id"])
     want = {1: ctx.q_bool("stdout"), 2: ctx.q_bool("stderr")}
     want_stdin = ctx.q_bool("stdin") and bool(c.config.get("OpenStdin"))
-    live = ctx.q_bool("stream") and c.status in ("created", "running", "paused", "restarting")
+    # A stopped container's streams stay attachable: `docker start -a` attaches first, then starts.
+    live = ctx.q_bool("stream") and c.status not in ("removing", "dead")
     queue = c.subscribe() if live else None  # before the 101: `docker run` starts right after it
     backlog = [e for e in c.logs if want.get(e.stream)] if ctx.q_bool("logs") else []
     media = stream_media_type(ctx.version, c.tty)
@@ -235,7 +240,7 @@ async def attach_ws(request: web.Request, ctx: RequestContext) -> web.StreamResp
     eng = engine(ctx)
     c = eng.attach(ctx.path_params["id"])
     want = {1: ctx.q_bool("stdout", True) or not ctx.query, 2: ctx.q_bool("stderr", True) or not ctx.query}
-    live = ctx.q_bool("stream", True) and c.status in ("created", "running", "paused", "restarting")
+    live = ctx.q_bool("stream", True) and c.status not in ("removing", "dead")
     queue = c.subscribe() if live else None
     ws = web.WebSocketResponse()
     await ws.prepare(request)

@@ -6,10 +6,13 @@ import asyncio
 
 from aiohttp import web
 
+from mockd.engine.pipe import terminal_input
 from mockd.hijack import hijack, multiplex_frame, stream_media_type
 from mockd.routes import RequestContext
 
 from ._engine import engine, route
+
+EXEC_START_LATENCY = 0.02  # seconds between the 101 and the exec's first output
 
 
 @route("ContainerExec")
@@ -56,11 +59,17 @@ async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse
         return resp
 
     async with hijack(request, media) as s:
+        # A runtime takes a moment to start an exec. docker-py reads the hijacked socket underneath
+        # http.client's buffer, so output arriving together with the 101 would be lost to it.
+        await asyncio.sleep(EXEC_START_LATENCY)
         eng.start_exec(ex.id)
 
         async def pump() -> None:
             while data := await s.read():
-                ex.stdin.feed(data)
+                if ex.tty:
+                    terminal_input(data, ex.stdin, lambda d: ex.emit(1, d))
+                else:
+                    ex.stdin.feed(data)
             ex.stdin.close()
 
         pumping = asyncio.ensure_future(pump()) if ex.config.get("AttachStdin") else None

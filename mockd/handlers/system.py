@@ -133,7 +133,16 @@ async def info(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
 
 @handler("SystemAuth")
 async def auth(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    # No registry here: every login succeeds, without an identity token.
+    # No registry here: every login succeeds, without an identity token, unless the engine's seed lists
+    # credentials (then only those do, as a registry would answer).
+    login = getattr(getattr(ctx.engine, "registry", None), "login", None)
+    creds = ctx.json_body()
+    if callable(login) and not login(creds.get("username") or "", creds.get("password") or ""):
+        from mockd.errors import DockerError
+
+        server = (creds.get("serveraddress") or "registry-1.docker.io").removeprefix("https://").split("/")[0]
+        server = "registry-1.docker.io" if server in ("index.docker.io", "docker.io") else server
+        raise DockerError(401, f'Get "https://{server}/v2/": unauthorized: incorrect username or password')
     status = success_status(ctx.operation)
     body = body_for(ctx.spec, ctx.operation, status, "") or {}
     body.update({"Status": "Login Succeeded", "IdentityToken": ""})
