@@ -69,3 +69,40 @@ FALSE_WORDS = frozenset({"", "0", "no", "false", "none"})
 def query_bool(value: str | None) -> bool:
     """dockerd's reading of a boolean query value."""
     return value is not None and value.strip().lower() not in FALSE_WORDS
+
+
+def loosen_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an OpenAPI 3.0 document with the wire profile applied, for openapi-core (the
+    reference checker): arrays, objects and pointer scalars take ``null``, enum strings take ``""``,
+    sentinels are in range. The strict document stays as it is."""
+    return {**doc, "paths": _loosen(doc.get("paths", {}), ""), "components": _loosen(doc.get("components", {}), "")}
+
+
+def _loosen(node: Any, prop: str) -> Any:
+    if isinstance(node, list):
+        return [_loosen(item, "") for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: _loosen(sub, name) for name, sub in value.items()}
+        elif key in ("example", "default", "enum", "examples"):
+            out[key] = value
+        else:
+            out[key] = _loosen(value, "")
+    typ = node.get("type")
+    is_object = typ == "object" or "properties" in node or "additionalProperties" in node
+    if "$ref" in node:
+        return out
+    if typ == "array" or is_object or (prop in POINTER_SCALARS and typ):
+        out["nullable"] = True
+        if "enum" in out and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+    if typ == "string" and "enum" in out and "" not in out["enum"]:
+        out["enum"] = [*out["enum"], ""]
+    if prop in SENTINELS:
+        keyword, sentinel = SENTINELS[prop]
+        if keyword in out:
+            out[keyword] = min(out[keyword], sentinel)
+    return out

@@ -127,3 +127,22 @@ def test_responses_check_status_content_type_and_fields() -> None:
     assert [f.kind for f in check_response(spec, images, 200, "text/html", NO_BODY)] == ["undocumented-content-type"]
     attach = spec.operation("POST", "/exec/{id}/start")
     assert check_response(spec, attach, 101, "application/vnd.docker.raw-stream") == []
+
+
+def test_loosened_document_lets_openapi_core_accept_real_traffic() -> None:
+    from openapi_core import OpenAPI
+    from openapi_core.testing import MockRequest
+    from openapi_spec_validator import validate
+
+    from specs.wire import loosen_document
+
+    loose = loosen_document(specs.load("1.41").doc)
+    validate(loose)
+    ex = _load("cli28-container-create")
+    request = MockRequest("http://docker", "post", "/v1.41/containers/create", data=json.dumps(ex["body"]).encode(),
+                          content_type="application/json")
+    OpenAPI.from_dict(loose).validate_request(request)  # accepted with the profile
+    bad = MockRequest("http://docker", "post", "/v1.41/containers/create",
+                      data=json.dumps({**ex["body"], "Tty": "yes"}).encode(), content_type="application/json")
+    with pytest.raises(Exception):  # noqa: B017 - still a checker: a wrong type is rejected
+        OpenAPI.from_dict(loose).validate_request(bad)
