@@ -24,7 +24,15 @@ import jsonschema_rs
 
 from specs.findings import Finding
 from specs.model import ApiSpec, Operation
-from specs.wire import CANONICAL_BOOLS, CLIENT_EXTRAS, HIJACKED_OPERATIONS, POINTER_SCALARS, PYTHON_BOOLS, SENTINELS
+from specs.wire import (
+    CANONICAL_BOOLS,
+    CLIENT_EXTRAS,
+    HIJACKED_OPERATIONS,
+    POINTER_SCALARS,
+    PYTHON_BOOLS,
+    SENTINELS,
+    SWARM_ROOTS,
+)
 
 NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 
@@ -131,7 +139,8 @@ def _errors(validator: Any, instance: Any) -> list[tuple[str, str, str, Any]]:
         name = _field_name(err.schema_path, err.instance_path)
         if kind_name == "AdditionalProperties":
             for unexpected in kind.unexpected:
-                out.append(("unknown-field", f"{name}.{unexpected}" if name else unexpected, err.message, unexpected))
+                out.append(("unknown-field", f"{name}.{unexpected}" if name else unexpected,
+                            f"{unexpected!r} is not defined here by this version's document", unexpected))
         elif kind_name == "Required":
             out.append(("missing-required", f"{name}.{kind.property}" if name else kind.property, err.message, None))
         elif kind_name == "Type":
@@ -288,6 +297,13 @@ def check_response(spec: ApiSpec, op: Operation, status: int, content_type: str 
 
     response = op.responses.get(str(status)) or op.responses.get("default")
     if status == 101 and op.operation_id in HIJACKED_OPERATIONS:
+        return findings
+    if response is None and status == 503 and op.path.split("/")[1] in SWARM_ROOTS:
+        findings.append(Finding(
+            kind="undocumented-status", severity="info", api_version=spec.version, method=op.method, path=op.path,
+            location="response", name="", detail="503 outside a swarm, as dockerd; not listed by this document",
+            source="wire-profile",
+        ))
         return findings
     if response is None:
         add("undocumented-status", "warning", "response", "", f"status {status} is not documented (documented: {sorted(op.responses)})")

@@ -34,7 +34,12 @@ RULES: tuple[WireRule, ...] = (
     WireRule("python-bool-query", "boolean query parameters", "True/False (docker-py) instead of true/false/1/0"),
     WireRule("known-client-extra", "CLIENT_EXTRAS", "a field or parameter real clients send that dockerd ignores"),
     WireRule("hijack-101", "HIJACKED_OPERATIONS", "101 UPGRADED answers an upgrade request, documented or not"),
+    WireRule("swarm-inactive-503", "SWARM_ROOTS", "503 from swarm endpoints outside a swarm (documented only from 1.27)"),
 )
+
+# Path roots of the swarm endpoints: dockerd answers 503 there while the node is not in a swarm;
+# the 1.25 and 1.26 documents forgot to list it.
+SWARM_ROOTS = frozenset({"swarm", "nodes", "services", "tasks", "secrets", "configs"})
 
 # Undocumented fields and query parameters that real clients send and dockerd ignores (measured,
 # tests/fixtures/wire): (operationId, location, dotted name) -> who sends it.
