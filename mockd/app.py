@@ -21,12 +21,13 @@ from aiohttp import web
 
 import specs
 from mockd import control, generated
+from mockd.behaviours import behaves
 from mockd.config import Config
 from mockd.errors import DockerError, error_response, page_not_found
 from mockd.record import Recorder, body_entry, header_entry, now_iso
-from mockd.routes import Handler, RequestContext, load_handlers
-from mockd.state import Registry
-from mockd.versioning import Bounds, VersionRejected, check_version, less_than, spec_version_for, split_prefix
+from mockd.routes import NO_CONTENT_TYPE, Handler, RequestContext, load_handlers
+from mockd.state import Registry, seeded_engine_factory
+from mockd.versioning import Bounds, VersionRejected, check_version, spec_version_for, split_prefix
 from specs.findings import Finding
 from specs.validation import NO_BODY, check_request
 
@@ -47,6 +48,7 @@ _VERSION = web.RequestKey("mockd.version", str)
 _CTX = web.RequestKey("mockd.ctx", object)
 _INFO = web.RequestKey("mockd.info", dict)
 _PREPARED = web.RequestKey("mockd.prepared", bool)
+_ACCEPTED = web.RequestKey("mockd.accepted", bool)  # the requested version passed the version check
 
 MAX_BODY = 8 * 1024 ** 3  # image tars for load/build/import
 
@@ -57,7 +59,9 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     app = web.Application(middlewares=[_outer], client_max_size=MAX_BODY, handler_args={"max_field_size": 65536})
     app[CONFIG] = config
     app[BOUNDS] = bounds
-    app[REGISTRY] = registry or Registry()
+    if registry is None:
+        registry = Registry(engine_factory=seeded_engine_factory(config.seed)) if config.seed else Registry()
+    app[REGISTRY] = registry
     app[RECORDER] = Recorder()
     app[HANDLERS] = load_handlers()
     app[TASKS] = set()
@@ -92,6 +96,8 @@ async def _cleanup(app: web.Application) -> None:
 
 
 async def _daemon_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """dockerd's headers. Runs after aiohttp filled in its defaults (``Server: Python/.. aiohttp/..``,
+    ``Content-Type: application/octet-stream`` for an unlabelled body), so it can also remove them."""
     request[_PREPARED] = True
     if request.get(_ROUTED):
         bounds = request.app[BOUNDS]
@@ -99,6 +105,15 @@ async def _daemon_headers(request: web.Request, response: web.StreamResponse) ->
         response.headers["Api-Version"] = bounds.max_api
         response.headers["Server"] = f"Docker/{bounds.engine_version} ({config.os_type})"
         response.headers["Ostype"] = config.os_type
+        if request.get(_ACCEPTED):
+            # dockerd's experimental middleware runs inside its version check: every answer to a request
+            # at an accepted version says it (measured on 20.10), a rejected version's 400 does not.
+            response.headers["Docker-Experimental"] = "true" if config.experimental else "false"
+    else:
+        # The router's own 404 comes from Go's mux without any daemon header, Server included.
+        response.headers.popall("Server", None)
+    if response.get(NO_CONTENT_TYPE):
+        response.headers.popall("Content-Type", None)
 
 
 # --- dispatch ------------------------------------------------------------------------------------
@@ -121,6 +136,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         check_version(version, bounds)
     except VersionRejected as exc:
         return error_response(400, exc.message, plain=exc.plain)
+    request[_ACCEPTED] = True
 
     spec = specs.load(spec_version_for(version))
     findings: list[Finding] = []
@@ -235,7 +251,7 @@ async def _outer(request: web.Request, handler: Any) -> web.StreamResponse:
 
 def _render(request: web.Request, status: int, message: str) -> web.Response:
     version = request.get(_VERSION)
-    plain = version is not None and not less_than("1.23", version)
+    plain = version is not None and behaves("plain-text-errors", version)
     return error_response(status, message, plain=plain)
 
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from mockd.config import Config
+from mockd.state import load_seed
 
 log = logging.getLogger("mockd")
 DEFAULT_TCP_PORT = 2375
@@ -160,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine-version", help="engine version for Server:/version; alone it sets that release's API bounds")
     p.add_argument("--strict", action="store_true", help="answer requests that break their version's spec with 400")
     p.add_argument("--record", metavar="FILE.jsonl", help="write every exchange to a JSONL traffic record")
+    p.add_argument("--seed", metavar="FILE", help="YAML/JSON seed: images, containers, volumes, networks, rules; "
+                                                  "POST /_mockd/reset returns to it (default: $MOCKD_SEED)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--experimental", action="store_true", help="report an experimental daemon")
     return p
@@ -168,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
         hosts=args.host, api_version=args.api_version, min_api_version=args.min_api_version,
-        engine_version=args.engine_version, strict=args.strict, record=args.record,
+        engine_version=args.engine_version, strict=args.strict, record=args.record, seed=args.seed,
         log_level=args.log_level, experimental=args.experimental,
     )
 
@@ -200,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_args(args)
         config.bounds()  # validate the version flags before binding anything
+        if config.seed:
+            load_seed(config.seed)  # and the seed file: a bad one is a usage error, not a traceback
     except ValueError as exc:
         print(f"mockd: {exc}", file=sys.stderr)
         return 2

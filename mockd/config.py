@@ -16,6 +16,7 @@ class Config:
     engine_version: str | None = None  # Server: / /version strings; alone it also sets the bounds
     strict: bool = False  # request findings of severity error/warning from the spec become 400 errors
     record: str | None = None  # --record FILE.jsonl, started at start-up
+    seed: str | None = None  # --seed FILE (YAML/JSON): the engine starts from it and returns to it on reset
     log_level: str = "info"
     os_type: str = "linux"
     arch: str = "amd64"

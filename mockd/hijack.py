@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from mockd.versioning import less_than
+from mockd.behaviours import behaves
 
 STDIN, STDOUT, STDERR = 0, 1, 2
 RAW_STREAM = "application/vnd.docker.raw-stream"
@@ -31,7 +31,7 @@ MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
 
 def stream_media_type(version: str, tty: bool) -> str:
     """From API 1.42 dockerd labels multiplexed (non-TTY) output as such; raw otherwise."""
-    if tty or less_than(version, "1.42"):
+    if tty or not behaves("multiplexed-stream-content-type", version):
         return RAW_STREAM
     return MULTIPLEXED_STREAM
 

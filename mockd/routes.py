@@ -32,7 +32,9 @@ handler are answered by :mod:`mockd.generated`.
 - ``serialize(obj, target=None, status=200)`` -> the object as dockerd answers at ``version``
   (version rules from :mod:`mockd.serializer`), ``json(obj, status=200, target=None)`` -> a
   response in Go's encoding;
-- ``findings``: what the request checks found (a handler may append behaviour findings).
+- ``findings``: what the request checks found (a handler may append behaviour findings);
+- ``behaves(name)``: whether dockerd shows a named version-dependent behaviour for this request
+  (the table in :mod:`mockd.behaviours`). Handlers never compare version strings themselves.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mockd.behaviours import behaves
 from mockd.config import Config
 from mockd.errors import DockerError
 from mockd.serializer import dumps, serialize
@@ -56,6 +59,16 @@ from specs.validation import NO_BODY
 from specs.wire import query_bool
 
 Handler = Callable[[web.Request, "RequestContext"], Awaitable[web.StreamResponse]]
+
+# A response marked with this key goes out without a Content-Type header (dockerd's logs below 1.42).
+NO_CONTENT_TYPE = web.ResponseKey("mockd.no-content-type", bool)
+
+
+def omit_content_type(response: web.StreamResponse) -> None:
+    """Send ``response`` without Content-Type. aiohttp fills in ``application/octet-stream`` for a
+    non-empty body while preparing; the app's ``on_response_prepare`` hook (run after that default,
+    the documented place to modify default headers) removes it again for marked responses."""
+    response[NO_CONTENT_TYPE] = True
 
 _TABLE: dict[str, Handler] = {}
 
@@ -99,6 +112,10 @@ class RequestContext:
     def engine(self) -> Any:
         return self.registry.engine
 
+    def behaves(self, name: str) -> bool:
+        """Whether dockerd shows the named version-dependent behaviour here (``mockd/behaviours.py``)."""
+        return behaves(name, self.version, daemon=self.bounds.max_api)
+
     # --- query ---------------------------------------------------------------------------
     def q(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -141,7 +158,8 @@ class RequestContext:
 
     # --- responses -----------------------------------------------------------------------
     def serialize(self, obj: Any, target: Operation | str | None = None, status: int = 200) -> Any:
-        return serialize(obj, spec=self.spec, version=self.version, target=target or self.operation, status=status)
+        return serialize(obj, spec=self.spec, version=self.version, target=target or self.operation, status=status,
+                         daemon=self.bounds.max_api, query=self.query)
 
     def json(self, obj: Any, status: int = 200, target: Operation | str | None = None) -> web.Response:
         resp = web.Response(status=status, body=dumps(self.serialize(obj, target, status)))

@@ -33,6 +33,28 @@ def default_engine_factory() -> Any:
     return Engine()
 
 
+def load_seed(path: str) -> dict[str, Any]:
+    """Read and check a seed file (``mockd --seed FILE``); ValueError with the reason when it is bad."""
+    from mockd.engine.errors import EngineError
+    from mockd.engine.seed import load_seed_file
+
+    try:
+        return load_seed_file(path)
+    except OSError as exc:
+        raise ValueError(f"--seed {path}: {exc.strerror or exc}") from None
+    except (EngineError, ValueError) as exc:
+        raise ValueError(f"--seed {path}: {getattr(exc, 'message', exc)}") from None
+
+
+def seeded_engine_factory(path: str) -> Callable[[], Any]:
+    """An engine factory starting from the seed file at ``path`` (read once, at start-up); the engine
+    keeps the document and returns to it on every reset."""
+    from mockd.engine import Engine  # type: ignore[attr-defined]
+
+    document = load_seed(path)
+    return lambda: Engine(seed=document)
+
+
 @dataclass
 class SwarmState:
     """Whether this node is in a swarm: manager endpoints answer 503 while it is not."""

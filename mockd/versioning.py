@@ -166,16 +166,18 @@ class VersionRejected(Exception):
 def check_version(requested: str, bounds: Bounds) -> None:
     """dockerd's version middleware: too old, then too new. Errors for requests at versions
     below 1.24 are plain text (dockerd's error handler writes JSON only above 1.23)."""
+    from mockd.behaviours import behaves  # the behaviours table compares with this module's less_than
+
     if less_than(requested, bounds.min_api):
         raise VersionRejected(
             f"client version {requested} is too old. Minimum supported API version is {bounds.min_api}, "
             "please upgrade your client to a newer version",
-            plain=not less_than("1.23", requested),
+            plain=behaves("plain-text-errors", requested),
         )
     if less_than(bounds.max_api, requested):
         raise VersionRejected(
             f"client version {requested} is too new. Maximum supported API version is {bounds.max_api}",
-            plain=not less_than("1.23", requested),
+            plain=behaves("plain-text-errors", requested),
         )
 
 

@@ -1,6 +1,9 @@
-"""Seeding (POST /_mockd/seed, MOCKD_SEED), process rules, registry refusals and logins, seen by the real CLIs."""
+"""Seeding (POST /_mockd/seed, mockd --seed, MOCKD_SEED), process rules, registry refusals and logins, seen by the real CLIs."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 
@@ -89,3 +92,30 @@ def test_seed_file_at_startup(tmp_path, monkeypatch):
         cli = DockerCLI("cli28", CLIS["cli28"], mock)
         assert cli("ps", "--format", "{{.Names}}") == "web\n"
         assert cli("volume", "ls", "-q") == "appdata\n"
+
+
+def test_seed_flag(tmp_path, monkeypatch):
+    """`mockd --seed FILE`: the CLI sees the seeded objects, and POST /_mockd/reset returns to them."""
+    monkeypatch.delenv("MOCKD_SEED", raising=False)  # the flag alone does it
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(SEED)
+    with MockdServer(["--seed", str(seed)], subprocess_mode=True) as mock:
+        cli = DockerCLI("cli28", CLIS["cli28"], mock)
+        assert cli("images", "--format", "{{.Repository}}:{{.Tag}}") == "acme/app:1.0\n"
+        cli("pull", "busybox")
+        cli("rm", "-f", "web")
+        cli("volume", "create", "extra")
+        assert mock.control("POST", "reset") is not None
+        assert cli("images", "--format", "{{.Repository}}:{{.Tag}}") == "acme/app:1.0\n"
+        assert sorted(cli("ps", "-a", "--format", "{{.Names}}").split()) == ["old", "web"]
+        assert cli("volume", "ls", "-q") == "appdata\n"
+
+
+def test_seed_flag_refuses_a_bad_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("bogus: 1\n")
+    proc = subprocess.run([sys.executable, "-m", "mockd.cli", "-H", f"unix://{tmp_path}/d.sock", "--seed", str(bad)],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "--seed" in proc.stderr and "unknown sections ['bogus']" in proc.stderr
+    assert not (tmp_path / "d.sock").exists()

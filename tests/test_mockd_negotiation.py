@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
+import time
 
 import pytest
 
@@ -65,6 +68,7 @@ def test_dockerd_exact_errors_like_20_10(mockd_factory):
     assert status == 400 and headers["Content-Type"] == "application/json"
     assert body == b'{"message":"client version 1.99 is too new. Maximum supported API version is 1.41"}\n'
     _headers_ok(headers, "1.41", "20.10.24")
+    assert "Docker-Experimental" not in headers  # dockerd's version check answers before that middleware
 
     status, headers, body = s.request("GET", "/v1.11/version")
     assert status == 400 and headers["Content-Type"] == "text/plain; charset=utf-8"
@@ -76,6 +80,7 @@ def test_dockerd_exact_errors_like_20_10(mockd_factory):
         status, headers, body = s.request("GET", path)
         assert (status, headers["Content-Type"], body) == (404, "application/json", b'{"message":"page not found"}\n')
         assert "Api-Version" not in headers and "Ostype" not in headers
+        assert "Server" not in headers and "Docker-Experimental" not in headers  # Go's mux: no daemon headers
     # Wrong method on a known path: the router's 404 too.
     assert s.request("DELETE", "/v1.41/version")[0] == 404
 
@@ -145,3 +150,33 @@ def test_endpoint_newer_than_requested_version_is_a_finding(mockd_server):
 def test_route_unknown_to_older_daemon_is_404(mockd_factory):
     s = mockd_factory("--api-version", "1.41")
     assert s.request("GET", "/images/x/attestations")[2] == b'{"message":"page not found"}\n'
+
+
+def test_docker_experimental_on_every_accepted_request(mockd_factory):
+    """dockerd 20.10 (measured) sends Docker-Experimental on every answer at an accepted version:
+    successes, handler errors, streams; not on a version rejection or the router's 404."""
+    s = mockd_factory("--engine-version", "20.10")
+    for method, path in [("GET", "/v1.41/version"), ("GET", "/v1.41/containers/json"),
+                         ("GET", "/v1.41/containers/nope/json"), ("GET", "/info"), ("GET", "/v1.41/volumes"),
+                         ("POST", "/v1.41/containers/prune"), ("GET", f"/v1.41/events?until={int(time.time()) - 1}")]:
+        status, headers, _ = s.request(method, path)
+        assert headers.get("Docker-Experimental") == "false", (method, path, status, headers)
+    experimental = mockd_factory("--experimental")
+    assert experimental.request("GET", "/v1.41/images/json")[1]["Docker-Experimental"] == "true"
+
+
+def test_archive_answers_carry_no_content_type(mockd_server):
+    """`docker cp`: dockerd's HEAD and PUT archive answers have no Content-Type (facts file, measured)."""
+    s = mockd_server
+    assert s.request("POST", "/v1.41/images/create?fromImage=busybox&tag=latest")[0] == 200
+    assert s.request("POST", "/v1.41/containers/create?name=cp1", {"Image": "busybox"})[0] == 201
+    status, headers, _ = s.request("HEAD", "/v1.41/containers/cp1/archive?path=/bin")
+    assert status == 200 and "X-Docker-Container-Path-Stat" in headers and "Content-Type" not in headers
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("hello.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"hi\n"))
+    status, headers, _ = s.request("PUT", "/v1.41/containers/cp1/archive?path=/tmp", buf.getvalue(),
+                                   {"Content-Type": "text/plain"})
+    assert status == 200 and "Content-Type" not in headers

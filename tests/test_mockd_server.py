@@ -122,7 +122,9 @@ def test_findings_for_skew_and_wire_looseness(mockd_factory):
     newer = sorted(set(create44["properties"]["HostConfig"]["properties"]) - set(create41["properties"]["HostConfig"]["properties"]))
     assert newer, "1.44 added HostConfig fields"
     field = newer[0]
-    status, _, _ = s.request("POST", "/v1.41/containers/create?name=x&bogus=1",
+    assert s.request("POST", "/v1.41/images/create?fromImage=busybox&tag=latest")[0] == 200
+    s.control("DELETE", "findings")
+    status, _, _ = s.request("POST", "/v1.41/containers/create?name=skew&bogus=1",
                              {"Image": "busybox", "HostConfig": {field: None, "Binds": None}, "Env": "notalist"})
     assert status == 201  # default mode accepts like dockerd
     found = s.findings()
@@ -180,6 +182,7 @@ def test_control_plane(mockd_server, tmp_path):
 def test_record_file(mockd_server, tmp_path):
     s = mockd_server
     path = tmp_path / "rec.jsonl"
+    assert s.request("POST", "/v1.41/images/create?fromImage=busybox&tag=latest")[0] == 200  # not recorded
     assert s.control("POST", "record/start", {"path": str(path)})["active"] is True
     s.request("POST", "/v1.41/containers/create?name=web", {"Image": "busybox", "Bogus": 1},
               {"User-Agent": "Docker-Client/20.10.24 (linux)", "X-Registry-Auth": "e30="})

@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-registry", action="store_true", help="also probe operations that reach a registry")
     parser.add_argument("--looseness", action="store_true", help="also list the known Go-encoding looseness "
                                                                   "(always counted in the summary)")
+    parser.add_argument("--newer", action="store_true", help="also list the fields and shapes newer than the checked "
+                                                              "version that a newer daemon sends (newer-server hazard; "
+                                                              "always counted in the summary)")
     parser.add_argument("--details", metavar="FILE", help="write every request, skew result and finding as JSON")
     add_output(parser)
     add_fail_on(parser, "warning")
@@ -70,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format in ("text", "markdown"):
         fence = "```\n" if args.format == "markdown" else ""
         text = fence + table + fence + "\n" + text
+        if args.newer:
+            text += "\n" + render(args.format, result.newer, title=title + " — newer than requested (newer-server hazard)",
+                                  fail_on="none")
         if args.looseness:
             text += "\n" + render(args.format, result.looseness, title=title + " — known Go-encoding looseness",
                                   fail_on="none")

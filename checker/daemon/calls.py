@@ -43,7 +43,7 @@ class CheckedCaller:
                         content_type=resp.content_type, elapsed=resp.elapsed)
         if check and matched:
             flat_query = {k: (v if isinstance(v, str) else str(v)) for k, v in (query or {}).items()}
-            ex = Exchange(self.spec, matched[0], self.url_version, path, flat_query, resp)
+            ex = Exchange(self.spec, matched[0], self.url_version, path, flat_query, resp, daemon_max=self.client.api_max)
             probed.findings = [f.__class__(**{**f.__dict__, "extra": {**f.extra, "stage": self.stage}}) for f in run_checks(ex)]
         self.results.append(probed)
         if expect and resp.status not in expect:

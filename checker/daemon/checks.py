@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.daemon.classify import classify
 from checker.daemon.client import Response
 from checker.daemon.reference import reference_errors
 from specs.findings import Finding
@@ -32,6 +33,7 @@ class Exchange:
     response: Response
     bogus_id: bool = False  # the path names an object that does not exist, on purpose
     bodies: list[Any] = field(default_factory=list)
+    daemon_max: str | None = None  # the daemon's own (newest) API version: newer fields are a hazard, not a departure
 
     def finding(self, kind: str, severity: str, location: str, name: str, detail: str, source: str = "behaviour") -> Finding:
         return Finding(
@@ -40,17 +42,21 @@ class Exchange:
         )
 
 
+# JSON record streams (events from 1.52): one JSON value per line; json-seq puts an RS byte before each.
+JSON_STREAMS = frozenset({"application/x-ndjson", "application/jsonl", "application/json-seq"})
+
+
 def parse_bodies(response: Response, method: str) -> list[Any]:
     """The JSON values of a response: one, a stream of newline-separated ones, or ``[NO_BODY]``."""
     if method == "HEAD" or not response.body.strip():
         return [NO_BODY]
-    if response.mime not in ("application/json", ""):
+    if response.mime not in ("application/json", "", *JSON_STREAMS):
         return [NO_BODY]
     try:
         return [json.loads(response.body)]
     except (ValueError, UnicodeDecodeError):
         pass
-    lines = response.body.split(b"\n")
+    lines = response.body.replace(b"\x1e", b"\n").split(b"\n")
     if response.truncated:
         lines = lines[:-1]  # the last line may be cut
     out = []
@@ -80,8 +86,13 @@ def check(fn: Check) -> Check:
 def spec_conformance(ex: Exchange) -> list[Finding]:
     """The response against the version's document: status, content type, fields, types, nulls, enums."""
     seen: dict[tuple[str, str, str, str], Finding] = {}
+    content_type = ex.response.content_type
+    if ex.response.mime in JSON_STREAMS:  # status and media type once; then each record as JSON
+        for f in check_response(ex.spec, ex.op, ex.response.status, content_type, NO_BODY):
+            seen.setdefault((f.kind, f.location, f.name, f.source), f)
+        content_type = None
     for body in ex.bodies:
-        for f in check_response(ex.spec, ex.op, ex.response.status, ex.response.content_type, body):
+        for f in check_response(ex.spec, ex.op, ex.response.status, content_type, body):
             seen.setdefault((f.kind, f.location, f.name, f.source), f)
     return list(seen.values())
 
@@ -182,6 +193,9 @@ def run_checks(ex: Exchange) -> list[Finding]:
     for fn in CHECKS:
         findings += fn(ex)
     findings = cross_check(ex, findings)
+    findings = classify(findings, document=ex.spec.version, url_version=ex.url_version, daemon_max=ex.daemon_max,
+                        operation_id=ex.op.operation_id, status=ex.response.status, bodies=ex.bodies,
+                        same_field=_same_field)
     extra = {"url": ex.response.url, "status": ex.response.status, "url_version": ex.url_version}
     if ex.bogus_id:
         extra["bogus_id"] = True

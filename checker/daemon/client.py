@@ -129,6 +129,8 @@ class DaemonClient:
         self.host = host if isinstance(host, Host) else parse_host(host)
         self.timeout = timeout
         self.user_agent = user_agent
+        # The daemon's own newest API version, once the handshake has read it (newer fields are a hazard).
+        self.api_max: str | None = None
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         if self.host.scheme == "unix":

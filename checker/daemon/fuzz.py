@@ -185,7 +185,8 @@ def run_fuzz(
                 if ident:
                     on_created(op.path.split("/")[1].rstrip("s"), str(ident))
             flat = {k: str(v) for k, v in query.items()}
-            ex = Exchange(spec, op, url_version, path, flat, resp, bogus_id=BOGUS_PREFIX in path)
+            ex = Exchange(spec, op, url_version, path, flat, resp, bogus_id=BOGUS_PREFIX in path,
+                          daemon_max=client.api_max)
             findings = [f for f in run_checks(ex) if f.kind not in ("undocumented-status", "undocumented-content-type")]
             for title, message in _judge(case, resp):
                 findings.append(Finding(

@@ -118,7 +118,8 @@ def _send(client: DaemonClient, spec: ApiSpec, url_version: str, item: _Planned)
                                 extra={"url": out.url, "url_version": url_version})]
         return out
     out.url, out.status, out.content_type, out.elapsed = resp.url, resp.status, resp.content_type, resp.elapsed
-    ex = Exchange(spec, op, url_version, item.path, item.query, resp, bogus_id=item.bogus)
+    ex = Exchange(spec, op, url_version, item.path, item.query, resp, bogus_id=item.bogus,
+                  daemon_max=client.api_max)
     out.findings = [f.__class__(**{**f.__dict__, "extra": {**f.extra, "stage": "probe"}}) for f in run_checks(ex)]
     return out
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import specs
 from checker.daemon.calls import CheckedCaller
+from checker.daemon.classify import NEWER_KINDS
 from checker.daemon.client import DaemonClient
 from checker.daemon.discovery import discover
 from checker.daemon.fuzz import FuzzResult, run_fuzz
@@ -64,11 +65,18 @@ class DaemonRun:
 
     @property
     def genuine(self) -> list[Finding]:
-        return aggregate([f for f in self.findings if f.source != "wire-profile"])
+        return aggregate([f for f in self.findings if f.source != "wire-profile" and f.kind not in NEWER_KINDS])
 
     @property
     def looseness(self) -> list[Finding]:
+        """Known looseness: Go encoding, and what real clients and daemons are known to send (wire profile)."""
         return aggregate([f for f in self.findings if f.source == "wire-profile"])
+
+    @property
+    def newer(self) -> list[Finding]:
+        """Fields and shapes newer than the requested version, from a daemon that speaks a newer one:
+        the hazard an older client meets (newer-server), not a departure."""
+        return aggregate([f for f in self.findings if f.source != "wire-profile" and f.kind in NEWER_KINDS])
 
     def summary_rows(self) -> list[tuple[str, str]]:
         hs = self.handshake
@@ -92,6 +100,7 @@ class DaemonRun:
         genuine, loose = self.genuine, self.looseness
         by_sev = {s: sum(1 for f in genuine if f.severity == s) for s in ("error", "warning", "info")}
         rows.append(("genuine departures", f"{len(genuine)} ({by_sev['error']} error, {by_sev['warning']} warning, {by_sev['info']} info)"))
+        rows.append(("newer than requested", f"{len(self.newer)} (newer-server hazard, reported separately)"))
         rows.append(("Go-encoding looseness", f"{len(loose)} (known, reported separately)"))
         for note in hs.notes:
             rows.append(("note", note))
@@ -105,6 +114,7 @@ class DaemonRun:
             "requests": [p.to_dict() for p in self.probed],
             "skew": [r.__dict__ for r in self.skew],
             "genuine": [f.to_dict() for f in self.genuine],
+            "newer": [f.to_dict() for f in self.newer],
             "looseness": [f.to_dict() for f in self.looseness],
         }
 
@@ -139,6 +149,7 @@ def run_daemon_check(opts: DaemonOptions, progress: Progress | None = None) -> D
     tick: Progress = progress or (lambda stage, done, total: None)
     t0 = time.monotonic()
     hs = handshake(client, opts.api_version)
+    client.api_max = hs.max_version
     run = DaemonRun(hs)
     run.ids = discover(client, hs.used_version)
     run.negotiation, run.answers = check_negotiation(client, hs)

@@ -29,17 +29,17 @@ def default_host_config() -> dict[str, Any]:
     """dockerd's HostConfig after decoding a request into the Go struct: every field, zero-valued."""
     return {
         "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}},
-        "NetworkMode": "default", "PortBindings": {}, "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+        "NetworkMode": "default", "PortBindings": None, "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
         "AutoRemove": False, "VolumeDriver": "", "VolumesFrom": None, "ConsoleSize": [0, 0], "Annotations": None,
-        "CapAdd": None, "CapDrop": None, "CgroupnsMode": "private", "Dns": [], "DnsOptions": [], "DnsSearch": [],
+        "CapAdd": None, "CapDrop": None, "CgroupnsMode": "private", "Dns": None, "DnsOptions": None, "DnsSearch": None,
         "ExtraHosts": None, "GroupAdd": None, "IpcMode": "private", "Cgroup": "", "Links": None, "OomScoreAdj": 0,
         "PidMode": "", "Privileged": False, "PublishAllPorts": False, "ReadonlyRootfs": False, "SecurityOpt": None,
         "UTSMode": "", "UsernsMode": "", "ShmSize": 67108864, "Runtime": "runc", "Isolation": "",
         "CpuShares": 0, "Memory": 0, "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0,
-        "BlkioWeightDevice": [], "BlkioDeviceReadBps": [], "BlkioDeviceWriteBps": [], "BlkioDeviceReadIOps": [],
-        "BlkioDeviceWriteIOps": [], "CpuPeriod": 0, "CpuQuota": 0, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0,
-        "CpusetCpus": "", "CpusetMems": "", "Devices": [], "DeviceCgroupRules": None, "DeviceRequests": None,
-        "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None, "OomKillDisable": None,
+        "BlkioWeightDevice": None, "BlkioDeviceReadBps": None, "BlkioDeviceWriteBps": None, "BlkioDeviceReadIOps": None,
+        "BlkioDeviceWriteIOps": None, "CpuPeriod": 0, "CpuQuota": 0, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0,
+        "CpusetCpus": "", "CpusetMems": "", "Devices": None, "DeviceCgroupRules": None, "DeviceRequests": None,
+        "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None, "OomKillDisable": False,
         "PidsLimit": None, "Ulimits": None, "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0,
         "IOMaximumBandwidth": 0, "MaskedPaths": ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
                                                  "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
@@ -111,6 +111,8 @@ class Container:
     exit_waiters: list[asyncio.Future] = field(default_factory=list)
     removed_waiters: list[asyncio.Future] = field(default_factory=list)
     exec_ids: list[str] = field(default_factory=list)
+    # Execs whose process ended: dockerd drops them from the container's ExecIDs (still inspectable by id).
+    finished_execs: set[str] = field(default_factory=set)
     tty_size: tuple[int, int] = (0, 0)
     log_bytes: int = 0
     platform: str = "linux"
@@ -236,7 +238,7 @@ class Container:
             "MountLabel": "",
             "ProcessLabel": "",
             "AppArmorProfile": "",
-            "ExecIDs": list(self.exec_ids) or None,
+            "ExecIDs": [e for e in self.exec_ids if e not in self.finished_execs] or None,
             "HostConfig": copy.deepcopy(self.host_config),
             "GraphDriver": {"Name": "overlay2", "Data": {
                 "LowerDir": f"/var/lib/docker/overlay2/{self.id[:12]}-init/diff",

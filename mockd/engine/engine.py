@@ -269,7 +269,7 @@ class Engine(ImageOps):
             else:
                 keys[key] = len(env)
                 env.append(item)
-        merged["Env"] = env
+        merged["Env"] = env or None  # a nil slice when neither the image nor the request sets any
         if not merged.get("Entrypoint") and merged.get("Entrypoint") != [""]:
             merged["Entrypoint"] = img.get("Entrypoint")
             if not merged.get("Cmd"):
@@ -820,12 +820,14 @@ class Engine(ImageOps):
         system = now_ns() // 1000 * 2
         mem = 1_048_576 + c.log_bytes + c.size_rw() if running else 0
         networks = {}
-        for idx, _ in enumerate(c.networks):
+        # Interfaces of the container's own network namespace: none with --network none (or host).
+        attached = [n for n in c.networks if n not in ("none", "host")]
+        for idx, _ in enumerate(attached):
             networks[f"eth{idx}"] = {"rx_bytes": 1048 if running else 0, "rx_packets": 12 if running else 0,
                                      "rx_errors": 0, "rx_dropped": 0, "tx_bytes": 0, "tx_packets": 0,
                                      "tx_errors": 0, "tx_dropped": 0}
         pre = previous or {}
-        return {
+        out = {
             "read": now if running else "0001-01-01T00:00:00Z",
             "preread": pre.get("read", "0001-01-01T00:00:00Z"),
             "pids_stats": {"current": 1 + sum(1 for e in self.execs.values() if e.container_id == c.id and
@@ -849,8 +851,10 @@ class Engine(ImageOps):
                              "limit": int(c.host_config.get("Memory") or 8_000_000_000)} if running else {},
             "name": "/" + c.name,
             "id": c.id,
-            "networks": networks if running else None,
         }
+        if running and networks:  # omitempty in dockerd's stats
+            out["networks"] = networks
+        return out
 
     def changes(self, ref: str) -> list[dict]:
         c = self.container(ref)
@@ -979,6 +983,7 @@ class Engine(ImageOps):
                        f"{err.message}: unknown\r\n".encode())
             ex.exit_code = 126 if err.exit_code == 126 or "not found" in err.message else err.exit_code
             ex.running = False
+            c.finished_execs.add(ex.id)
             ex.end_streams()
             ex.done.set()
             self._container_event(c, "exec_die", execID=ex.id, exitCode=ex.exit_code)
@@ -995,6 +1000,7 @@ class Engine(ImageOps):
         def on_exit(code: int) -> None:
             ex.exit_code = code
             ex.running = False
+            c.finished_execs.add(ex.id)
             ex.end_streams()
             ex.done.set()
             if generation == self.generation:

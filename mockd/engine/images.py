@@ -22,6 +22,11 @@ def empty_config() -> dict:
             "Entrypoint": None, "OnBuild": None, "Labels": None}
 
 
+def zero_config() -> dict:
+    """The config of an image no container made (imported): Go's zero container.Config."""
+    return {**empty_config(), "Env": None}
+
+
 @dataclass
 class Image:
     config: dict
@@ -101,7 +106,7 @@ class Image:
             "Comment": self.comment,
             "Created": rfc3339(self.created_ns),
             "Container": self.container,
-            "ContainerConfig": copy.deepcopy(self.container_config or empty_config()),
+            "ContainerConfig": copy.deepcopy(self.container_config or zero_config()),
             "DockerVersion": "20.10.24",
             "Author": self.author,
             "Config": copy.deepcopy(self.config),
@@ -125,12 +130,12 @@ class Image:
             "Id": self.id,
             "ParentId": self.parent,
             "RepoTags": list(self.repo_tags),
-            "RepoDigests": list(self.repo_digests),
+            "RepoDigests": list(self.repo_digests) or None,
             "Created": self.created_ns // 1_000_000_000,
             "Size": self.size,
             "SharedSize": -1,
             "VirtualSize": self.size,
-            "Labels": dict(self.config.get("Labels") or {}),
+            "Labels": dict(self.config.get("Labels") or {}) or None,
             "Containers": containers,
             "Descriptor": {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": self.id,
                            "size": len(self.config_json())},

@@ -14,8 +14,7 @@ from mockd.engine.ids import rfc3339
 from mockd.engine.pipe import terminal_input
 from mockd.errors import DockerError
 from mockd.hijack import STDOUT, multiplex_frame, stream_media_type
-from mockd.routes import RequestContext
-from mockd.versioning import less_than
+from mockd.routes import RequestContext, omit_content_type
 
 from ._engine import empty, engine, filters, go_json, json_value, route, tar_response
 
@@ -145,7 +144,7 @@ async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
             if fut in waiters:
                 waiters.remove(fut)
     error = {"Message": c.error} if c.error and code != 0 else None
-    body = {"Error": error, "StatusCode": code} if not less_than(ctx.version, "1.30") else {"StatusCode": code}
+    body = {"Error": error, "StatusCode": code} if ctx.behaves("wait-error-field") else {"StatusCode": code}
     with contextlib.suppress(ConnectionResetError):  # the client gave up (docker run -d drops its wait)
         await resp.write(go_json(body) + b"\n")
         await resp.write_eof()
@@ -293,8 +292,10 @@ async def logs(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     queue = c.subscribe() if follow else None  # subscribe and snapshot without an await in between
     entries = eng.log_entries(c.id, stdout, stderr, ctx.q("since"), until, ctx.q("tail") or "all")
     resp = web.StreamResponse(status=200)
-    if not less_than(ctx.version, "1.42"):
+    if ctx.behaves("logs-content-type"):
         resp.headers["Content-Type"] = stream_media_type(ctx.version, c.tty)
+    else:
+        omit_content_type(resp)  # dockerd sends none (aiohttp would say application/octet-stream)
     resp.enable_chunked_encoding()
     await resp.prepare(request)
     try:
@@ -364,8 +365,8 @@ async def archive_head(request: web.Request, ctx: RequestContext) -> web.StreamR
     if not path:
         raise DockerError(400, "bad parameter: path cannot be empty")
     stat = engine(ctx).archive_stat(ctx.path_params["id"], path)
-    return web.Response(status=200, headers={"X-Docker-Container-Path-Stat": _stat_header(stat),
-                                             "Content-Type": "application/json"})
+    # dockerd answers with the stat header only, no Content-Type (measured on 20.10).
+    return web.Response(status=200, headers={"X-Docker-Container-Path-Stat": _stat_header(stat)})
 
 
 @route("ContainerArchive")

@@ -14,6 +14,18 @@ from mockd.routes import RequestContext
 
 from ._engine import engine, filters, go_json, route
 
+# The stream media types dockerd chooses from (Accept), in its order of preference, and each record's prefix:
+# the documents list what a version produces (application/json until 1.51; ndjson, json-seq, jsonl after).
+_EVENT_MEDIA = (("application/json", b""), ("application/x-ndjson", b""), ("application/json-seq", b"\x1e"),
+                ("application/jsonl", b""))
+
+
+def _event_media_type(ctx: RequestContext, accept: str) -> tuple[str, bytes]:
+    produced = ctx.operation.produces
+    offered = [(m, p) for m, p in _EVENT_MEDIA if m in produced] or [_EVENT_MEDIA[0]]
+    wanted = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return next(((m, p) for m, p in offered if m in wanted), offered[0])
+
 
 @route("SystemEvents")
 async def events(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
@@ -29,13 +41,14 @@ async def events(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     bus = eng.events
     live = bus.subscribe()  # before reading history: nothing falls between the two
     resp = web.StreamResponse(status=200)
-    resp.content_type = "application/json"
+    media, prefix = _event_media_type(ctx, request.headers.get("Accept", ""))
+    resp.content_type = media
     resp.enable_chunked_encoding()
     await resp.prepare(request)
     try:
         if since_ns is not None:
             for event in bus.since(since_ns, until_ns, wanted):
-                await resp.write(go_json(event.to_dict()) + b"\n")
+                await resp.write(prefix + go_json(ctx.serialize(event.to_dict(), "EventMessage")) + b"\n")
         if until_ns is not None and until_ns <= now_ns():
             return resp
         while True:
@@ -48,7 +61,7 @@ async def events(request: web.Request, ctx: RequestContext) -> web.StreamRespons
                 break
             if matches(event, wanted):
                 with contextlib.suppress(ConnectionResetError):
-                    await resp.write(go_json(event.to_dict()) + b"\n")
+                    await resp.write(prefix + go_json(ctx.serialize(event.to_dict(), "EventMessage")) + b"\n")
     finally:
         bus.unsubscribe(live)
     await resp.write_eof()

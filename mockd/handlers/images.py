@@ -12,12 +12,8 @@ from mockd.engine.errors import EngineError
 from mockd.engine.images import _ref_match
 from mockd.errors import DockerError
 from mockd.routes import RequestContext
-from mockd.versioning import less_than
 
 from ._engine import engine, filters, json_stream, route, tar_response
-
-# The old `filter` parameter of GET /images/json (a reference pattern) is honoured up to this version.
-OLD_FILTER_PARAM_BEFORE = "1.41"
 
 
 @route("ImageCreate")
@@ -41,7 +37,7 @@ async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     eng = engine(ctx)
     wanted = filters(ctx)
     old = ctx.q("filter")
-    if old and less_than(ctx.version, OLD_FILTER_PARAM_BEFORE):
+    if old and ctx.behaves("image-list-filter-param"):
         wanted.setdefault("reference", []).append(old)
     images = eng.images.list(wanted, all_=ctx.q_bool("all"))
     counts = {}

@@ -12,7 +12,7 @@ from aiohttp import web
 import specs
 from mockd.generated import body_for, object_id, success_status
 from mockd.routes import RequestContext, handler
-from mockd.versioning import GO_VERSION, less_than
+from mockd.versioning import GO_VERSION
 
 BUILD_TIME = "2025-01-01T00:00:00.000000000+00:00"
 GIT_COMMIT = "mockd"
@@ -22,11 +22,10 @@ def _ping_headers(ctx: RequestContext) -> dict[str, str]:
     headers = {
         "Cache-Control": "no-cache, no-store, must-revalidate",
         "Pragma": "no-cache",
-        "Docker-Experimental": "true" if ctx.config.experimental else "false",
         "Content-Type": "text/plain; charset=utf-8",
     }
     # Engines from 23.0 (API 1.42) default to BuildKit and tell the swarm state in the ping.
-    if not less_than(ctx.bounds.max_api, "1.42"):
+    if ctx.behaves("ping-builder-and-swarm-headers"):
         headers["Builder-Version"] = "2"
         headers["Swarm"] = "active" if ctx.registry.swarm.active else "inactive"
     return headers
@@ -128,7 +127,20 @@ async def info(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         swarm["LocalNodeState"] = "active" if reg.swarm.active else "inactive"
         swarm["NodeID"] = reg.swarm.node_id
         swarm["ControlAvailable"] = reg.swarm.active
+        if not reg.swarm.active:  # dockerd outside a swarm: no managers, no cluster (omitempty)
+            swarm.update({"NodeAddr": "", "RemoteManagers": None, "Nodes": 0, "Managers": 0, "Cluster": None})
+    # dockerd's nil slices and its built-in plugins (a daemon with nothing configured; measured on 20.10).
+    body.update({"Warnings": None, "GenericResources": None, "ProductLicense": "", "ClusterStore": "",
+                 "ClusterAdvertise": ""})
+    if isinstance(body.get("Plugins"), dict):
+        body["Plugins"].update(_PLUGINS)
     return ctx.json(body)
+
+
+_PLUGINS = {
+    "Volume": ["local"], "Network": ["bridge", "host", "ipvlan", "macvlan", "null", "overlay"], "Authorization": None,
+    "Log": ["awslogs", "fluentd", "gcplogs", "gelf", "journald", "json-file", "local", "logentries", "splunk", "syslog"],
+}
 
 
 @handler("SystemAuth")

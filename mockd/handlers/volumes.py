@@ -5,12 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from mockd.routes import RequestContext
-from mockd.versioning import less_than
 
 from ._engine import empty, engine, filters, route
-
-# From API 1.42, `POST /volumes/prune` removes only anonymous volumes unless filters has all=true.
-PRUNE_ONLY_ANONYMOUS_SINCE = "1.42"
 
 
 def _view(eng, volume) -> dict:
@@ -44,5 +40,5 @@ async def delete(request: web.Request, ctx: RequestContext) -> web.StreamRespons
 
 @route("VolumePrune")
 async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    only_anonymous = not less_than(ctx.version, PRUNE_ONLY_ANONYMOUS_SINCE)
+    only_anonymous = ctx.behaves("volume-prune-anonymous-only")
     return ctx.json(engine(ctx).prune_volumes(filters(ctx), only_anonymous=only_anonymous))
