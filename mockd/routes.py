@@ -50,7 +50,7 @@ from aiohttp import web
 from mockd.behaviours import behaves
 from mockd.config import Config
 from mockd.errors import DockerError
-from mockd.serializer import dumps, serialize
+from mockd.serializer import dumps, go_decode_error, go_filters_error, serialize
 from mockd.state import Registry
 from mockd.versioning import Bounds
 from specs.findings import Finding
@@ -142,10 +142,11 @@ class RequestContext:
         value = self.q(name)
         if not value:
             return default
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            raise DockerError(500, f"invalid character in {name}: {exc}") from None
+        # dockerd's reading (Go's encoding/json; filters.FromJSON for filters) and its error texts.
+        problem = go_filters_error(value) if name == "filters" else go_decode_error(value)
+        if problem:
+            raise DockerError(500, problem)
+        return json.loads(value)
 
     # --- bodies --------------------------------------------------------------------------
     @property

@@ -35,6 +35,16 @@ def test_shapes_compare_keys_types_and_nullability_not_values() -> None:
                      ("extra-key", "Mounts.Extra"), ("extra-key", "New")}
 
 
+def test_list_items_seen_on_one_side_are_among_the_other_sides_shapes() -> None:
+    """Images with and without digests on the reference, only undigested ones on the candidate: other data."""
+    ref = [{"RepoDigests": ["busybox@sha256:1"]}, {"RepoDigests": None}]
+    assert diff_shapes(shape(ref), shape([{"RepoDigests": None}])) == []
+    assert diff_shapes(shape([{"RepoDigests": None}]), shape(ref)) == []
+    # A shape the other side never has is still a difference.
+    assert diff_shapes(shape(ref), shape([{"RepoDigests": "x"}, {"RepoDigests": None}])) == [
+        ("type", "RepoDigests", "array|null", "null|string")]
+
+
 def test_maps_keyed_by_data_are_not_key_sets() -> None:
     ref = {"Labels": {"com.example/a": "1"}}
     cand = {"Labels": {"org.other/b": "2"}}

@@ -49,8 +49,9 @@ def _stats_query(op: Operation) -> dict[str, Any]:
 
 def _events_query(op: Operation) -> dict[str, Any]:
     now = int(time.time())
-    # until in the past: the daemon replays what it buffered and ends the stream.
-    return _only_known(op, {"since": str(now - 600), "until": str(now)})
+    # until just past now: the daemon replays what it buffered (events of this very second too: dockerd compares
+    # nanosecond times with the whole-second until) and ends the stream a second later.
+    return _only_known(op, {"since": str(now - 600), "until": str(now + 1)})
 
 
 def _archive_query(op: Operation) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mockd.errors import DockerError
 from mockd.routes import RequestContext
 
 from ._engine import empty, engine, filters, route
@@ -16,7 +17,11 @@ def _view(eng, volume) -> dict:
 @route("VolumeList")
 async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
-    return ctx.json({"Volumes": [_view(eng, v) for v in eng.list_volumes(filters(ctx))], "Warnings": None})
+    try:
+        wanted = filters(ctx)
+    except DockerError as err:  # dockerd's volume router: 400 and its own prefix (measured on 20.10)
+        raise DockerError(400, f"error reading volume filters: {err.message}") from None
+    return ctx.json({"Volumes": [_view(eng, v) for v in eng.list_volumes(wanted)], "Warnings": None})
 
 
 @route("VolumeCreate")
