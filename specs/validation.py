@@ -24,15 +24,7 @@ import jsonschema_rs
 
 from specs.findings import Finding
 from specs.model import ApiSpec, Operation
-from specs.wire import (
-    CANONICAL_BOOLS,
-    CLIENT_EXTRAS,
-    HIJACKED_OPERATIONS,
-    POINTER_SCALARS,
-    PYTHON_BOOLS,
-    SENTINELS,
-    SWARM_ROOTS,
-)
+from specs.wire import CANONICAL_BOOLS, CLIENT_EXTRAS, HIJACKED_OPERATIONS, PYTHON_BOOLS, SWARM_ROOTS, loosen_schema
 
 NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 
@@ -66,21 +58,11 @@ def to_json_schema(node: Any, *, loose: bool, closed: bool = True, prop: str = "
         else:
             out[key] = value
     typ = node.get("type")
-    is_object = typ == "object" or "properties" in node or "additionalProperties" in node
-    if is_object and closed and "properties" in node and "additionalProperties" not in node:
+    if closed and "properties" in node and "additionalProperties" not in node:
         out["additionalProperties"] = False
     nullable = bool(node.get("nullable"))
-    if loose:
-        if typ == "array" or is_object:
-            nullable = True
-        if prop in POINTER_SCALARS:
-            nullable = True
-        if typ == "string" and "enum" in out and "" not in out["enum"]:
-            out["enum"] = [*out["enum"], ""]
-        if prop in SENTINELS:
-            keyword, sentinel = SENTINELS[prop]
-            if keyword in out:
-                out[keyword] = min(out[keyword], sentinel)
+    if loose and loosen_schema(node, out, prop):
+        nullable = True
     if nullable:
         if typ is not None:
             out["type"] = [typ, "null"] if isinstance(typ, str) else [*typ, "null"]

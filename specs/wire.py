@@ -96,18 +96,28 @@ def _loosen(node: Any, prop: str) -> Any:
             out[key] = value
         else:
             out[key] = _loosen(value, "")
-    typ = node.get("type")
-    is_object = typ == "object" or "properties" in node or "additionalProperties" in node
     if "$ref" in node:
         return out
-    if typ == "array" or is_object or (prop in POINTER_SCALARS and typ):
+    if loosen_schema(node, out, prop):
         out["nullable"] = True
         if "enum" in out and None not in out["enum"]:
             out["enum"] = [*out["enum"], None]
+    return out
+
+
+def is_object_schema(node: dict[str, Any]) -> bool:
+    return node.get("type") == "object" or "properties" in node or "additionalProperties" in node
+
+
+def loosen_schema(node: dict[str, Any], out: dict[str, Any], prop: str) -> bool:
+    """Apply the profile to one converted schema node ``out`` (made from ``node``, the value of
+    property ``prop``): ``""`` joins string enums, sentinels come into range. Returns whether the
+    profile lets the node be ``null`` (Go nil slices, maps, struct and scalar pointers)."""
+    typ = node.get("type")
     if typ == "string" and "enum" in out and "" not in out["enum"]:
         out["enum"] = [*out["enum"], ""]
     if prop in SENTINELS:
         keyword, sentinel = SENTINELS[prop]
         if keyword in out:
             out[keyword] = min(out[keyword], sentinel)
-    return out
+    return typ == "array" or is_object_schema(node) or (prop in POINTER_SCALARS and typ is not None)
