@@ -103,8 +103,7 @@ async def build(engine: Engine, context: bytes, tags: list[str], dockerfile_path
                              "No image was generated. Is your Dockerfile empty?")
         for step, ins in enumerate(instructions, 1):
             if stage is None and ins.keyword not in ("FROM", "ARG"):
-                raise BuildError("Please provide a source image with `from` prior to commit" if False else
-                                 f"failed to process \"{ins.original}\": no build stage in current context")
+                raise BuildError(f"failed to process \"{ins.original}\": no build stage in current context")
             yield {"stream": f"Step {step}/{total} : {ins.original}"}
             yield {"stream": "\n"}
             if ins.keyword == "ARG":

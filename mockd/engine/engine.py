@@ -159,8 +159,7 @@ class Engine(ImageOps):
         config = {k: v for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
         image_ref = config.get("Image") or ""
         if not image_ref:
-            raise InvalidParameter("No command specified" if False else "config cannot be empty in order to "
-                                   "create a container" if not config else "No such image: ")
+            raise InvalidParameter("config cannot be empty in order to create a container" if not config else "No such image: ")
         if name:
             name = check_name(name)
             existing = self.find_container_by_name(name)
@@ -640,8 +639,7 @@ class Engine(ImageOps):
                                link: bool = False) -> None:
         c = self.container(ref)
         if link:
-            raise NotFound(f"Could not find link {ref}") if False else Conflict("Conflict, cannot remove the "
-                                                                                 "default link name of the container")
+            raise Conflict("Conflict, cannot remove the default link name of the container")
         if c.running:
             if not force:
                 state = "paused" if c.status == "paused" else "running"
@@ -1014,8 +1012,7 @@ class Engine(ImageOps):
     def resize_exec(self, exec_id: str, h: int, w: int) -> None:
         ex = self.get_exec(exec_id)
         if not ex.running:
-            raise Conflict(f"Exec {exec_id} is not running" if False else "process not running" if False else
-                           f"Container {ex.container_id} is not running")
+            raise Conflict(f"Container {ex.container_id} is not running")
         ex.tty_size = (h, w)
 
     # -- prune --
@@ -1128,7 +1125,7 @@ class Engine(ImageOps):
                 return
             raise no_such_container(container_ref)
         if net.name not in c.networks:
-            raise EngineError(f"container {c.id} is not connected to network {net.name}", 403 if False else 400)
+            raise EngineError(f"container {c.id} is not connected to network {net.name}", 400)
         settings = c.networks.pop(net.name)
         if c.id in net.endpoints:
             del net.endpoints[c.id]

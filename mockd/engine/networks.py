@@ -142,7 +142,7 @@ class NetworkStore:
                attachable: bool = False, labels: dict | None = None, options: dict | None = None,
                enable_ipv6: bool = False, check_duplicate: bool = True) -> Network:
         if not name:
-            raise InvalidParameter("network name is required" if False else "Name is required")
+            raise InvalidParameter("Name is required")
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
             raise InvalidParameter(f"invalid network name \"{name}\"")
         if name in PREDEFINED:

@@ -30,7 +30,7 @@ async def inspect(request: web.Request, ctx: RequestContext) -> web.StreamRespon
 async def create(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     body = ctx.json_body()
     if not body.get("Name"):
-        raise DockerError(400, "network name is required" if False else "invalid name: name is empty")
+        raise DockerError(400, "invalid name: name is empty")
     net = engine(ctx).create_network(body)
     return ctx.json({"Id": net.id, "Warning": ""}, status=201)
 
