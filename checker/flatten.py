@@ -277,6 +277,11 @@ def _bundled_view(version: str) -> View:
 _file_views: dict[tuple[str, float], View] = {}
 
 
+def _looks_like_path(text: str) -> bool:
+    """A reference meant as a file (a separator or a document suffix), not a mistyped version."""
+    return "/" in text or "\\" in text or text.endswith((".yaml", ".yml", ".json", ".gz"))
+
+
 def view_for(ref: str | Path) -> View:
     """The view of a bundled version ("1.44") or of a user's spec file (cached per process)."""
     text = str(ref)
@@ -285,7 +290,11 @@ def view_for(ref: str | Path) -> View:
     except specs.InvalidVersion:
         path = Path(text)
         if not path.exists():
+            if _looks_like_path(text):
+                raise FileNotFoundError(f"{text}: no such spec file (give an API version like 1.41 or a spec file)") from None
             raise
+        if path.is_dir():
+            raise IsADirectoryError(f"{text}: is a directory, not a spec file") from None
         stamp = (str(path.resolve()), path.stat().st_mtime)
         if stamp not in _file_views:
             spec = specs.load_file(path)

@@ -56,6 +56,13 @@ _MESSAGES: dict[tuple[str, str, bool], str] = {
 }
 
 
+# A whole endpoint is called, not sent: its own phrasing (the daemon that lacks it answers 404).
+_ENDPOINT_MESSAGES: dict[tuple[str, str], str] = {
+    ("added", "newer-client"): "client {c} may call {what}, which daemon {s} does not have (404)",
+    ("removed", "newer-server"): "client {c} may call {what}, which daemon {s} no longer has (404)",
+}
+
+
 def _what(f: Finding) -> str:
     if f.location == "endpoint":
         return f"{f.method} {f.path}"
@@ -70,7 +77,8 @@ def message(f: Finding, direction: str, client: str, server: str) -> str:
     request = f.location in REQUEST_LOCATIONS
     d = f.detail if isinstance(f.detail, dict) else {}
     vals = d.get("added") if (f.kind == "enum-changed" and (direction == "newer-client") == request) else d.get("removed")
-    template = _MESSAGES.get((f.kind, direction, request), "{what}: {kind} between client {c} and daemon {s}")
+    template = _ENDPOINT_MESSAGES.get((f.kind, direction)) if f.location == "endpoint" else None
+    template = template or _MESSAGES.get((f.kind, direction, request), "{what}: {kind} between client {c} and daemon {s}")
     return template.format(
         c=client, s=server, what=_what(f), kind=f.kind, vals=",".join(map(str, vals or [])),
         before=d.get("before"), after=d.get("after"),

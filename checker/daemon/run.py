@@ -18,6 +18,7 @@ from checker.daemon.negotiation import VersionAnswer, check_negotiation
 from checker.daemon.probe import Probed, planned_count, probe_versions
 from checker.daemon.skew import SkewResult, run_skew_probe
 from checker.daemon.write import Sandbox, WriteResult, run_write_probe
+from checker.report.common import version_ranges
 from specs.findings import Finding
 
 Progress = Callable[[str, int, int], None]  # (stage, done increment, new total or 0)
@@ -86,7 +87,7 @@ class DaemonRun:
             ("API versions", f"{hs.min_version} .. {hs.max_version} (checked at {hs.used_version}, document {hs.spec_version})"),
             ("read-only probe", f"{len(sent)} requests, {sum(1 for p in self.probed if p.skipped)} skipped "
                                 f"({self.timings.get('read-only', 0):.1f}s)"),
-            ("versions swept", ", ".join(self.swept) if self.swept else "-"),
+            ("versions swept", version_ranges(self.swept) if self.swept else "-"),
         ]
         if self.write is not None:
             rows.append(("write probe", f"{len(self.write.caller.results)} requests, steps {len(self.write.steps)}, "

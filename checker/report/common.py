@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import specs
 from specs.findings import SEVERITY_RANK, Finding
 
 DIFF_KINDS = frozenset({
@@ -68,6 +69,20 @@ def detail_text(f: Finding) -> str:
     if history and len(history) > 1:
         text += " [history: " + ", ".join(f"{h['version']} {h['change']}" for h in history) + "]"
     return text
+
+
+def version_ranges(versions: Sequence[str]) -> str:
+    """``1.25, 1.26, 1.27, 1.30`` -> ``1.25-1.27, 1.30``: runs of consecutive bundled versions collapsed."""
+    known = specs.versions()
+    index = {v: i for i, v in enumerate(known)}
+    ordered = sorted(dict.fromkeys(versions), key=lambda v: (index.get(v, len(known)), v))
+    runs: list[list[str]] = []
+    for v in ordered:
+        if runs and v in index and runs[-1][-1] in index and index[v] == index[runs[-1][-1]] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)
 
 
 def where(f: Finding) -> str:

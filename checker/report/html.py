@@ -53,7 +53,7 @@ def render(findings: Sequence[Finding], title: str = "apicheck", fail_on: str = 
 
 
 _MATRIX_STYLE = _STYLE + """
-.layout{display:grid;grid-template-columns:max-content minmax(320px,1fr);gap:16px;align-items:start}
+.layout{display:grid;grid-template-columns:minmax(0,max-content) minmax(260px,1fr);gap:16px;align-items:start}
 @media (max-width:1250px){.layout{grid-template-columns:1fr}}
 .controls{display:flex;flex-wrap:wrap;gap:6px 18px;align-items:center}.controls label{white-space:nowrap;cursor:pointer}
 .legend{display:flex;align-items:center;gap:8px;margin-top:8px}.scale{width:220px;height:12px;border-radius:6px;border:1px solid var(--line)}
@@ -191,7 +191,7 @@ def render_matrix(matrix: Matrix, title: str = "apicheck matrix") -> str:
         f"<title>{escape(title)}</title><style>{_MATRIX_STYLE}</style></head><body>"
         f"<header><h1>{escape(title)}</h1><div class=mute>Docker Engine API {escape(matrix.versions[0])} &ndash; "
         f"{escape(matrix.versions[-1])}: hazards of every client &times; daemon pairing. Rows: the client's API version; "
-        f"columns: the daemon's. Below the diagonal the client is newer, above it the daemon is. Click a cell for its list.</div></header>"
+        f"columns: the daemon's. Rows run newest first, so above the diagonal (top left) the client is newer, below it (bottom right) the daemon is. Click a cell for its list.</div></header>"
         f"<main><div class='card controls'><strong>Kinds</strong>{kinds}</div>"
         f"<div class='card controls'><strong>Severity</strong>{sevs}"
         f"<div class=legend><span class=mute>fewer</span><div id=scale class=scale></div><span class=mute>more (weighted: error 6, warning 2, info 0.5; log scale)</span></div></div>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from checker.report.common import counts, detail_text, group, where
+from checker.report.common import counts, detail_text, group, version_ranges, where
 from specs.findings import Finding
 
 
@@ -13,7 +13,10 @@ def _line(f: Finding, indent: str = "  ") -> str:
     message = f.extra.get("message")
     text = message if message else f"{where(f)}: {f.kind} {detail_text(f)}".rstrip()
     source = "" if f.source == "spec" else f" <{f.source}>"
-    return f"{indent}[{f.severity}{hazard}] {text}{source}"
+    # A live daemon's finding may stand for several probed API versions: say which.
+    versions = f.extra.get("versions")
+    seen = f" (at {version_ranges(versions)})" if isinstance(versions, list) and versions else ""
+    return f"{indent}[{f.severity}{hazard}] {text}{source}{seen}"
 
 
 def render(findings: Sequence[Finding], title: str = "apicheck", fail_on: str = "error") -> str:
