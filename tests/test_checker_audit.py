@@ -121,3 +121,10 @@ async def test_matrix_page_does_not_overflow_a_1400px_window(tmp_path: Path) -> 
         assert overflow <= 0
         right = await page.eval("document.getElementById('panel').getBoundingClientRect().right")
         assert right <= 1400
+
+
+def test_matrix_refuses_reversed_bounds(capsys):
+    from checker.cli import main
+
+    assert main(["matrix", "--min", "1.50", "--max", "1.30"]) == 2
+    assert "--min 1.50 is newer than --max 1.30" in capsys.readouterr().err

@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     for v in (args.min_version, args.max_version):
         if v is not None:
             specs.load(v)  # raises a clear error for an unknown version
+    if args.min_version and args.max_version and specs.compare(args.min_version, args.max_version) > 0:
+        raise ValueError(f"--min {args.min_version} is newer than --max {args.max_version}")
     m = build(args.min_version, args.max_version, behaviour=not args.no_changelog, spec_files=args.spec)
     if args.html:
         with open(args.html, "w", encoding="utf-8") as fh:
