@@ -27,6 +27,10 @@ def test_version_and_info_follow_state(docker):
     assert docker("info", "--format", "{{.Containers}} {{.Images}}").split() == ["0", "0"]
     docker("run", "-d", "busybox", "sleep", "100")
     assert docker("info", "--format", "{{.Containers}} {{.ContainersRunning}} {{.Images}}").split() == ["1", "1", "1"]
+    # Regression: generated component commits differed from "Expected" and Debug was on, so `docker info` printed
+    # "containerd version: X (expected: Y)" and the goroutine/file-descriptor debug lines.
+    info = docker("info")
+    assert "expected:" not in info and "Goroutines" not in info and "containerd version: 05044ec" in info, info
 
 
 def test_run_foreground_output_and_exit_codes(docker):
@@ -36,6 +40,7 @@ def test_run_foreground_output_and_exit_codes(docker):
     proc = docker.run("run", "--rm", "busybox", "nosuch", check=False)
     assert proc.returncode == 127
     assert 'exec: "nosuch": executable file not found in $PATH' in proc.err
+    assert "Error waiting for container" not in proc.err, proc.err  # regression: dockerd's removed-wait: no Error
     assert docker("ps", "-aq") == ""  # --rm removed all three, even the one that failed to start
 
 
@@ -117,8 +122,10 @@ def test_lifecycle(docker):
     assert docker("inspect", "-f", "{{.State.Running}}", "life") == "true\n"
     top = docker("top", "life")
     assert "sleep 100" in top and "PID" in top
-    stats = docker("stats", "--no-stream", "--format", "{{.Name}}", "life")
-    assert stats.strip() == "life"
+    stats = docker("stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}}", "life")
+    name, cpu = stats.split()
+    # Regression: system_cpu_usage was in µs against total_usage in ns, so an idle container showed ~300 %.
+    assert name == "life" and 0 <= float(cpu.rstrip("%")) < 5, stats
     docker("update", "--memory", "64m", "--memory-swap", "128m", "life")
     assert docker("inspect", "-f", "{{.HostConfig.Memory}}", "life") == f"{64 * 1024 * 1024}\n"
     docker("rename", "life", "life2")
@@ -199,6 +206,12 @@ def test_build_classic(docker, tmp_path):
     assert "Step 1/9 : FROM busybox" in out and "Successfully tagged built:v1" in out
     assert docker("run", "--rm", "built:v1") == "hello mockd\nfrom context\n"
     assert docker("inspect", "-f", "{{.Config.Labels.stage}}", "built:v1") == "test\n"
+    image_id = docker("inspect", "-f", "{{.Id}}", "built:v1").strip()
+    # Regression: the last " ---> ID" and "Successfully built ID" name the tagged image, as in dockerd.
+    assert out.splitlines()[-3:-1] == [f" ---> {image_id[7:19]}", f"Successfully built {image_id[7:19]}"]
+    # Regression: `build -q` printed the whole step output; dockerd sends only the image id.
+    quiet = docker("build", "-q", "-t", "built:v2", str(tmp_path))
+    assert quiet == docker("inspect", "-f", "{{.Id}}", "built:v2"), quiet
     (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN exit 4\n")
     proc = docker.run("build", str(tmp_path), check=False)
     assert proc.returncode != 0

@@ -1,4 +1,4 @@
-"""docker-compose 1.29 (Debian package) against mockd: up -d, ps, logs, exec, down -v."""
+"""docker-compose 1.29 (Debian package) against mockd: up -d, ps, logs, exec, down -v, depends_on healthy."""
 
 from __future__ import annotations
 
@@ -68,3 +68,32 @@ def test_compose_up_ps_logs_exec_down(server, tmp_path):
     status, _, body = server.request("GET", "/containers/json?all=1")
     assert status == 200 and body.strip() == b"[]"
     assert server.request("GET", "/volumes/demo_data")[0] == 404
+
+
+HEALTH_FILE = """
+version: "2.4"
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "sleep 0.5; touch /ready; sleep 1000"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/ready"]
+      interval: 200ms
+      retries: 10
+  app:
+    image: busybox
+    command: ["echo", "app-started"]
+    depends_on:
+      db:
+        condition: service_healthy
+"""
+
+
+def test_compose_depends_on_service_healthy(server, tmp_path):
+    """Regression: healthchecks were not run, so `condition: service_healthy` could never be met."""
+    (tmp_path / "docker-compose.yml").write_text(HEALTH_FILE)
+    compose(server, tmp_path, "up", "-d")
+    ps = compose(server, tmp_path, "ps").stdout.decode()
+    assert "Up (healthy)" in ps and "Exit 0" in ps, ps
+    assert compose(server, tmp_path, "logs", "--no-color", "app").stdout.decode().rstrip().endswith("app-started")
+    compose(server, tmp_path, "down", "-t", "0")

@@ -61,6 +61,10 @@ def test_detached_logs_exec_lifecycle(client):
     streamed = c.stats(stream=True, decode=True)
     first, second = next(streamed), next(streamed)
     assert second["precpu_stats"]["cpu_usage"]["total_usage"] == first["cpu_stats"]["cpu_usage"]["total_usage"]
+    cpu, pre = second["cpu_stats"], second["precpu_stats"]  # the CLI's CPU % formula: both counters in ns
+    percent = ((cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"])
+               / (cpu["system_cpu_usage"] - pre["system_cpu_usage"]) * cpu["online_cpus"] * 100)
+    assert 0 <= percent < 5, percent
     streamed.close()
     c.pause()
     c.reload()

@@ -48,6 +48,53 @@ async def test_environment_hostname_user_workdir(engine):
     assert output(c).splitlines() == ["bar", c.id[:12], "65534", "/work"]
 
 
+async def test_etc_hosts_has_dockerd_lines_and_extra_hosts(engine):
+    """Regression: `--add-host` entries were missing from /etc/hosts (dockerd 20.10's file, measured)."""
+    c, _ = await run(engine, "cat", "/etc/hosts", HostConfig={"ExtraHosts": ["foo:1.2.3.4", "bar:::1", "baz=10.0.0.1",
+                                                                             "host.docker.internal:host-gateway"],
+                                                              "NetworkMode": "none"})
+    assert output(c).splitlines() == [
+        "127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet",
+        "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters",
+        "1.2.3.4\tfoo", "::1\tbar", "10.0.0.1\tbaz", "172.17.0.1\thost.docker.internal"]
+
+
+async def test_read_only_rootfs(engine):
+    """Regression: `--read-only` was not enforced; the rootfs refuses writes, mounts and /etc/hosts do not."""
+    c, code = await run(engine, "sh", "-c", "touch /x; echo a > /tmp/y; mkdir /d; echo h >> /etc/hosts; "
+                                            "echo ok > /dev/null; echo v > /v/f; cat /v/f",
+                        HostConfig={"ReadonlyRootfs": True, "Tmpfs": {"/v": ""}})
+    assert output(c).splitlines() == ["touch: /x: Read-only file system", "sh: can't create /tmp/y: Read-only file "
+                                      "system", "mkdir: can't create directory '/d': Read-only file system", "v"]
+    assert not c.rootfs.exists("/x") and c.rootfs.read("/etc/hosts").endswith(b"h\n")
+
+
+async def test_healthcheck_probes_status_events_and_filter(engine):
+    """Regression: healthchecks were ignored (no State.Health, no "(healthy)" in `docker ps`, `health=` filter)."""
+    hc = {"Test": ["CMD-SHELL", "test -f /tmp/ok && echo fine"], "Interval": 40_000_000, "Retries": 2}
+    c, _ = engine.create_container(run_body("sh", "-c", "sleep 0.4; touch /tmp/ok; sleep 100", Healthcheck=hc), "hc")
+    engine.start_container(c.id)
+    assert c.state_view()["Health"] == {"Status": "starting", "FailingStreak": 0, "Log": []}
+    assert c.status_text().endswith("(health: starting)")
+    assert [x.name for x in engine.list_containers(filters={"health": ["starting"]})] == ["hc"]
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if c.health["Status"] == "healthy":
+            break
+    health = c.state_view()["Health"]
+    assert health["Status"] == "healthy" and health["FailingStreak"] == 0 and len(health["Log"]) <= 5
+    assert health["Log"][-1]["ExitCode"] == 0 and health["Log"][-1]["Output"] == "fine\n"
+    assert health["Log"][0]["ExitCode"] == 1 and c.status_text().endswith("(healthy)")
+    actions = [e.action for e in engine.events.history if e.actor_id == c.id]
+    assert [a for a in actions if a.startswith("health_status")] == ["health_status: unhealthy",
+                                                                      "health_status: healthy"]
+    assert [x.name for x in engine.list_containers(filters={"health": ["healthy"]})] == ["hc"]
+    assert engine.list_containers(filters={"health": ["none"]}) == []
+    await engine.remove_container(c.id, force=True)
+    plain, _ = await run(engine, "true")
+    assert "Health" not in plain.state_view()
+
+
 async def test_missing_executable_is_a_start_error(engine):
     c, _ = engine.create_container(run_body("nosuch"), "")
     with pytest.raises(EngineError) as err:

@@ -116,6 +116,48 @@ async def test_build_classic():
     await asyncio.sleep(0)
 
 
+async def test_build_step_ids_and_quiet_like_dockerd():
+    """Regression: the last step's ` ---> ID` is the image "Successfully built" names (measured on dockerd 20.10);
+    a step's "Running in X" and "Removing intermediate container X" name the same container; with `q=1` dockerd
+    sends only `{"stream": "sha256:...\\n"}` on success and the held-back output plus the error on failure."""
+    e = Engine()
+    context = tar_of({"Dockerfile": "FROM busybox\nENV A=1\nARG VER=1\nLABEL v=$VER\nCMD [\"true\"]\n"})
+    msgs = [m async for m in e.build(context, ["steps:1"])]
+    streams = [m["stream"] for m in msgs if "stream" in m]
+    image = e.images.get("steps:1")
+    arrows = [s for s in streams if s.startswith(" ---> ") and "Running in" not in s]
+    assert len(arrows) == 5 and arrows[-1] == f" ---> {image.id[7:19]}\n"
+    assert streams[-2:] == [f"Successfully built {image.id[7:19]}\n", "Successfully tagged steps:1\n"]
+    running = [s.split()[-1] for s in streams if "Running in" in s]
+    removed = [s.split()[-1] for s in streams if s.startswith("Removing intermediate container")]
+    assert running == removed and len(running) == 4
+    msgs = [m async for m in e.build(tar_of({"Dockerfile": "FROM busybox\n"}), ["only:1"])]
+    assert e.images.get("only:1").id == e.images.get("busybox").id
+    assert msgs[-4:-2] == [{"stream": f" ---> {e.images.get('busybox').id[7:19]}\n"},
+                           {"aux": {"ID": e.images.get("busybox").id}}]
+    quiet = [m async for m in e.build(context, ["steps:2"], quiet=True)]
+    assert quiet == [{"stream": f"{e.images.get('steps:2').id}\n"}]
+    failed = [m async for m in e.build(tar_of({"Dockerfile": "FROM busybox\nRUN echo out; exit 3\n"}), [],
+                                       quiet=True)]
+    assert {"stream": "out\n"} in failed and failed[0] == {"stream": "Step 1/2 : FROM busybox"}
+    assert failed[-1]["errorDetail"] == {"code": 3, "message": "The command '/bin/sh -c echo out; exit 3' "
+                                                               "returned a non-zero code: 3"}
+
+
+async def test_build_healthcheck_options():
+    """Regression: HEALTHCHECK's --interval/--timeout/--start-period/--retries were dropped."""
+    e = Engine()
+    context = tar_of({"Dockerfile": "FROM busybox\nHEALTHCHECK --interval=5s --timeout=500ms --start-period=1m30s "
+                                    "--retries=4 CMD [\"true\"]\n"})
+    msgs = [m async for m in e.build(context, ["hc:1"])]
+    assert not [m for m in msgs if "error" in m], msgs
+    assert e.images.get("hc:1").config["Healthcheck"] == {"Test": ["CMD", "true"], "Interval": 5_000_000_000,
+                                                          "Timeout": 500_000_000, "StartPeriod": 90_000_000_000,
+                                                          "Retries": 4}
+    bad = [m async for m in e.build(tar_of({"Dockerfile": "FROM busybox\nHEALTHCHECK --interval=5x CMD true\n"}), [])]
+    assert bad[-1]["error"] == 'time: invalid duration "5x"'
+
+
 async def test_build_multistage_dockerignore_and_target():
     e = Engine()
     context = tar_of({

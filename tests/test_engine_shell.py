@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from mockd.engine.filesystem import FileTree, Mount, MountedFS, apply_layer, changes, diff
-from mockd.engine.pipe import Pipe
+from mockd.engine.pipe import Pipe, terminal_input
 from mockd.engine.registry import base_rootfs
 from mockd.engine.shell import Context, Shell, StartError, find_executable, resolve_user
 
@@ -34,6 +34,13 @@ def run(script: str, stdin: bytes | None = None, env: dict | None = None, fs: Mo
     ("x=$(echo sub); echo got $x", (0, "got sub\n", "")),
     ("echo a | cat | cat", (0, "a\n", "")),
     ("echo data > /tmp/f; echo more >> /tmp/f; cat /tmp/f; ls /tmp", (0, "data\nmore\nf\n", "")),
+    # regression: -R was ignored; busybox's layout (measured in busybox on dockerd 20.10)
+    ("mkdir -p /t/s; echo 1 > /t/a; echo 2 > /t/s/b; ls -R /t; cd /t && ls -R",
+     (0, "/t:\na\ns\n\n/t/s:\nb\n.:\na\ns\n\n./s:\nb\n", "")),
+    # regression: here-documents were a syntax error ("unexpected redirection")
+    ("cat <<EOF\nhi $FOO\n  two\nEOF\necho after", (0, "hi bar\n  two\nafter\n", "")),
+    ("cat <<'EOF' | cat\nlit $FOO\nEOF", (0, "lit $FOO\n", "")),
+    ("cat <<-END > /tmp/h; cat /tmp/h\n\ttabbed\n\tEND", (0, "tabbed\n", "")),
     ("printf '%s=%d\\n' a 1 b 2", (0, "a=1\nb=2\n", "")),
     ("nosuch", (127, "", "sh: nosuch: not found\n")),
     ("echo 'open", (2, "", "sh: Unterminated quoted string\n")),
@@ -87,3 +94,24 @@ def test_filesystem_layers_changes_and_mounts():
     assert volume.read("/x") == b"v" and "data" in fs.listdir("/")
     with pytest.raises(PermissionError):
         fs.write("/ro/y", b"no")
+
+
+def test_terminal_echo_shows_control_characters():
+    """Regression: a tty echoed a NUL (the docker CLI sends one with -it) raw; Linux's ECHOCTL shows ^@ (measured
+    with `script -c "docker run -it ..."` against dockerd 20.10)."""
+    echoed: list[bytes] = []
+
+    async def feed() -> bytes:
+        pipe = Pipe()
+        terminal_input(b"\x00ls\x1b[A\tx\r", pipe, echoed.append)
+        pipe.close()
+        return await pipe.read_all()
+
+    assert asyncio.run(feed()) == b"\x00ls\x1b[A\tx\n"
+    assert echoed == [b"^@ls^[[A\tx\n"]
+
+
+def test_ls_long_shows_owner_names():
+    """Regression: `ls -l` printed numeric owners ("0 0"); busybox shows the passwd/group names."""
+    code, out, _ = run("echo 1 > /tmp/a; ls -l /tmp/a")
+    assert code == 0 and out.split()[2:5] == ["root", "root", "2"], out

@@ -66,7 +66,32 @@ def _ignored(path: str, patterns: list[str]) -> bool:
 async def build(engine: Engine, context: bytes, tags: list[str], dockerfile_path: str = "Dockerfile",
                 buildargs: dict | None = None, labels: dict | None = None, target: str = "",
                 quiet: bool = False, pull: bool = False) -> AsyncIterator[dict]:
-    """Yields dockerd's build messages; the last is an error message or the final tags."""
+    """Yields dockerd's build messages; the last is an error message or the final tags.
+
+    Quiet (`q=1`, `docker build -q`): dockerd holds the output back and sends only the image id; when the build
+    fails it sends the held-back output before the error, so the user still sees what went wrong."""
+    messages = _build(engine, context, tags, dockerfile_path, buildargs, labels, target, pull)
+    if not quiet:
+        async for message in messages:
+            yield message
+        return
+    held: list[dict] = []
+    image_id = ""
+    async for message in messages:
+        if "error" in message:
+            for h in held:
+                yield h
+            yield message
+            return
+        if "aux" in message:
+            image_id = message["aux"].get("ID", "")
+        else:
+            held.append(message)
+    yield {"stream": f"{image_id}\n"}
+
+
+async def _build(engine: Engine, context: bytes, tags: list[str], dockerfile_path: str, buildargs: dict | None,
+                 labels: dict | None, target: str, pull: bool) -> AsyncIterator[dict]:
     try:
         files = filesystem.read_tar_files(context) if context else {}
     except Exception as err:  # noqa: BLE001
@@ -101,7 +126,13 @@ async def build(engine: Engine, context: bytes, tags: list[str], dockerfile_path
         if not instructions or all(i.keyword in ("ARG",) for i in instructions):
             raise BuildError("the Dockerfile (Dockerfile) cannot be empty" if not instructions else
                              "No image was generated. Is your Dockerfile empty?")
+        # Each step's " ---> ID" line is held until the next step starts, so that the last one can name the
+        # image that is committed at the end ("Successfully built" repeats it, as in dockerd).
+        arrow = ""
         for step, ins in enumerate(instructions, 1):
+            if arrow:
+                yield {"stream": f" ---> {arrow}\n"}
+                arrow = ""
             if stage is None and ins.keyword not in ("FROM", "ARG"):
                 raise BuildError(f"failed to process \"{ins.original}\": no build stage in current context")
             yield {"stream": f"Step {step}/{total} : {ins.original}"}
@@ -117,9 +148,10 @@ async def build(engine: Engine, context: bytes, tags: list[str], dockerfile_path
                     stage.env_args[key] = value
                     if stage is not None:
                         stage.steps_id = digest(stage.steps_id + ins.original)
-                        yield {"stream": f" ---> Running in {new_id()[:12]}\n"}
-                        yield {"stream": f"Removing intermediate container {new_id()[:12]}\n"}
-                        yield {"stream": f" ---> {short(stage.steps_id)}\n"}
+                        run_id = new_id()
+                        yield {"stream": f" ---> Running in {run_id[:12]}\n"}
+                        yield {"stream": f"Removing intermediate container {run_id[:12]}\n"}
+                        arrow = short(stage.steps_id)
                 continue
             if ins.keyword == "FROM":
                 if stage is not None:
@@ -155,7 +187,7 @@ async def build(engine: Engine, context: bytes, tags: list[str], dockerfile_path
                         del trigger
                 parent = base.id if base is not None else ""
                 stage = Stage(stage_name, config, tree, layers, history, base, parent, parent or digest("scratch"))
-                yield {"stream": f" ---> {short(stage.steps_id) if base is None else short(base.id)}\n"}
+                arrow = short(stage.steps_id) if base is None else short(base.id)
                 continue
             assert stage is not None
             env = {**global_args, **stage.env_args, **dockerfile.env_dict(stage.config)}
@@ -238,21 +270,27 @@ async def build(engine: Engine, context: bytes, tags: list[str], dockerfile_path
             else:
                 raise BuildError(f"Unknown instruction: {ins.keyword}")
             stage.steps_id = digest(stage.steps_id + ins.original + str(len(stage.layers)))
-            yield {"stream": f" ---> {short(stage.steps_id)}\n"}
+            arrow = short(stage.steps_id)
         if stage is not None:
             stages.append(stage)
         final = stages[-1] if not target else next((s for s in stages if s.name == target), None)
         if final is None:
+            if arrow:
+                yield {"stream": f" ---> {arrow}\n"}
             raise BuildError(f"failed to reach build target {target} in Dockerfile")
         if labels:
             final.config["Labels"] = {**(final.config.get("Labels") or {}), **labels}
+        if final.base is not None and final.steps_id == final.base.id and not labels:
+            image = final.base  # a stage that is only `FROM img` builds img itself, as in dockerd
+        else:
+            image = Image(config=final.config, layers=final.layers, history=final.history, parent=final.parent_id,
+                          container_config=None)
+            image = engine.images.add(image)
+        yield {"stream": f" ---> {short(image.id)}\n"}
         unused = sorted(set(buildargs) - used_args - {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY",
                                                        "http_proxy", "https_proxy", "ftp_proxy", "no_proxy"})
         if unused:
             yield {"stream": f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n"}
-        image = Image(config=final.config, layers=final.layers, history=final.history, parent=final.parent_id,
-                      container_config=None)
-        image = engine.images.add(image)
         yield {"aux": {"ID": image.id}}
         yield {"stream": f"Successfully built {short(image.id)}\n"}
         for tag in tags:

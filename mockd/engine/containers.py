@@ -101,6 +101,7 @@ class Container:
     finished_ns: int = 0
     restart_count: int = 0
     oom_killed: bool = False
+    health: dict | None = None  # State.Health while a healthcheck is configured (see health.py)
     manual_stop: bool = False
     removed: bool = False
     networks: dict[str, dict] = field(default_factory=dict)  # network name -> EndpointSettings (full)
@@ -127,7 +128,8 @@ class Container:
         return bool(self.config.get("Tty"))
 
     def fs(self) -> MountedFS:
-        return MountedFS(self.rootfs, [Mount(m.destination, m.tree, not m.rw) for m in self.mounts])
+        return MountedFS(self.rootfs, [Mount(m.destination, m.tree, not m.rw) for m in self.mounts],
+                         read_only_root=bool(self.host_config.get("ReadonlyRootfs")))
 
     # -- output --
     def emit(self, stream: int, data: bytes) -> None:
@@ -171,6 +173,7 @@ class Container:
             "Error": self.error,
             "StartedAt": rfc3339(self.started_ns),
             "FinishedAt": rfc3339(self.finished_ns),
+            **({"Health": self.health} if self.health is not None else {}),  # omitempty pointer in dockerd
         }
 
     def ports_view(self) -> dict:
@@ -301,7 +304,12 @@ class Container:
         now = now_ns()
         if self.status in ("running", "paused"):
             text = f"Up {_human_duration(now - self.started_ns)}"
-            return text + " (Paused)" if self.status == "paused" else text
+            if self.status == "paused":
+                return text + " (Paused)"
+            if self.health is not None:
+                status = self.health["Status"]
+                return text + (" (health: starting)" if status == "starting" else f" ({status})")
+            return text
         if self.status == "restarting":
             return f"Restarting ({self.exit_code}) {_human_duration(now - self.finished_ns)} ago"
         if self.status == "exited":

@@ -190,8 +190,36 @@ def apply_metadata(config: dict, ins: Instruction, env: dict[str, str] | None = 
             inner = Instruction("CMD", cmd, cmd, {})
             argv, exec_form = inner.json_or_shell()
             config["Healthcheck"] = {"Test": (["CMD", *argv] if exec_form else ["CMD-SHELL", argv[0]])}
+            # --interval/--timeout/--start-period/--start-interval (Go durations, stored in ns) and --retries;
+            # zero values are left out, like dockerd's omitempty fields.
+            for flag, key in (("interval", "Interval"), ("timeout", "Timeout"), ("start-period", "StartPeriod"),
+                              ("start-interval", "StartInterval")):
+                if ins.flags.get(flag):
+                    value = go_duration_ns(ins.flags[flag])
+                    if value:
+                        config["Healthcheck"][key] = value
+            if ins.flags.get("retries"):
+                try:
+                    retries = int(ins.flags["retries"])
+                except ValueError:
+                    raise InvalidParameter(f'strconv.ParseInt: parsing "{ins.flags["retries"]}": invalid syntax') \
+                        from None
+                if retries:
+                    config["Healthcheck"]["Retries"] = retries
     else:
         raise InvalidParameter(f"{kw} is not a valid change command" if kw else "empty change")
+
+
+_DURATION_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
+                   "h": 3_600_000_000_000}
+
+
+def go_duration_ns(text: str) -> int:
+    """Go's time.ParseDuration ("1m30s", "500ms", "5s") in nanoseconds."""
+    parts = re.findall(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text.lstrip("+"):
+        raise InvalidParameter(f'time: invalid duration "{text}"')
+    return int(sum(float(n) * _DURATION_UNITS[u] for n, u in parts))
 
 
 def created_by(config: dict, ins: Instruction, env: dict[str, str]) -> str:

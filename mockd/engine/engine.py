@@ -10,7 +10,7 @@ import posixpath
 import random
 from typing import Any
 
-from . import filesystem
+from . import filesystem, health
 from .containers import Container, LogEntry, MountPoint, check_name, default_host_config
 from .errors import Conflict, EngineError, InvalidParameter, NotFound, NotModified, no_such_container
 from .events import EventBus
@@ -29,6 +29,20 @@ from .volumes import VolumeStore
 SEED_ENV = "MOCKD_SEED"  # path of a seed file the engine starts from (and returns to on reset)
 RUNTIME_PREFIX = ("failed to create task for container: failed to create shim task: OCI runtime create failed: "
                   "runc create failed: unable to start container process: ")
+
+# The /etc/hosts dockerd writes (measured on 20.10): loopback and the IPv6 names, then `--add-host` entries.
+ETC_HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+             "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
+
+
+def _etc_hosts(extra_hosts: list[str], host_gateway: str) -> bytes:
+    lines = [ETC_HOSTS]
+    for entry in extra_hosts:  # "name:ip" (the IP may hold colons) or "name=ip"
+        sep = "=" if "=" in entry else ":"
+        name, _, ip = entry.partition(sep)
+        # "host-gateway" is dockerd's name for the host as seen from containers: the default bridge's gateway.
+        lines.append(f"{host_gateway if ip == 'host-gateway' else ip}\t{name}\n")
+    return "".join(lines).encode()
 
 
 class Engine(ImageOps):
@@ -200,7 +214,8 @@ class Engine(ImageOps):
         for d in ("/etc", "/dev", "/proc", "/sys"):
             rootfs.mkdir(d, parents=True)
         rootfs.write("/etc/hostname", (merged["Hostname"] + "\n").encode())
-        rootfs.write("/etc/hosts", b"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+        rootfs.write("/etc/hosts", _etc_hosts(host_config.get("ExtraHosts") or [],
+                                              self.networks.get("bridge").gateway or "172.17.0.1"))
         rootfs.write("/etc/resolv.conf", b"nameserver 8.8.8.8\n")
         workdir = merged.get("WorkingDir") or ""
         if workdir:
@@ -463,6 +478,7 @@ class Engine(ImageOps):
         self._container_event(c, "start")
         generation = self.generation
         proc.start(lambda code: self._on_exit(c, proc, code, generation))
+        health.start_monitor(self, c)
 
     def _on_exit(self, c: Container, proc: Process, code: int, generation: int) -> None:
         if generation != self.generation or c.process is not proc:
@@ -737,7 +753,7 @@ class Engine(ImageOps):
             elif key == "network":
                 ok = any(n in values or s.get("NetworkID") in values for n, s in c.networks.items())
             elif key == "health":
-                ok = "none" in values
+                ok = (c.health["Status"] if c.health is not None else "none") in values
             elif key == "isolation":
                 ok = "default" in values or "" in values
             elif key == "is-task":
@@ -815,7 +831,7 @@ class Engine(ImageOps):
         running = c.running
         elapsed = max((now_ns() - c.started_ns) // 1000, 0) if running else 0
         cpu_total = elapsed * 3 if running else 0
-        system = now_ns() // 1000 * 2
+        system = now_ns() * 2  # host CPU time in ns over the 2 online CPUs, the unit of total_usage
         mem = 1_048_576 + c.log_bytes + c.size_rw() if running else 0
         networks = {}
         # Interfaces of the container's own network namespace: none with --network none (or host).

@@ -422,9 +422,13 @@ class Mount:
 class MountedFS:
     """A rootfs with mounts; the shell, `docker cp` and exec all see files through this."""
 
-    def __init__(self, root: FileTree, mounts: list[Mount] | None = None):
+    # What the runtime mounts over a `--read-only` rootfs and so stays writable (dockerd's bind-mounted /etc files).
+    RUNTIME_WRITABLE = ("/dev", "/proc", "/sys", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf")
+
+    def __init__(self, root: FileTree, mounts: list[Mount] | None = None, read_only_root: bool = False):
         self.root = root
         self.mounts = sorted(mounts or [], key=lambda m: -len(m.destination))
+        self.read_only_root = read_only_root
 
     def _locate(self, path: str, for_write: bool = False) -> tuple[FileTree, str]:
         path = norm(path)
@@ -434,6 +438,9 @@ class MountedFS:
                 if for_write and mount.read_only:
                     raise PermissionError("Read-only file system")
                 return mount.tree, norm(path[len(d):])
+        if for_write and self.read_only_root and not any(path == w or path.startswith(w + "/")
+                                                         for w in self.RUNTIME_WRITABLE):
+            raise PermissionError("Read-only file system")
         return self.root, path
 
     def get(self, path: str) -> Node | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 
 class Pipe:
@@ -54,6 +55,14 @@ class Pipe:
         return b"".join(chunks)
 
 
+# ECHOCTL (on by default in a Linux tty): control characters other than tab and newline echo as ^X, DEL as ^?.
+_CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _echoed(text: bytes) -> bytes:
+    return _CONTROL.sub(lambda m: b"^" + bytes([m.group()[0] ^ 0x40]), text)
+
+
 def terminal_input(data: bytes, pipe: Pipe, echo) -> None:
     """What a terminal in cooked mode does with typed bytes: CR becomes NL, input is echoed, Ctrl-D at
     the start of a line ends the input."""
@@ -61,9 +70,9 @@ def terminal_input(data: bytes, pipe: Pipe, echo) -> None:
     if b"\x04" in text:
         before = text.split(b"\x04", 1)[0]
         if before:
-            echo(before)
+            echo(_echoed(before))
             pipe.feed(before)
         pipe.close()
         return
-    echo(text)
+    echo(_echoed(text))
     pipe.feed(text)

@@ -171,6 +171,26 @@ def tokenize(src: str) -> list[tuple[str, object]]:
             raise SyntaxErr("unterminated $(")
         return src[start:j - 1], j
 
+    heredocs: list[tuple[str, bool, bool, list]] = []  # (delimiter, <<-, quoted, the body word's parts)
+
+    def read_heredocs(j: int) -> int:
+        """Consume the bodies of the pending here-documents, line by line up to each delimiter."""
+        for delimiter, strip_tabs, quoted, body_parts in heredocs:
+            lines = []
+            while j < n:
+                end = src.find("\n", j)
+                end = n if end < 0 else end
+                line = src[j:end]
+                j = min(end + 1, n)
+                if strip_tabs:
+                    line = line.lstrip("\t")
+                if line == delimiter:
+                    break
+                lines.append(line + "\n")
+            body_parts.append(("lit" if quoted else "dq", "".join(lines)))
+        heredocs.clear()
+        return j
+
     while i < n:
         c = src[i]
         if c == "\\" and i + 1 < n:
@@ -221,6 +241,24 @@ def tokenize(src: str) -> list[tuple[str, object]]:
         elif c in " \t\r":
             end_word()
             i += 1
+        elif src.startswith("<<", i):  # here-document: the body follows the end of this line
+            end_word()
+            strip_tabs = src.startswith("<<-", i)
+            i += 3 if strip_tabs else 2
+            while i < n and src[i] in " \t":
+                i += 1
+            start = i
+            while i < n and src[i] not in " \t\n;&|()<>":
+                i += 1
+            word = src[start:i]
+            if not word:
+                raise SyntaxErr("syntax error: unexpected redirection")
+            body_parts: list[tuple[str, str]] = []
+            tokens.append(("op", "<<"))
+            tokens.append(("word", body_parts))
+            quoted = any(q in word for q in "'\"\\")
+            heredocs.append((word.replace("'", "").replace('"', "").replace("\\", ""), strip_tabs, quoted,
+                             body_parts))
         else:
             op = next((o for o in OPERATORS if src.startswith(o, i)), None)
             if op is not None and op[0] in "12" and (raw or parts):
@@ -229,10 +267,14 @@ def tokenize(src: str) -> list[tuple[str, object]]:
                 end_word()
                 tokens.append(("op", op))
                 i += len(op)
+                if op == "\n" and heredocs:
+                    i = read_heredocs(i)
             else:
                 raw += c
                 i += 1
     end_word()
+    if heredocs:  # a here-document at the very end of the script has an empty body
+        read_heredocs(n)
     return tokens
 
 
@@ -373,7 +415,7 @@ class Parser:
 
     def parse_redir(self, redirs) -> bool:
         tok = self.peek()
-        if tok[0] != "op" or tok[1] not in (">", ">>", "<", "2>", "2>>", "1>", "2>&1", "1>&2", ">&2"):
+        if tok[0] != "op" or tok[1] not in (">", ">>", "<", "<<", "2>", "2>>", "1>", "2>&1", "1>&2", ">&2"):
             return False
         self.pos += 1
         op = tok[1]
@@ -712,6 +754,11 @@ class Shell:
                 continue
             if op in ("1>&2", ">&2"):
                 out = err
+                continue
+            if op == "<<":  # here-document: expanded (unless its delimiter was quoted), never split
+                stdin = Pipe()
+                stdin.feed("".join(await self.expand_word(target, split=False)).encode())
+                stdin.close()
                 continue
             words = await self.expand_word(target)
             name = words[0] if words else ""
@@ -1139,12 +1186,23 @@ async def b_pwd(sh: Shell, args, io) -> int:
     return 0
 
 
-def _ls_long(name: str, node) -> str:
+def _id_names(fs, path: str) -> dict[int, str]:
+    """id -> name from /etc/passwd or /etc/group, as `ls -l` shows owners (numbers when there is no entry)."""
+    try:
+        rows = [line.split(":") for line in fs.read(path).decode(errors="replace").splitlines()]
+    except (OSError, ValueError):
+        return {}
+    return {int(r[2]): r[0] for r in reversed(rows) if len(r) > 2 and r[2].isdigit()}
+
+
+def _ls_long(name: str, node, users: dict[int, str] | None = None, groups: dict[int, str] | None = None) -> str:
     kind = {"dir": "d", "symlink": "l"}.get(node.kind, "-")
     perms = "".join(c if node.mode & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx"))
     when = time.strftime("%b %d %H:%M", time.gmtime(node.mtime))
     link = f" -> {node.target}" if node.kind == SYMLINK else ""
-    return f"{kind}{perms}    1 {node.uid:<8} {node.gid:<8} {node.size:>8} {when} {name}{link}"
+    user = (users or {}).get(node.uid, node.uid)
+    group = (groups or {}).get(node.gid, node.gid)
+    return f"{kind}{perms}    1 {user:<8} {group:<8} {node.size:>8} {when} {name}{link}"
 
 
 @builtin("ls")
@@ -1161,24 +1219,48 @@ async def b_ls(sh: Shell, args, io) -> int:
             status = 1
             continue
         if node.kind != DIR or "d" in flags:
-            io.out(((_ls_long(name, node) if "l" in flags else name) + "\n").encode())
+            io.out(((_ls_long(name, node, *_owners(fs, flags)) if "l" in flags else name) + "\n").encode())
             continue
-        names = fs.listdir(path)
-        if "a" not in flags and "A" not in flags:
-            names = [n for n in names if not n.startswith(".")]
-        if "a" in flags:
-            names = [".", "..", *names]
+        if "R" in flags:  # busybox: "DIR:" then its entries, each subdirectory after a blank line, depth first
+            sections: list[str] = []
+            _ls_recursive(fs, name, path, node, flags, sections)
+            io.out(("" if i == 0 else "\n").encode() + "\n".join(sections).encode())
+            continue
         if multiple:
             io.out(f"{'' if i == 0 else chr(10)}{name}:\n".encode())
-        lines = []
-        for entry in names:
-            if "l" in flags:
-                child = fs.lookup(posixpath.join(path, entry)) if entry not in (".", "..") else node
-                lines.append(_ls_long(entry, child) if child else entry)
-            else:
-                lines.append(entry)
-        io.out("".join(line + "\n" for line in lines).encode())
+        io.out("".join(line + "\n" for line in _ls_dir(fs, path, node, flags)).encode())
     return status
+
+
+def _ls_dir(fs, path: str, node, flags: str) -> list[str]:
+    names = fs.listdir(path)
+    if "a" not in flags and "A" not in flags:
+        names = [n for n in names if not n.startswith(".")]
+    if "a" in flags:
+        names = [".", "..", *names]
+    if "l" not in flags:
+        return names
+    lines = []
+    owners = _owners(fs, flags)
+    for entry in names:
+        child = fs.lookup(posixpath.join(path, entry)) if entry not in (".", "..") else node
+        lines.append(_ls_long(entry, child, *owners) if child else entry)
+    return lines
+
+
+def _owners(fs, flags: str) -> tuple[dict[int, str], dict[int, str]]:
+    return (_id_names(fs, "/etc/passwd"), _id_names(fs, "/etc/group")) if "l" in flags else ({}, {})
+
+
+def _ls_recursive(fs, shown: str, path: str, node, flags: str, sections: list[str], depth: int = 0) -> None:
+    sections.append(f"{shown}:\n" + "".join(line + "\n" for line in _ls_dir(fs, path, node, flags)))
+    for entry in fs.listdir(path):
+        if entry.startswith(".") and "a" not in flags and "A" not in flags:
+            continue
+        child_path = posixpath.join(path, entry)
+        child = fs.get(child_path) or fs.lookup(child_path)  # get: a symlinked directory is not descended into
+        if child is not None and child.kind == DIR and depth < 64:
+            _ls_recursive(fs, posixpath.join(shown, entry), child_path, child, flags, sections, depth + 1)
 
 
 @builtin("mkdir")
@@ -1206,6 +1288,9 @@ async def b_touch(sh: Shell, args, io) -> int:
     for name in paths:
         try:
             sh.ctx.fs.touch(sh.path(name))
+        except PermissionError:
+            io.err(f"touch: {name}: Read-only file system\n".encode())
+            return 1
         except OSError:
             io.err(f"touch: {name}: No such file or directory\n".encode())
             return 1

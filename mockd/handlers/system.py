@@ -129,6 +129,13 @@ async def info(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         swarm["ControlAvailable"] = reg.swarm.active
         if not reg.swarm.active:  # dockerd outside a swarm: no managers, no cluster (omitempty)
             swarm.update({"NodeAddr": "", "RemoteManagers": None, "Nodes": 0, "Managers": 0, "Cluster": None})
+    # A stock install: components at the commits the engine expects (the CLI prints "(expected: X)" when they
+    # differ), debug off (otherwise the CLI lists goroutines and file descriptors).
+    for key, commit in _COMMITS.items():
+        if isinstance(body.get(key), dict):
+            body[key] = {"ID": commit, "Expected": commit}
+    if "Debug" in body:
+        body["Debug"] = False
     # dockerd's nil slices and its built-in plugins (a daemon with nothing configured; measured on 20.10).
     body.update({"Warnings": None, "GenericResources": None, "ProductLicense": "", "ClusterStore": "",
                  "ClusterAdvertise": ""})
@@ -136,6 +143,9 @@ async def info(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         body["Plugins"].update(_PLUGINS)
     return ctx.json(body)
 
+
+_COMMITS = {"ContainerdCommit": "05044ec0a9a75232cad458027ca83437aae3f4da", "RuncCommit": "v1.2.5-0-g59923ef",
+            "InitCommit": "de40ad0"}
 
 _PLUGINS = {
     "Volume": ["local"], "Network": ["bridge", "host", "ipvlan", "macvlan", "null", "overlay"], "Authorization": None,
