@@ -67,24 +67,16 @@ def for_request(version: str) -> ApiSpec:
 
 def load_file(path: str | Path) -> ApiSpec:
     """A user's own document: upstream Swagger 2.0 (YAML/JSON) or OpenAPI 3, optionally gzipped."""
-    from specs.build import convert_document, load_swagger
+    from specs.build import convert_document, load_swagger, parse_document
 
     path = Path(path)
     if path.suffix == ".gz":
-        text = gzip.decompress(path.read_bytes()).decode("utf-8")
-        inner = Path(path.stem)
-        raw = json.loads(text) if inner.suffix == ".json" else _yaml(text)
+        raw = parse_document(gzip.decompress(path.read_bytes()).decode("utf-8"), Path(path.stem).suffix)
     else:
         raw = load_swagger(path)
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: not an API document")
     return ApiSpec(convert_document(raw), source=str(path))
-
-
-def _yaml(text: str) -> object:
-    import yaml
-
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def resolve(ref: str | Path) -> ApiSpec:

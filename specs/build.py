@@ -256,12 +256,15 @@ def dump(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_swagger(path: Path) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    if path.suffix == ".json":
+def parse_document(text: str, suffix: str) -> Any:
+    """A document's text: JSON for ``.json``, YAML (a superset) otherwise."""
+    if suffix == ".json":
         return json.loads(text)
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def load_swagger(path: Path) -> dict[str, Any]:
+    return parse_document(path.read_text(encoding="utf-8"), path.suffix)
 
 
 def build(src_dir: Path, out_dir: Path = SPEC_DIR) -> list[Path]:

@@ -47,6 +47,11 @@ class Operation:
     def deprecated(self) -> bool:
         return bool(self.raw.get("deprecated"))
 
+    @property
+    def takes_json(self) -> bool:
+        """Whether the operation's body may be JSON (some take tars or nothing)."""
+        return "application/json" in (self.request_body or {}).get("content", {})
+
     def request_schema(self) -> dict[str, Any] | None:
         """The schema of the JSON request body, if the operation takes one."""
         body = self.request_body

@@ -1,14 +1,14 @@
 """Request and response checks against one version's document, with the wire profile on top.
 
-Validators are compiled lazily with jsonschema-rs, once per (version, operation, variant), and
-kept on the ``ApiSpec``. Three variants of every schema are compiled from the flattened document:
+Validators are compiled lazily with jsonschema-rs, once per (version, operation), and kept on the
+``ApiSpec``. Two variants of every schema are compiled from the flattened document, both closed
+(``additionalProperties: false`` wherever an object lists its properties and says nothing of
+others), because a field that does not exist in the version is the skew finding that matters most
+and openapi-core cannot see it:
 
-- ``strict``: the document as written, closed (``additionalProperties: false`` wherever an object
-  lists its properties and says nothing of others), because a field that does not exist in the
-  version is the skew finding that matters most and openapi-core cannot see it;
+- ``strict``: the document as written;
 - ``loose``: the same, with the wire profile applied (nulls for Go nil values, ``""`` enums,
-  CLI sentinels);
-- (``open`` is not needed: an unknown field is exactly the loose closed error that names it).
+  CLI sentinels).
 
 A strict error that the loose schema does not repeat is known looseness (``wire-profile``);
 a loose error is genuine (``spec``).
@@ -31,8 +31,8 @@ NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 _OPENAPI_ONLY = {"nullable", "deprecated", "example", "discriminator", "readOnly", "writeOnly", "xml", "externalDocs", "format"}
 
 
-def to_json_schema(node: Any, *, loose: bool, closed: bool = True, prop: str = "") -> Any:
-    """A flattened OpenAPI 3.0 schema -> a JSON Schema jsonschema-rs compiles (nullable as a type)."""
+def to_json_schema(node: Any, *, loose: bool, prop: str = "") -> Any:
+    """A flattened OpenAPI 3.0 schema -> a closed JSON Schema jsonschema-rs compiles (nullable as a type)."""
     if not isinstance(node, dict):
         return node
     # anyOf [X, {nullable, enum:[null]}] (a nullable $ref) is X that also takes null: folding it
@@ -42,23 +42,23 @@ def to_json_schema(node: Any, *, loose: bool, closed: bool = True, prop: str = "
         real = next(b for b in branches if not _is_null_branch(b))
         rest = {k: v for k, v in node.items() if k != "anyOf"}
         merged = {**real, **rest, "nullable": True}
-        return to_json_schema(merged, loose=loose, closed=closed, prop=prop)
+        return to_json_schema(merged, loose=loose, prop=prop)
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key in _OPENAPI_ONLY or key.startswith("x-"):
             continue
         if key == "properties":
-            out[key] = {name: to_json_schema(sub, loose=loose, closed=closed, prop=name) for name, sub in value.items()}
+            out[key] = {name: to_json_schema(sub, loose=loose, prop=name) for name, sub in value.items()}
         elif key in ("items", "not"):
-            out[key] = to_json_schema(value, loose=loose, closed=closed)
+            out[key] = to_json_schema(value, loose=loose)
         elif key == "additionalProperties":
-            out[key] = to_json_schema(value, loose=loose, closed=closed) if isinstance(value, dict) else value
+            out[key] = to_json_schema(value, loose=loose) if isinstance(value, dict) else value
         elif key in ("anyOf", "oneOf", "allOf"):
-            out[key] = [to_json_schema(sub, loose=loose, closed=closed) for sub in value]
+            out[key] = [to_json_schema(sub, loose=loose) for sub in value]
         else:
             out[key] = value
     typ = node.get("type")
-    if closed and "properties" in node and "additionalProperties" not in node:
+    if "properties" in node and "additionalProperties" not in node:
         out["additionalProperties"] = False
     nullable = bool(node.get("nullable"))
     if loose and loosen_schema(node, out, prop):
@@ -78,11 +78,10 @@ def _is_null_branch(node: Any) -> bool:
 class _Compiled:
     """The strict and loose validators of one schema."""
 
-    __slots__ = ("strict", "loose", "schema")
+    __slots__ = ("strict", "loose")
 
     def __init__(self, spec: ApiSpec, schema: dict[str, Any]) -> None:
         flat = spec.flatten(schema)
-        self.schema = flat
         self.strict = jsonschema_rs.Draft7Validator(to_json_schema(flat, loose=False))
         self.loose = jsonschema_rs.Draft7Validator(to_json_schema(flat, loose=True))
 
@@ -112,8 +111,8 @@ def _field_name(schema_path: Iterable[Any], instance_path: Iterable[Any]) -> str
     return ".".join(names)
 
 
-def _errors(validator: Any, instance: Any) -> list[tuple[str, str, str, Any]]:
-    """(kind, field name, message, extra) for every error."""
+def _errors(validator: Any, instance: Any) -> list[tuple[str, str, str]]:
+    """(kind, field name, message) for every error."""
     out = []
     for err in validator.iter_errors(instance):
         kind = err.kind
@@ -122,15 +121,15 @@ def _errors(validator: Any, instance: Any) -> list[tuple[str, str, str, Any]]:
         if kind_name == "AdditionalProperties":
             for unexpected in kind.unexpected:
                 out.append(("unknown-field", f"{name}.{unexpected}" if name else unexpected,
-                            f"{unexpected!r} is not defined here by this version's document", unexpected))
+                            f"{unexpected!r} is not defined here by this version's document"))
         elif kind_name == "Required":
-            out.append(("missing-required", f"{name}.{kind.property}" if name else kind.property, err.message, None))
+            out.append(("missing-required", f"{name}.{kind.property}" if name else kind.property, err.message))
         elif kind_name == "Type":
-            out.append(("null-value" if err.instance is None else "wrong-type", name, err.message, None))
+            out.append(("null-value" if err.instance is None else "wrong-type", name, err.message))
         elif kind_name == "Enum":
-            out.append(("enum-mismatch", name, err.message, err.instance))
+            out.append(("enum-mismatch", name, err.message))
         else:
-            out.append(("schema-violation", name, err.message, kind_name))
+            out.append(("schema-violation", name, err.message))
     return out
 
 
@@ -151,9 +150,9 @@ def _validate(
     if not strict:
         return []
     loose = _errors(compiled.loose, instance)
-    genuine = {(k, n) for k, n, _, _ in loose}
+    genuine = {(k, n) for k, n, _ in loose}
     findings = []
-    for kind, name, message, _ in loose:
+    for kind, name, message in loose:
         known = CLIENT_EXTRAS.get((op.operation_id, location, name)) if kind == "unknown-field" else None
         findings.append(Finding(
             kind="known-client-extra" if known else unknown_kind if kind == "unknown-field" else kind,
@@ -161,7 +160,7 @@ def _validate(
             api_version=spec.version, method=op.method, path=op.path, location=location, name=name,
             detail=f"{message}; sent by {known}" if known else message, source="wire-profile" if known else "spec",
         ))
-    for kind, name, message, _ in strict:
+    for kind, name, message in strict:
         if (kind, name) in genuine:
             continue
         findings.append(Finding(
@@ -180,22 +179,17 @@ def check_request(
     """Findings for one request: query parameters and the JSON body, against ``spec``."""
     findings = check_query(spec, op, query or {})
     schema = op.request_schema()
-    if body is not NO_BODY and schema is not None and _is_json_body(op):
+    if body is not NO_BODY and schema is not None and op.takes_json:
         findings += _validate(
             _compiled(spec, ("request", op.method, op.path), schema), body,
             spec=spec, op=op, location="body", unknown_kind="unknown-field",
         )
-    elif body is NO_BODY and op.request_body and op.request_body.get("required") and _is_json_body(op):
+    elif body is NO_BODY and op.request_body and op.request_body.get("required") and op.takes_json:
         findings.append(Finding(
             kind="missing-required", severity="warning", api_version=spec.version, method=op.method, path=op.path,
             location="body", name="", detail="the operation requires a body", source="spec",
         ))
     return findings
-
-
-def _is_json_body(op: Operation) -> bool:
-    content = (op.request_body or {}).get("content", {})
-    return "application/json" in content
 
 
 def check_query(spec: ApiSpec, op: Operation, query: Mapping[str, list[str]]) -> list[Finding]:
@@ -207,6 +201,11 @@ def check_query(spec: ApiSpec, op: Operation, query: Mapping[str, list[str]]) ->
             kind=kind, severity=severity, api_version=spec.version, method=op.method,  # type: ignore[arg-type]
             path=op.path, location="query", name=name, detail=detail, source=source,  # type: ignore[arg-type]
         ))
+
+    def add_problem(name: str, problem: tuple[str, str, str] | None) -> None:
+        if problem:
+            kind, severity, detail = problem
+            add(kind, severity, name, detail, "wire-profile" if kind == "python-bool-query" else "spec")
 
     for name, values in query.items():
         param = params.get(name)
@@ -220,21 +219,16 @@ def check_query(spec: ApiSpec, op: Operation, query: Mapping[str, list[str]]) ->
         schema = param.get("schema", {})
         typ = schema.get("type")
         if typ == "array":
-            if len(values) > 1 and param.get("x-collection-format", "csv") != "multi":
-                add("repeated-array-query", "info", name, "sent as repeated keys; the document declares csv", "wire-profile")
-            items = schema.get("items", {})
-            flat = [v for value in values for v in (value.split(",") if len(values) == 1 and param.get("x-collection-format", "csv") == "csv" else [value])]
-            for value in flat:
-                problem = _scalar_problem(items, value)
-                if problem:
-                    add(problem[0], problem[1], name, problem[2])
+            fmt = param.get("x-collection-format", "csv")
+            if len(values) > 1 and fmt != "multi":
+                add("repeated-array-query", "info", name, f"sent as repeated keys; the document declares {fmt}", "wire-profile")
+            items = values[0].split(",") if len(values) == 1 and fmt == "csv" else values
+            for value in items:
+                add_problem(name, _scalar_problem(schema.get("items", {}), value))
             continue
         if len(values) > 1:
             add("repeated-query-parameter", "info", name, f"{len(values)} values; dockerd reads the first")
-        problem = _scalar_problem(schema, values[0])
-        if problem:
-            kind, severity, detail = problem
-            add(kind, severity, name, detail, "wire-profile" if kind == "python-bool-query" else "spec")
+        add_problem(name, _scalar_problem(schema, values[0]))
     for name, param in params.items():
         if param.get("required") and name not in query:
             add("missing-required", "error", name, f"required query parameter {name} is missing")
