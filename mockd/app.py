@@ -143,7 +143,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     matched = _match(spec.version, request.method, rest)
     if matched is None:
         op, params = routed
-        if not (op.operation_id == "SystemPingHead"):  # clients ping before they know the version
+        if op.operation_id != "SystemPingHead":  # clients ping before they know the version
             findings.append(Finding(
                 kind="unknown-endpoint", severity="error", api_version=spec.version, method=op.method,
                 path=op.path, location="endpoint", name="", hazard="newer-client",
@@ -155,9 +155,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     params = dict(params)  # the match is cached: never hand out the shared dict
     request[_INFO] = {"template": op.path, "operation_id": op.operation_id, "spec_version": spec.version}
 
-    query: dict[str, list[str]] = {}
-    for name, value in request.rel_url.query.items():
-        query.setdefault(name, []).append(value)
+    query = _query(request)
     raw, body = await _read_body(request, op)
     checked_body = NO_BODY if body is None else body  # JSON null: Go decodes it into a zero value
     findings += check_request(spec, op, query, checked_body)
@@ -185,14 +183,16 @@ def _match(version: str, method: str, path: str) -> tuple[Any, dict[str, str]] |
     return specs.load(version).match(method, path)
 
 
+def _query(request: web.Request) -> dict[str, list[str]]:
+    query: dict[str, list[str]] = {}
+    for name, value in request.rel_url.query.items():
+        query.setdefault(name, []).append(value)
+    return query
+
+
 def _short(f: Finding) -> str:
     where = f"{f.location} {f.name}".strip()
     return f"{f.kind} ({where}): {f.detail}"
-
-
-def _is_json_op(op: Any) -> bool:
-    content = (op.request_body or {}).get("content", {})
-    return "application/json" in content
 
 
 async def _read_body(request: web.Request, op: Any) -> tuple[bytes, Any]:
@@ -204,7 +204,7 @@ async def _read_body(request: web.Request, op: Any) -> tuple[bytes, Any]:
     if not request.body_exists:
         return b"", NO_BODY
     raw = await request.read()
-    if not raw.strip() or not _is_json_op(op):
+    if not raw.strip() or not op.takes_json:
         return raw, NO_BODY
     try:
         return raw, json.loads(raw)
@@ -281,7 +281,7 @@ def _after(request: web.Request, response: web.StreamResponse | None, started: f
         "path": request.path,
         "template": info.get("template"),
         "operation_id": info.get("operation_id"),
-        "query": ctx.query if ctx else {k: request.rel_url.query.getall(k) for k in request.rel_url.query.keys()},
+        "query": ctx.query if ctx else _query(request),
         "headers": header_entry(request.headers),
         "body": body_entry(ctx.raw_body, ctx.body, request.headers.get("Content-Type")) if ctx else None,
         "status": status,

@@ -7,9 +7,9 @@ API versions above 1.23, and Go's ``http.Error`` plain text (``text/plain; chars
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
+
+from mockd.serializer import dumps
 
 
 class DockerError(Exception):
@@ -22,9 +22,7 @@ class DockerError(Exception):
 
 
 def error_body(message: str) -> bytes:
-    # Go's json.Encoder: compact separators, HTML-escaping like Go, trailing newline.
-    return (json.dumps({"message": message}, separators=(",", ":"), ensure_ascii=False)
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n").encode()
+    return dumps({"message": message})  # Go's json.Encoder, as dockerd writes it
 
 
 def error_response(status: int, message: str, *, plain: bool = False) -> web.Response:

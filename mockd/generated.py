@@ -15,7 +15,6 @@ What a generated operation does, decided by data (the tables below), not per han
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import tarfile
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from mockd.errors import SWARM_NOT_MANAGER, SWARM_NOT_MEMBER, DockerError, no_such
+from mockd.hijack import RAW_STREAM, hijack
 from specs.model import ApiSpec, Operation
 
 if TYPE_CHECKING:
@@ -162,8 +162,6 @@ async def handle(request: web.Request, ctx: RequestContext) -> web.StreamRespons
         raise no_such(resource, next(iter(ctx.path_params.values())))
     if op.operation_id == "Session":
         return await _session(request, ctx)
-    if op.operation_id == "SystemEvents":
-        return await _events(request, ctx)
 
     status = success_status(op)
     if status == 204:
@@ -181,31 +179,9 @@ async def handle(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     return ctx.json(body, status=status)
 
 
-async def _events(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    """Nothing ever happens: a 200 JSON stream held open until ``until`` passes (or shutdown)."""
-    import time
-
-    resp = web.StreamResponse(status=200)
-    resp.headers["Content-Type"] = "application/json"
-    await resp.prepare(request)
-    until = ctx.q("until")
-    try:
-        deadline = float(until) if until else None
-    except ValueError:
-        deadline = None
-    if deadline is not None:
-        await asyncio.sleep(max(0.0, min(deadline - time.time(), 3600.0)))
-    else:
-        await asyncio.Event().wait()  # cancelled when the client goes away or the server stops
-    await resp.write_eof()
-    return resp
-
-
 async def _session(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     """BuildKit's session: taken over, then held until the client closes (no gRPC service here)."""
-    from mockd.hijack import hijack
-
-    async with hijack(request, "application/vnd.docker.raw-stream", upgrade=request.headers.get("Upgrade", "h2c")) as stream:
+    async with hijack(request, RAW_STREAM, upgrade=request.headers.get("Upgrade", "h2c")) as stream:
         while await stream.read():
             pass
     return stream.response

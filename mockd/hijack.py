@@ -41,6 +41,11 @@ def multiplex_frame(stream_id: int, data: bytes) -> bytes:
     return struct.pack(">BxxxI", stream_id, len(data)) + data
 
 
+def output_frame(tty: bool, stream_id: int, data: bytes) -> bytes:
+    """Container/exec output as dockerd sends it: raw with a TTY, multiplexed without."""
+    return data if tty else multiplex_frame(stream_id, data)
+
+
 def demultiplex(data: bytes) -> list[tuple[int, bytes]]:
     """Split a buffer of complete frames (tests and the checker use it)."""
     out, pos = [], 0

@@ -38,6 +38,7 @@ from typing import Any
 import specs
 from mockd.versioning import less_than
 from specs.model import ApiSpec, Operation
+from specs.wire import query_bool
 
 SKIP: Any = type("Skip", (), {"__repr__": lambda self: "SKIP"})()
 
@@ -73,7 +74,7 @@ def _builder_size(parent: Any, _query: Mapping[str, list[str]]) -> Any:
 
 def _verbose(query: Mapping[str, list[str]]) -> bool:
     values = query.get("verbose")
-    return bool(values) and values[0].strip().lower() not in ("", "0", "false", "no", "none")
+    return bool(values) and query_bool(values[0])
 
 
 def _usage(items: list[dict[str, Any]], active: Callable[[dict], bool], size: Callable[[dict], int],
@@ -389,10 +390,15 @@ def serialize(obj: Any, *, spec: ApiSpec, version: str, target: Operation | str,
     return out
 
 
-def dumps(obj: Any) -> bytes:
-    """Go's json.Encoder output: compact, HTML characters escaped, newline-terminated."""
+def go_json(obj: Any) -> bytes:
+    """Go's json encoding: compact, HTML characters escaped (no trailing newline)."""
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n").encode()
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
+
+
+def dumps(obj: Any) -> bytes:
+    """Go's json.Encoder output: :func:`go_json`, newline-terminated."""
+    return go_json(obj) + b"\n"
 
 
 # --- Go's decoder errors ---------------------------------------------------------------------------

@@ -7,7 +7,6 @@ creates the engine at start-up and again on every ``reset()``. Until an engine e
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,8 +74,6 @@ class Registry:
     swarm: SwarmState = field(default_factory=SwarmState)
     findings: list[Finding] = field(default_factory=list)
     requests_seen: int = 0
-    # Open long-lived responses (events, wait, logs --follow, hijacked streams): closed on shutdown.
-    open_streams: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.engine is None:
@@ -84,10 +81,10 @@ class Registry:
 
     def reset(self) -> None:
         """Back to a daemon with nothing in it: new engine, swarm left, findings cleared."""
-        reset = getattr(self.engine, "reset", None)
-        self.engine = self.engine_factory() if reset is None else self.engine
-        if reset is not None:
-            reset()
+        if hasattr(self.engine, "reset"):
+            self.engine.reset()
+        else:
+            self.engine = self.engine_factory()
         self.swarm.reset()
         self.findings.clear()
         self.requests_seen = 0

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidParameter
-from .filesystem import FileTree, Mount, MountedFS
-from .ids import now_ns, rfc3339, short
+from .filesystem import FileTree, Mount, MountedFS, changes
+from .ids import now_ns, rfc3339
 from .images import Image
 from .pipe import Pipe
 from .process import Process
@@ -253,13 +253,11 @@ class Container:
             "NetworkSettings": self.network_settings(),
         }
         if size:
-            out["SizeRw"] = self.size_rw()
-            out["SizeRootFs"] = self.size_rw() + self.image.size
+            out["SizeRw"] = size_rw = self.size_rw()
+            out["SizeRootFs"] = size_rw + self.image.size
         return out
 
     def size_rw(self) -> int:
-        from .filesystem import changes
-
         total = 0
         for path, kind in changes(self.base, self.rootfs):
             node = self.rootfs.get(path)
@@ -293,11 +291,11 @@ class Container:
             "Status": self.status_text(),
             "HostConfig": {"NetworkMode": self.host_config.get("NetworkMode", "default")},
             "NetworkSettings": {"Networks": copy.deepcopy(self.networks)},
-            "Mounts": [{k: v for k, v in m.inspect().items()} for m in self.mounts],
+            "Mounts": self.mounts_view(),
         }
         if size:
-            out["SizeRw"] = self.size_rw()
-            out["SizeRootFs"] = self.size_rw() + self.image.size
+            out["SizeRw"] = size_rw = self.size_rw()
+            out["SizeRootFs"] = size_rw + self.image.size
         return out
 
     def status_text(self) -> str:
@@ -319,9 +317,6 @@ class Container:
         if self.status == "removing":
             return "Removal In Progress"
         return "Created"
-
-    def short_id(self) -> str:
-        return short(self.id)
 
 
 def _human_duration(ns: int) -> str:

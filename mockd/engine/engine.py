@@ -8,6 +8,7 @@ import copy
 import os
 import posixpath
 import random
+import re
 from typing import Any
 
 from . import filesystem, health
@@ -16,7 +17,8 @@ from .errors import Conflict, EngineError, InvalidParameter, NotFound, NotModifi
 from .events import EventBus
 from .execs import ExecInstance
 from .filesystem import FileTree
-from .ids import new_id, now_ns, parse_time, random_name, rfc3339, short
+from .filters import label_matches
+from .ids import new_id, now_ns, parse_time, random_name, rfc3339
 from .image_ops import ImageOps
 from .images import ImageStore
 from .networks import NetworkStore
@@ -147,10 +149,9 @@ class Engine(ImageOps):
             return None
         if ref in self.containers:
             return self.containers[ref]
-        name = ref.lstrip("/")
-        for c in self.containers.values():
-            if c.name == name:
-                return c
+        c = self.find_container_by_name(ref.lstrip("/"))
+        if c is not None:
+            return c
         hits = [c for c in self.containers.values() if c.id.startswith(ref)]
         if len(hits) > 1:
             raise InvalidParameter(f"Multiple IDs found with provided prefix: {ref}")
@@ -248,7 +249,7 @@ class Engine(ImageOps):
             c.networks[net.name] = self._endpoint_settings(net, endpoints.get(net_name) or
                                                            endpoints.get(net.name) or {}, c)
         for extra_name, settings in endpoints.items():
-            if extra_name in (net_name,):
+            if extra_name == net_name:
                 continue
             net = self.networks.get(extra_name)
             if net.name not in c.networks:
@@ -423,6 +424,15 @@ class Engine(ImageOps):
                 env[key] = value
         return env
 
+    def _process_env(self, c: Container, extra: list[str] | None = None) -> dict[str, str]:
+        """A process's environment in the container: the container's Env, then `extra` (an exec's), then
+        HOSTNAME and HOME unless set."""
+        env = self._env(c.config.get("Env"))
+        env.update(self._env(extra))
+        env.setdefault("HOSTNAME", c.config.get("Hostname") or c.id[:12])
+        env.setdefault("HOME", "/root")
+        return env
+
     def _rule_for(self, c: Container, argv: list[str]) -> Rule | None:
         names = [c.image_ref, c.image.id, *c.image.repo_tags]
         for rule in self.rules:
@@ -440,9 +450,7 @@ class Engine(ImageOps):
         if c.status in ("removing", "dead"):
             raise Conflict("container is marked for removal and cannot be started")
         argv = [c.path, *c.args]
-        env = self._env(c.config.get("Env"))
-        env.setdefault("HOSTNAME", c.config.get("Hostname") or c.id[:12])
-        env.setdefault("HOME", "/root")
+        env = self._process_env(c)
         fs = c.fs()
         rule = self._rule_for(c, argv)
         try:
@@ -516,10 +524,7 @@ class Engine(ImageOps):
             return
         c.restart_count += 1
         argv = [c.path, *c.args]
-        env = self._env(c.config.get("Env"))
-        env.setdefault("HOSTNAME", c.config.get("Hostname") or c.id[:12])
-        env.setdefault("HOME", "/root")
-        self._run(c, argv, env, c.fs(), self._rule_for(c, argv))
+        self._run(c, argv, self._process_env(c), c.fs(), self._rule_for(c, argv))
 
     async def _auto_remove(self, c: Container, generation: int) -> None:
         await asyncio.sleep(0)
@@ -597,7 +602,6 @@ class Engine(ImageOps):
         if c.running:
             await self.stop_container(ref, timeout, signal)
         self.start_container(c.id)
-        c.restart_count += 0
         self._container_event(c, "restart")
         return c
 
@@ -722,9 +726,7 @@ class Engine(ImageOps):
             if key == "id":
                 ok = any(c.id.startswith(v) for v in values)
             elif key == "name":
-                import re as _re
-
-                ok = any(_re.search(v, "/" + c.name) for v in values)
+                ok = any(re.search(v, "/" + c.name) for v in values)
             elif key == "status":
                 for v in values:
                     if v not in ("created", "restarting", "running", "removing", "paused", "exited", "dead"):
@@ -734,11 +736,7 @@ class Engine(ImageOps):
                 ok = c.status == "exited" and str(c.exit_code) in values
             elif key == "label":
                 labels = c.config.get("Labels") or {}
-                ok = True
-                for v in values:
-                    name, eq, want = v.partition("=")
-                    if name not in labels or (eq and labels[name] != want):
-                        ok = False
+                ok = all(label_matches(labels, v) for v in values)
             elif key == "ancestor":
                 ok = False
                 for v in values:
@@ -880,10 +878,15 @@ class Engine(ImageOps):
         return filesystem.tar_tree(c.rootfs, exclude=tuple(m.destination for m in c.mounts))
 
     # -- archive (docker cp) --
+    @staticmethod
+    def _archive_target(c: Container, path: str) -> str:
+        """`path` in the container: a relative one is taken from the working directory."""
+        return path if path.startswith("/") else posixpath.join(c.config.get("WorkingDir") or "/", path)
+
     def archive_stat(self, ref: str, path: str) -> dict:
         c = self.container(ref)
         fs = c.fs()
-        target = path if path.startswith("/") else posixpath.join(c.config.get("WorkingDir") or "/", path)
+        target = self._archive_target(c, path)
         if not fs.exists(target) and fs.get(target) is None:
             raise NotFound(f"Could not find the file {path} in container {ref}")
         return fs.stat(target)
@@ -891,15 +894,14 @@ class Engine(ImageOps):
     def archive_get(self, ref: str, path: str) -> tuple[dict, bytes]:
         stat = self.archive_stat(ref, path)
         c = self.container(ref)
-        target = path if path.startswith("/") else posixpath.join(c.config.get("WorkingDir") or "/", path)
-        data = c.fs().tar_path(target.rstrip("/") or "/")
+        data = c.fs().tar_path(self._archive_target(c, path).rstrip("/") or "/")
         self._container_event(c, "archive-path")
         return stat, data
 
     def archive_put(self, ref: str, path: str, data: bytes, no_overwrite_dir_non_dir: bool = False) -> None:
         c = self.container(ref)
         fs = c.fs()
-        target = path if path.startswith("/") else posixpath.join(c.config.get("WorkingDir") or "/", path)
+        target = self._archive_target(c, path)
         if not fs.exists(target):
             raise NotFound(f"Could not find the file {path} in container {ref}")
         if not fs.is_dir(target):
@@ -940,8 +942,6 @@ class Engine(ImageOps):
     # -- attach --
     def attach(self, ref: str) -> Container:
         c = self.container(ref)
-        if c.status == "paused":
-            pass
         self._container_event(c, "attach")
         return c
 
@@ -979,36 +979,11 @@ class Engine(ImageOps):
             raise Conflict(f"Container {c.id} is not running")
         ex.started = True
         argv = list(ex.config.get("Cmd") or [])
-        env = self._env(c.config.get("Env"))
-        env.update(self._env(ex.config.get("Env")))
-        env.setdefault("HOSTNAME", c.config.get("Hostname") or c.id[:12])
-        env.setdefault("HOME", "/root")
+        env = self._process_env(c, ex.config.get("Env"))
         fs = c.fs()
         workdir = ex.config.get("WorkingDir") or c.config.get("WorkingDir") or "/"
         user = ex.config.get("User") or c.config.get("User") or ""
         self._container_event(c, f"exec_start: {' '.join(argv)}", execID=ex.id)
-        rule = self._rule_for(c, argv)
-        try:
-            resolve_user(fs, user)
-            if rule is None:
-                find_executable(fs, argv[0], env, workdir)
-        except StartError as err:
-            ex.emit(1, f"OCI runtime exec failed: exec failed: unable to start container process: "
-                       f"{err.message}: unknown\r\n".encode())
-            ex.exit_code = 126 if err.exit_code == 126 or "not found" in err.message else err.exit_code
-            ex.running = False
-            c.finished_execs.add(ex.id)
-            ex.end_streams()
-            ex.done.set()
-            self._container_event(c, "exec_die", execID=ex.id, exitCode=ex.exit_code)
-            return ex
-        ex.running = True
-        ex.pid = self._next_pid()
-        proc = Process(argv=argv, fs=fs, env=env, write=ex.emit, stdin=ex.stdin, cwd=workdir, user=user,
-                       hostname=c.config.get("Hostname") or c.id[:12], pid=ex.pid, rule=rule, tty=ex.tty)
-        if c.status == "paused":
-            proc.running.clear()
-        ex.process = proc
         generation = self.generation
 
         def on_exit(code: int) -> None:
@@ -1020,6 +995,21 @@ class Engine(ImageOps):
             if generation == self.generation:
                 self._container_event(c, "exec_die", execID=ex.id, exitCode=code)
 
+        rule = self._rule_for(c, argv)
+        try:
+            resolve_user(fs, user)
+            if rule is None:
+                find_executable(fs, argv[0], env, workdir)
+        except StartError as err:
+            ex.emit(1, f"OCI runtime exec failed: exec failed: unable to start container process: "
+                       f"{err.message}: unknown\r\n".encode())
+            on_exit(126 if err.exit_code == 126 or "not found" in err.message else err.exit_code)
+            return ex
+        ex.running = True
+        ex.pid = self._next_pid()
+        proc = Process(argv=argv, fs=fs, env=env, write=ex.emit, stdin=ex.stdin, cwd=workdir, user=user,
+                       hostname=c.config.get("Hostname") or c.id[:12], pid=ex.pid, rule=rule, tty=ex.tty)
+        ex.process = proc
         proc.start(on_exit)
         if c.status == "paused":
             proc.running.clear()
@@ -1045,9 +1035,7 @@ class Engine(ImageOps):
                 continue
             if (filters or {}).get("label!"):
                 labels = c.config.get("Labels") or {}
-                if any(v.partition("=")[0] in labels and (not v.partition("=")[1] or
-                                                         labels[v.partition("=")[0]] == v.partition("=")[2])
-                       for v in filters["label!"]):
+                if any(label_matches(labels, v) for v in filters["label!"]):
                     continue
             reclaimed += c.size_rw()
             self._remove(c, volumes=False)
@@ -1069,9 +1057,8 @@ class Engine(ImageOps):
 
     def remove_volume(self, name: str, force: bool = False) -> None:
         users = self.volume_users(name) if name in self.volumes.volumes else []
-        volume = self.volumes.remove(name, users, force)
-        if name not in self.volumes.volumes and volume.tree is not None and users == []:
-            self.events.emit("volume", "destroy", name, {"driver": volume.driver})
+        volume = self.volumes.remove(name, users, force)  # raises while containers use it
+        self.events.emit("volume", "destroy", name, {"driver": volume.driver})
 
     def prune_volumes(self, filters: dict | None = None, only_anonymous: bool = True) -> dict:
         filters = dict(filters or {})
@@ -1142,11 +1129,9 @@ class Engine(ImageOps):
             raise no_such_container(container_ref)
         if net.name not in c.networks:
             raise EngineError(f"container {c.id} is not connected to network {net.name}", 400)
-        settings = c.networks.pop(net.name)
-        if c.id in net.endpoints:
-            del net.endpoints[c.id]
+        del c.networks[net.name]
+        net.endpoints.pop(c.id, None)
         self.events.emit("network", "disconnect", net.id, {"container": c.id, "name": net.name, "type": net.driver})
-        del settings
 
     def prune_networks(self, filters: dict | None = None) -> dict:
         deleted = []
@@ -1180,6 +1165,3 @@ class Engine(ImageOps):
         layers = sum(img.size for img in self.images.images.values())
         return {"LayersSize": layers, "Images": images, "Containers": containers, "Volumes": volumes,
                 "BuildCache": []}
-
-    def short(self, value: str) -> str:
-        return short(value)

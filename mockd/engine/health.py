@@ -74,9 +74,7 @@ async def _monitor(engine: Engine, c: Container, process: Process | None, argv: 
 
 async def _probe(engine: Engine, c: Container, argv: list[str], timeout: int) -> tuple[int, str]:
     fs = c.fs()
-    env = engine._env(c.config.get("Env"))  # noqa: SLF001 - the engine's own environment rules
-    env.setdefault("HOSTNAME", c.config.get("Hostname") or c.id[:12])
-    env.setdefault("HOME", "/root")
+    env = engine._process_env(c)  # noqa: SLF001 - the engine's own environment rules
     workdir = c.config.get("WorkingDir") or "/"
     user = c.config.get("User") or ""
     rule = engine._rule_for(c, argv)  # noqa: SLF001

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -98,8 +99,6 @@ _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_00
 
 def parse_duration(text: str) -> int | None:
     """A Go duration ("1h2m3.5s") in nanoseconds, or None when the text is not one."""
-    import re
-
     if not text or not re.fullmatch(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+", text):
         return None
     total = 0.0

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import dockerfile, filesystem, references
 from .errors import EngineError, InvalidParameter, NotFound
+from .filters import label_matches
 from .ids import digest, now_ns, parse_time, rfc3339, short
 from .images import Image, empty_config
 from .registry import pull_progress, push_progress
@@ -143,9 +144,9 @@ class ImageOps:
             if until_ns is not None and image.created_ns > until_ns:
                 continue
             labels = image.config.get("Labels") or {}
-            if not all(_label_ok(labels, v) for v in filters.get("label", [])):
+            if not all(label_matches(labels, v) for v in filters.get("label", [])):
                 continue
-            if any(_label_ok(labels, v) for v in filters.get("label!", [])):
+            if any(label_matches(labels, v) for v in filters.get("label!", [])):
                 continue
             for tag in list(image.repo_tags):
                 self.images.untag(tag)
@@ -316,11 +317,6 @@ class ImageOps:
         from .build import build
 
         return build(self, context, tags, **options)
-
-
-def _label_ok(labels: dict, spec: str) -> bool:
-    name, eq, value = spec.partition("=")
-    return name in labels and (not eq or labels[name] == value)
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes | None) -> None:

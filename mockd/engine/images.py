@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from . import references
 from .errors import Conflict, InvalidParameter, NotFound
 from .filesystem import FileTree, Layer, apply_layer, tar_layer
-from .ids import digest, now_ns, rfc3339, short
+from .filters import label_matches
+from .ids import digest, now_ns, parse_time, rfc3339, short
 
 DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
 
@@ -279,11 +280,8 @@ def _image_matches(store: ImageStore, image: Image, filters: dict[str, list[str]
             if (not image.repo_tags) != want:
                 return False
         elif key == "label":
-            labels = image.config.get("Labels") or {}
-            for v in values:
-                name, eq, want_value = v.partition("=")
-                if name not in labels or (eq and labels[name] != want_value):
-                    return False
+            if not all(label_matches(image.config.get("Labels") or {}, v) for v in values):
+                return False
         elif key == "reference":
             if not any(_ref_match(tag, v) for tag in image.repo_tags for v in values):
                 return False
@@ -296,8 +294,6 @@ def _image_matches(store: ImageStore, image: Image, filters: dict[str, list[str]
             if key == "since" and not image.created_ns > pivot.created_ns:
                 return False
         elif key == "until":
-            from .ids import parse_time
-
             limit = parse_time(values[0])
             if limit is not None and image.created_ns > limit:
                 return False

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import Conflict, Forbidden, InvalidParameter, NotFound
+from .filters import label_matches
 from .ids import new_id, now_ns, rfc3339
 
 PREDEFINED = ("bridge", "host", "none")
@@ -19,9 +20,6 @@ class Endpoint:
     ip: str
     mac: str
     aliases: list[str] = field(default_factory=list)
-    ipam_config: dict | None = None
-    links: list[str] | None = None
-    driver_opts: dict | None = None
 
 
 @dataclass
@@ -44,7 +42,6 @@ class Network:
     ipam_driver: str = "default"
     ipam_options: dict | None = None
     extra_ipam: list[dict] = field(default_factory=list)
-    _next_host: int = 2
 
     @property
     def predefined(self) -> bool:
@@ -123,9 +120,8 @@ class NetworkStore:
     def find(self, ref: str) -> Network | None:
         if not ref:
             return None
-        for net in self.networks.values():
-            if net.id == ref:
-                return net
+        if ref in self.networks:  # keyed by id
+            return self.networks[ref]
         for net in self.networks.values():
             if net.name == ref:
                 return net
@@ -140,7 +136,7 @@ class NetworkStore:
 
     def create(self, name: str, driver: str = "bridge", ipam: dict | None = None, internal: bool = False,
                attachable: bool = False, labels: dict | None = None, options: dict | None = None,
-               enable_ipv6: bool = False, check_duplicate: bool = True) -> Network:
+               enable_ipv6: bool = False) -> Network:
         if not name:
             raise InvalidParameter("Name is required")
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
@@ -216,10 +212,8 @@ class NetworkStore:
                 if (not net.endpoints and not net.predefined) != want:
                     return False
             elif key == "label":
-                for v in values:
-                    name, eq, want_value = v.partition("=")
-                    if name not in net.labels or (eq and net.labels[name] != want_value):
-                        return False
+                if not all(label_matches(net.labels, v) for v in values):
+                    return False
             elif key == "until":
                 continue
             else:

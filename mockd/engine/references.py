@@ -49,15 +49,11 @@ def familiar(repo: str) -> str:
 def parse(ref: str, tag: str | None = None) -> Reference:
     text = ref.strip()
     m = _REF.match(text)
-    if not m or text.lower() != text and not _host_uppercase_ok(text):
+    if not m or text.lower() != text:
         raise InvalidParameter(f"invalid reference format: repository name ({text}) must be lowercase"
                                if text.lower() != text else "invalid reference format")
     repo = familiar(m.group("name"))
     return Reference(repo, tag or m.group("tag"), m.group("digest"))
-
-
-def _host_uppercase_ok(text: str) -> bool:
-    return False
 
 
 def is_id_like(text: str) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .errors import Conflict, InvalidParameter, NotFound
 from .filesystem import FileTree
+from .filters import label_matches
 from .ids import new_id, now_ns, rfc3339
 
 ANONYMOUS_LABEL = "com.docker.volume.anonymous"
@@ -103,15 +104,11 @@ class VolumeStore:
                 if in_use == want:
                     return False
             elif key == "label":
-                for v in values:
-                    name, eq, want_value = v.partition("=")
-                    if name not in volume.labels or (eq and volume.labels[name] != want_value):
-                        return False
+                if not all(label_matches(volume.labels, v) for v in values):
+                    return False
             elif key == "label!":
-                for v in values:
-                    name, eq, want_value = v.partition("=")
-                    if name in volume.labels and (not eq or volume.labels[name] == want_value):
-                        return False
+                if any(label_matches(volume.labels, v) for v in values):
+                    return False
             elif key == "all":
                 continue
             else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
@@ -13,6 +12,7 @@ from mockd.engine import Engine
 from mockd.engine.errors import EngineError, NotModified
 from mockd.errors import DockerError
 from mockd.routes import Handler, RequestContext, handler
+from mockd.serializer import dumps, go_json
 
 
 def route(operation_id: str):
@@ -55,12 +55,6 @@ def filters(ctx: RequestContext, name: str = "filters") -> dict[str, list[str]]:
     return out
 
 
-def go_json(obj: Any) -> bytes:
-    """Go's json.Encoder output: compact, HTML characters escaped."""
-    return (json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")).encode()
-
-
 async def json_stream(request: web.Request, messages: Iterable[dict] | AsyncIterable[dict],
                       separator: bytes = b"\r\n") -> web.StreamResponse:
     """A progress stream (pull, push, build, load): 200 chunked application/json, one message per line."""
@@ -82,9 +76,9 @@ def empty(status: int = 204) -> web.Response:
     return web.Response(status=status)
 
 
-def json_value(ctx: RequestContext, value: Any, status: int = 200) -> web.Response:
+def json_value(value: Any, status: int = 200) -> web.Response:
     """A JSON answer the serializer does not reshape (free-form maps, ids)."""
-    resp = web.Response(status=status, body=go_json(value) + b"\n")
+    resp = web.Response(status=status, body=dumps(value))
     resp.headers["Content-Type"] = "application/json"
     return resp
 

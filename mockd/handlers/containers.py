@@ -10,13 +10,14 @@ import json
 from aiohttp import web
 
 from mockd.engine.containers import Container
-from mockd.engine.ids import rfc3339
+from mockd.engine.ids import now_ns, parse_time, rfc3339
 from mockd.engine.pipe import terminal_input
 from mockd.errors import DockerError
-from mockd.hijack import STDOUT, multiplex_frame, stream_media_type
+from mockd.hijack import hijack, output_frame, stream_media_type
 from mockd.routes import RequestContext, omit_content_type
+from mockd.serializer import dumps
 
-from ._engine import empty, engine, filters, go_json, json_value, route, tar_response
+from ._engine import empty, engine, filters, json_value, route, tar_response
 
 
 @route("ContainerCreate")
@@ -149,16 +150,12 @@ async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     error = {"Message": c.error} if c.error and code != 0 and condition != "removed" else None
     body = {"Error": error, "StatusCode": code} if ctx.behaves("wait-error-field") else {"StatusCode": code}
     with contextlib.suppress(ConnectionResetError):  # the client gave up (docker run -d drops its wait)
-        await resp.write(go_json(body) + b"\n")
+        await resp.write(dumps(body))
         await resp.write_eof()
     return resp
 
 
 # -- attach --------------------------------------------------------------------------------------------------
-
-def _frame(c_tty: bool, stream: int, data: bytes) -> bytes:
-    return data if c_tty else multiplex_frame(stream, data)
-
 
 async def _pump_stdin(read, c: Container) -> None:
     """Client bytes -> the container's stdin; the client's half-close ends stdin when StdinOnce."""
@@ -176,8 +173,6 @@ async def _pump_stdin(read, c: Container) -> None:
 
 @route("ContainerAttach")
 async def attach(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    from mockd.hijack import hijack
-
     eng = engine(ctx)
     c = eng.attach(ctx.path_params["id"])
     want = {1: ctx.q_bool("stdout"), 2: ctx.q_bool("stderr")}
@@ -193,7 +188,7 @@ async def attach(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     try:
         async with hijack(request, media) as s:
             for entry in backlog:
-                await s.write(_frame(c.tty, entry.stream, entry.data))
+                await s.write(output_frame(c.tty, entry.stream, entry.data))
             if queue is None:
                 return s.response
             if want_stdin:
@@ -205,7 +200,7 @@ async def attach(request: web.Request, ctx: RequestContext) -> web.StreamRespons
                 stream, data = item
                 if want.get(stream):
                     try:
-                        await s.write(_frame(c.tty, stream, data))
+                        await s.write(output_frame(c.tty, stream, data))
                     except ConnectionResetError:
                         break
             return s.response
@@ -223,13 +218,13 @@ async def _attach_plain(request, c, queue, backlog, want, media) -> web.StreamRe
     await resp.prepare(request)
     try:
         for entry in backlog:
-            await resp.write(_frame(c.tty, entry.stream, entry.data))
+            await resp.write(output_frame(c.tty, entry.stream, entry.data))
         while queue is not None:
             item = await queue.get()
             if item is None:
                 break
             if want.get(item[0]):
-                await resp.write(_frame(c.tty, item[0], item[1]))
+                await resp.write(output_frame(c.tty, item[0], item[1]))
     finally:
         if queue is not None:
             c.unsubscribe(queue)
@@ -279,7 +274,7 @@ async def attach_ws(request: web.Request, ctx: RequestContext) -> web.StreamResp
 
 def _log_bytes(c: Container, stream: int, data: bytes, time_ns: int, timestamps: bool) -> bytes:
     payload = (rfc3339(time_ns).encode() + b" " + data) if timestamps else data
-    return payload if c.tty else multiplex_frame(stream, payload)
+    return output_frame(c.tty, stream, payload)
 
 
 @route("ContainerLogs")
@@ -305,8 +300,6 @@ async def logs(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         for e in entries:
             await resp.write(_log_bytes(c, e.stream, e.data, e.time_ns, timestamps))
         if queue is not None:
-            from mockd.engine.ids import now_ns, parse_time
-
             until_ns = parse_time(until) if until else None
             while True:
                 timeout = None if until_ns is None else max((until_ns - now_ns()) / 1e9, 0)
@@ -340,7 +333,7 @@ async def stats(request: web.Request, ctx: RequestContext) -> web.StreamResponse
         if not ctx.q_bool("one-shot") and c.running:
             # dockerd samples twice for a non-streaming call so precpu is filled in.
             first = eng.stats(c.id, previous=first)
-        return json_value(ctx, first)
+        return json_value(first)
     resp = web.StreamResponse(status=200)
     resp.content_type = "application/json"
     resp.enable_chunked_encoding()
@@ -349,7 +342,7 @@ async def stats(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     with contextlib.suppress(ConnectionResetError):
         while c.id in eng.containers:
             previous = eng.stats(c.id, previous)
-            await resp.write(go_json(previous) + b"\n")
+            await resp.write(dumps(previous))
             if not c.running:
                 break
             await asyncio.sleep(1)
@@ -390,5 +383,3 @@ async def archive_put(request: web.Request, ctx: RequestContext) -> web.StreamRe
     engine(ctx).archive_put(ctx.path_params["id"], path, data, ctx.q_bool("noOverwriteDirNonDir"))
     return web.Response(status=200)
 
-
-__all__ = ["STDOUT"]

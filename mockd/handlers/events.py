@@ -11,8 +11,9 @@ from mockd.engine.events import matches
 from mockd.engine.ids import now_ns, parse_time
 from mockd.errors import DockerError
 from mockd.routes import RequestContext
+from mockd.serializer import go_json
 
-from ._engine import engine, filters, go_json, route
+from ._engine import engine, filters, route
 
 # The stream media types dockerd chooses from (Accept), in its order of preference, and each record's prefix:
 # the documents list what a version produces (application/json until 1.51; ndjson, json-seq, jsonl after).
@@ -32,9 +33,10 @@ async def events(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     eng = engine(ctx)
     wanted = filters(ctx)
     now = now_ns()
-    since_ns = parse_time(ctx.q("since"), now) if ctx.q("since") else None
-    until_ns = parse_time(ctx.q("until"), now) if ctx.q("until") else None
-    if ctx.q("since") and since_ns is None or ctx.q("until") and until_ns is None:
+    since, until = ctx.q("since"), ctx.q("until")
+    since_ns = parse_time(since, now) if since else None
+    until_ns = parse_time(until, now) if until else None
+    if since and since_ns is None or until and until_ns is None:
         raise DockerError(400, "invalid since/until value")
     if since_ns is not None and until_ns is not None and until_ns < since_ns:
         raise DockerError(400, "`since` time must be before `until` time")

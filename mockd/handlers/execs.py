@@ -7,7 +7,7 @@ import asyncio
 from aiohttp import web
 
 from mockd.engine.pipe import terminal_input
-from mockd.hijack import hijack, multiplex_frame, stream_media_type
+from mockd.hijack import hijack, output_frame, stream_media_type
 from mockd.routes import RequestContext
 
 from ._engine import engine, route
@@ -40,21 +40,17 @@ async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     if body.get("Detach"):
         eng.start_exec(ex.id)
         return web.Response(status=200)
-    if body.get("Tty") is not None and "Tty" in body:
+    if body.get("Tty") is not None:
         ex.config["Tty"] = bool(body["Tty"]) or ex.tty
     queue = ex.subscribe()
     media = stream_media_type(ctx.version, ex.tty)
-
-    def frame(stream: int, data: bytes) -> bytes:
-        return data if ex.tty else multiplex_frame(stream, data)
-
     if not request.headers.get("Upgrade"):
         eng.start_exec(ex.id)
         resp = web.StreamResponse(status=200)
         resp.headers["Content-Type"] = media
         await resp.prepare(request)
         while (item := await queue.get()) is not None:
-            await resp.write(frame(*item))
+            await resp.write(output_frame(ex.tty, *item))
         await resp.write_eof()
         return resp
 
@@ -76,7 +72,7 @@ async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse
         try:
             while (item := await queue.get()) is not None:
                 try:
-                    await s.write(frame(*item))
+                    await s.write(output_frame(ex.tty, *item))
                 except ConnectionResetError:
                     break
         finally:

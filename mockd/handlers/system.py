@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import platform
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 import specs
+from mockd.errors import DockerError
 from mockd.generated import body_for, object_id, success_status
+from mockd.record import now_iso
 from mockd.routes import RequestContext, handler
 from mockd.versioning import GO_VERSION
 
@@ -112,7 +113,7 @@ async def info(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         "OSType": c.os_type, "Architecture": platform.machine() or "x86_64", "OperatingSystem": "mockd",
         "OSVersion": "", "KernelVersion": c.kernel_version, "NCPU": os.cpu_count() or 1, "MemTotal": _memory_total(),
         "IndexServerAddress": "https://index.docker.io/v1/", "LoggingDriver": "json-file",
-        "SystemTime": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "SystemTime": now_iso(),
         "ExperimentalBuild": c.experimental, "Labels": [],
     })
     if "CgroupVersion" in body:
@@ -160,8 +161,6 @@ async def auth(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     login = getattr(getattr(ctx.engine, "registry", None), "login", None)
     creds = ctx.json_body()
     if callable(login) and not login(creds.get("username") or "", creds.get("password") or ""):
-        from mockd.errors import DockerError
-
         server = (creds.get("serveraddress") or "registry-1.docker.io").removeprefix("https://").split("/")[0]
         server = "registry-1.docker.io" if server in ("index.docker.io", "docker.io") else server
         raise DockerError(401, f'Get "https://{server}/v2/": unauthorized: incorrect username or password')

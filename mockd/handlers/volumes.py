@@ -10,10 +10,6 @@ from mockd.routes import RequestContext
 from ._engine import empty, engine, filters, route
 
 
-def _view(eng, volume) -> dict:
-    return volume.inspect()
-
-
 @route("VolumeList")
 async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
@@ -21,7 +17,7 @@ async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse
         wanted = filters(ctx)
     except DockerError as err:  # dockerd's volume router: 400 and its own prefix (measured on 20.10)
         raise DockerError(400, f"error reading volume filters: {err.message}") from None
-    return ctx.json({"Volumes": [_view(eng, v) for v in eng.list_volumes(wanted)], "Warnings": None})
+    return ctx.json({"Volumes": [v.inspect() for v in eng.list_volumes(wanted)], "Warnings": None})
 
 
 @route("VolumeCreate")
