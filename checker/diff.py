@@ -186,17 +186,12 @@ def diff(from_ref: str | Path, to_ref: str | Path) -> list[Finding]:
                        None if adjacent else tl.history(c.key, i, j))
             for c in changes
         ]
-    reverse = bool(fa and fb and specs.compare(fa, fb) > 0)
-    changes = compare_views(va, vb, reverse=reverse)
+    changes = compare_views(va, vb)
     return [to_finding(c, from_v, to_v, vb if c.change != "removed" else va) for c in changes]
 
 
+@lru_cache(maxsize=2048)
 def pair_changes(i: int, j: int) -> list[Change]:
     """Changes between bundled versions by timeline index (cached per process for the matrix)."""
-    return _pair_changes(i, j)
-
-
-@lru_cache(maxsize=2048)
-def _pair_changes(i: int, j: int) -> list[Change]:
     tl = timeline()
     return compare_views(tl.views[i], tl.views[j], tl.changing, reverse=i > j)

@@ -147,7 +147,7 @@ class _Flattener:
             item = self.node(schema.get("items", {}), owner, at)
             return _Node(
                 f"array[{item.type}]", enum if enum is not None else item.enum,
-                default if default is not None else None, nullable, deprecated, item.children,
+                default, nullable, deprecated, item.children,
             )
         props = schema.get("properties")
         addl = schema.get("additionalProperties")

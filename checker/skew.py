@@ -12,7 +12,7 @@ from pathlib import Path
 
 import specs
 from checker import diff as diffmod
-from checker.flatten import REQUEST_LOCATIONS
+from checker.flatten import REQUEST_LOCATIONS, view_for
 from checker.report.common import detail_text
 from specs.findings import Finding
 
@@ -108,21 +108,12 @@ def _direction(client: str, server: str) -> str:
     return "newer-client" if specs.compare(client, server) > 0 else "newer-server"
 
 
-def _spec_version(ref: str) -> str | None:
-    try:
-        return specs.normalize(ref)
-    except specs.InvalidVersion:
-        return None
-
-
 def skew(client: str, server: str, behaviour: bool = True) -> list[Finding]:
     """The hazards of a client built for ``client`` talking to a daemon of ``server``.
 
     Either may be a bundled version or a spec file; for files, the version in the file decides
     which side is newer.
     """
-    from checker.flatten import view_for
-
     cv, sv = view_for(client).version, view_for(server).version
     if specs.compare(cv, sv) == 0:
         return []

@@ -28,9 +28,12 @@ def emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+def exit_code(findings: Sequence[Finding], fail_on: str) -> int:
+    """1 when a finding reaches ``fail_on`` (``none``: never), else 0."""
+    return int(fail_on != "none" and any(f.at_least(fail_on) for f in findings))
+
+
 def report(findings: Sequence[Finding], args: argparse.Namespace, title: str) -> int:
     fail_on = getattr(args, "fail_on", "none")
     emit(render(args.format, findings, title=title, fail_on=fail_on), args.output)
-    if fail_on != "none" and any(f.at_least(fail_on) for f in findings):
-        return 1
-    return 0
+    return exit_code(findings, fail_on)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from checker.commands.common import add_fail_on, add_output, emit
+from checker.commands.common import add_fail_on, add_output, emit, exit_code
 from checker.report import render
 
 NAME = "daemon"
@@ -85,6 +85,4 @@ def run(args: argparse.Namespace) -> int:
     if args.details:
         with open(args.details, "w", encoding="utf-8") as fh:
             json.dump(result.to_dict(), fh, indent=1, default=str)
-    if args.fail_on != "none" and any(f.at_least(args.fail_on) for f in genuine):
-        return 1
-    return 0
+    return exit_code(genuine, args.fail_on)

@@ -166,10 +166,3 @@ def to_findings(wf: Workflow, ref: WorkflowRun, diffs: list[Difference]) -> list
             source="behaviour", extra=extra,
         ))
     return out
-
-
-def summarize(diffs: list[Difference]) -> dict[str, Any]:
-    by: dict[str, int] = {}
-    for d in diffs:
-        by[d.what] = by.get(d.what, 0) + 1
-    return by

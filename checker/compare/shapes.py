@@ -79,7 +79,7 @@ def diff_shapes(ref: Shape, cand: Shape, path: str = "") -> list[tuple[str, str,
     c_arr = isinstance(cand, dict) and "array" in cand
     if r_obj and c_obj:
         r_keys, c_keys = ref["object"], cand["object"]
-        if _looks_like_map(r_keys) or _looks_like_map(c_keys):
+        if is_map(r_keys) or is_map(c_keys):
             return out
         for key in sorted(set(r_keys) | set(c_keys)):
             sub = f"{path}.{key}" if path else key
@@ -102,7 +102,3 @@ def diff_shapes(ref: Shape, cand: Shape, path: str = "") -> list[tuple[str, str,
         kind = "nullability" if "null" in (r_name, c_name) else "type"
         out.append((kind, path, r_name, c_name))
     return out
-
-
-def _looks_like_map(keys: dict[str, Any]) -> bool:
-    return is_map(dict.fromkeys(keys))

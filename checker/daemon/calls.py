@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import specs
@@ -44,7 +45,7 @@ class CheckedCaller:
         if check and matched:
             flat_query = {k: (v if isinstance(v, str) else str(v)) for k, v in (query or {}).items()}
             ex = Exchange(self.spec, matched[0], self.url_version, path, flat_query, resp, daemon_max=self.client.api_max)
-            probed.findings = [f.__class__(**{**f.__dict__, "extra": {**f.extra, "stage": self.stage}}) for f in run_checks(ex)]
+            probed.findings = [dataclasses.replace(f, extra={**f.extra, "stage": self.stage}) for f in run_checks(ex)]
         self.results.append(probed)
         if expect and resp.status not in expect:
             self.finding("unexpected-status", "error", method, template,

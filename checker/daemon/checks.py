@@ -178,8 +178,12 @@ def _matches(name: str, names: set[str]) -> bool:
 
 
 def _same_field(a: str, b: str) -> bool:
-    if a == b or a.startswith(b + ".") or b.startswith(a + ".") or not a or not b:
-        return a == b or bool(a and b)
+    if a == b:
+        return True
+    if not a or not b:
+        return False
+    if a.startswith(b + ".") or b.startswith(a + "."):
+        return True
     short, long = sorted((a.split("."), b.split(".")), key=len)
     if short[-1] != long[-1]:
         return False

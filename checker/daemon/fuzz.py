@@ -14,6 +14,7 @@ one that does not exist.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -194,7 +195,7 @@ def run_fuzz(
                     severity=_severity(title, op, resp.status), api_version=spec.version,
                     method=op.method, path=op.path, location="response", detail=f"{title}: {message}",
                     source="spec" if title != "Server error" else "behaviour", extra={"url": resp.url, "status": resp.status}))
-            findings = [f.__class__(**{**f.__dict__, "extra": {**f.extra, "stage": "fuzz"}}) for f in findings]
+            findings = [dataclasses.replace(f, extra={**f.extra, "stage": "fuzz"}) for f in findings]
             result.probed.append(Probed(url_version, op.method, op.path, url=resp.url, status=resp.status,
                                         content_type=resp.content_type, elapsed=resp.elapsed, findings=findings))
 

@@ -48,7 +48,7 @@ def detect_product(ping: Response | None, version_body: dict[str, Any]) -> str:
     """Docker, Podman or mockd, from the ping headers and the /version components."""
     names = [str(c.get("Name", "")) for c in version_body.get("Components") or [] if isinstance(c, dict)]
     server = (ping.header("Server") if ping else None) or ""
-    headers = {k.lower() for k, _ in ping.headers} if ping else set()
+    headers = ping.header_names() if ping else set()
     text = " ".join([*names, server, str(version_body.get("Platform", {}).get("Name", ""))]).lower()
     if "mockd" in text or any(h.startswith("x-mockd") for h in headers):
         return "mockd"

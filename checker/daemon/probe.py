@@ -5,6 +5,7 @@ Safe on a production daemon: see :mod:`checker.daemon.safety` for what is bounde
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -120,7 +121,7 @@ def _send(client: DaemonClient, spec: ApiSpec, url_version: str, item: _Planned)
     out.url, out.status, out.content_type, out.elapsed = resp.url, resp.status, resp.content_type, resp.elapsed
     ex = Exchange(spec, op, url_version, item.path, item.query, resp, bogus_id=item.bogus,
                   daemon_max=client.api_max)
-    out.findings = [f.__class__(**{**f.__dict__, "extra": {**f.extra, "stage": "probe"}}) for f in run_checks(ex)]
+    out.findings = [dataclasses.replace(f, extra={**f.extra, "stage": "probe"}) for f in run_checks(ex)]
     return out
 
 
@@ -153,14 +154,6 @@ def probe_versions(
             if progress:
                 progress(1)
     return results
-
-
-def probe_version(
-    client: DaemonClient, url_version: str, ids: dict[str, list[str]], *, allow_registry: bool = False,
-    workers: int = 8, progress: Callable[[int], None] | None = None,
-) -> list[Probed]:
-    """Probe every safe GET/HEAD operation of ``url_version``'s document through ``/v<url_version>``."""
-    return probe_versions(client, [url_version], ids, allow_registry=allow_registry, workers=workers, progress=progress)
 
 
 def planned_count(url_version: str, ids: dict[str, list[str]], allow_registry: bool = False) -> int:

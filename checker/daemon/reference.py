@@ -9,7 +9,6 @@ not, a ``reference-disagreement`` finding says so: the two must agree on what th
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 from typing import Any
 
 from specs.model import ApiSpec
@@ -17,11 +16,15 @@ from specs.model import ApiSpec
 _LOCK = threading.Lock()
 
 
-@lru_cache(maxsize=64)
-def _openapi(spec_id: int, spec: ApiSpec) -> Any:
+def _openapi(spec: ApiSpec) -> Any:
+    """openapi-core's view of the document, built once per document (kept in ``spec.cache``)."""
     from openapi_core import OpenAPI
 
-    return OpenAPI.from_dict(spec.doc)
+    with _LOCK:
+        api = spec.cache.get("openapi_core")
+        if api is None:
+            api = spec.cache["openapi_core"] = OpenAPI.from_dict(spec.doc)
+    return api
 
 
 def server_prefix(spec: ApiSpec) -> str:
@@ -39,8 +42,7 @@ def reference_errors(
     from openapi_core.templating.paths.exceptions import PathError
     from openapi_core.testing import MockRequest, MockResponse
 
-    with _LOCK:
-        api = _openapi(id(spec), spec)
+    api = _openapi(spec)
     request = MockRequest("http://docker", method.lower(), server_prefix(spec) + path, args=query or None)
     response = MockResponse(body, status_code=status, content_type=mime or "application/json")
     try:

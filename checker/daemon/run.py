@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,7 +142,7 @@ def aggregate(findings: list[Finding]) -> list[Finding]:
             extra["versions"] = sorted(versions, key=specs.version_key)
         if count > 1:
             extra["count"] = count
-        out.append(first.__class__(**{**first.__dict__, "extra": extra}))
+        out.append(dataclasses.replace(first, extra=extra))
     return out
 
 
@@ -171,7 +172,7 @@ def run_daemon_check(opts: DaemonOptions, progress: Progress | None = None) -> D
         def inside(sb: Sandbox, caller: CheckedCaller) -> None:
             if skew_from and specs.compare(skew_from, hs.used_version) < 0:
                 tick("skew probe", 0, 0)
-                run.skew = run_skew_probe(client, sb, caller, opts.image, skew_from, hs.used_version)
+                run.skew = run_skew_probe(client, sb, opts.image, skew_from, hs.used_version)
             if opts.fuzz:
                 run.fuzz = _fuzz(client, opts, hs, run.ids, tick, sb)
 

@@ -16,11 +16,10 @@ A 200 alone never makes a field "ignored": the control request proves the read-b
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import specs
-from checker.daemon.calls import CheckedCaller
 from checker.daemon.client import DaemonClient, TransportError
 from checker.daemon.write import Sandbox
 from specs.findings import Finding
@@ -201,8 +200,8 @@ def contains(sent: Any, got: Any) -> bool:
 class _Trial:
     """Create one object with one field at one URL version; read it back at the daemon's version."""
 
-    def __init__(self, client: DaemonClient, sb: Sandbox, caller: CheckedCaller, image: str, read_version: str) -> None:
-        self.client, self.sb, self.caller, self.image, self.read_version = client, sb, caller, image, read_version
+    def __init__(self, client: DaemonClient, sb: Sandbox, image: str, read_version: str) -> None:
+        self.client, self.sb, self.image, self.read_version = client, sb, image, read_version
         self.counter = 0
 
     def run(self, target: _Target, url_version: str, location: str, name: str, value: Any) -> tuple[str, Any, str]:
@@ -236,7 +235,7 @@ class _Trial:
         data = read.json_or_none()
         root_key = name.split(".")[0] if "." in name and name.split(".")[0] in target.read_roots else ""
         where = target.read_roots.get(root_key, "")
-        field_path = name if root_key else name
+        field_path = name
         if target.prefix and field_path.startswith(target.prefix):
             field_path = field_path[len(target.prefix):]
         if not root_key and where:
@@ -250,10 +249,10 @@ _UNREADABLE = "<not readable>"
 
 
 def run_skew_probe(
-    client: DaemonClient, sb: Sandbox, caller: CheckedCaller, image: str, url_version: str, daemon_version: str,
+    client: DaemonClient, sb: Sandbox, image: str, url_version: str, daemon_version: str,
 ) -> list[SkewResult]:
     """Skew results for fields introduced after ``url_version`` up to ``daemon_version``."""
-    trial = _Trial(client, sb, caller, image, daemon_version)
+    trial = _Trial(client, sb, image, daemon_version)
     results: list[SkewResult] = []
     for target in TARGETS:
         operation = f"{target.method} {target.path}"
@@ -299,12 +298,3 @@ def run_skew_probe(
             results.append(SkewResult(url_version, operation, "query", name, since, value, cls,
                                       detail or "accepted; its effect cannot be read back"))
     return results
-
-
-@dataclass
-class SkewReport:
-    results: list[SkewResult] = field(default_factory=list)
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [r.to_finding() for r in self.results]

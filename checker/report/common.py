@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import specs
+from checker.rules import CHANGES
 from specs.findings import SEVERITY_RANK, Finding
 
-DIFF_KINDS = frozenset({
-    "added", "removed", "type-changed", "enum-changed", "default-changed",
-    "required-changed", "nullable-changed", "deprecated",
-})
+DIFF_KINDS = frozenset(CHANGES)
 
 
 def item(f: Finding) -> dict[str, Any]:
