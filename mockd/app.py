@@ -23,6 +23,7 @@ import specs
 from mockd import control, generated
 from mockd.behaviours import behaves
 from mockd.config import Config
+from mockd.control_access import ControlAccess, new_token
 from mockd.errors import DockerError, error_response, page_not_found
 from mockd.record import Recorder, body_entry, header_entry, now_iso
 from mockd.routes import NO_CONTENT_TYPE, Handler, RequestContext, load_handlers
@@ -41,6 +42,7 @@ REGISTRY = web.AppKey("mockd.registry", Registry)
 RECORDER = web.AppKey("mockd.recorder", Recorder)
 HANDLERS = web.AppKey("mockd.handlers", dict)
 TASKS = web.AppKey("mockd.tasks", set)
+CONTROL_ACCESS = web.AppKey("mockd.control_access", ControlAccess)
 
 # Per-request keys (request[...]).
 _ROUTED = web.RequestKey("mockd.routed", bool)
@@ -53,7 +55,10 @@ _ACCEPTED = web.RequestKey("mockd.accepted", bool)  # the requested version pass
 MAX_BODY = 8 * 1024 ** 3  # image tars for load/build/import
 
 
-def create_app(config: Config | None = None, *, registry: Registry | None = None) -> web.Application:
+def create_app(config: Config | None = None, *, registry: Registry | None = None,
+               control_token: str | None = None) -> web.Application:
+    """``control_token``: the bearer token for the control plane over TCP (``--control-on-tcp``); one is
+    made when that is on and none is given (``app[CONTROL_ACCESS].token``)."""
     config = config or Config()
     bounds = config.bounds()
     app = web.Application(middlewares=[_outer], client_max_size=MAX_BODY, handler_args={"max_field_size": 65536})
@@ -65,7 +70,11 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     app[RECORDER] = Recorder()
     app[HANDLERS] = load_handlers()
     app[TASKS] = set()
-    control.add_routes(app)
+    if config.control_on_tcp and control_token is None:
+        control_token = new_token()
+    app[CONTROL_ACCESS] = ControlAccess(on_tcp=config.control_on_tcp,
+                                        token=control_token if config.control_on_tcp else None)
+    control.add_routes(app, app[CONTROL_ACCESS])
     app.router.add_route("*", "/{tail:.*}", dispatch)
     app.on_response_prepare.append(_daemon_headers)
     app.on_startup.append(_startup)

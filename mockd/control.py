@@ -9,9 +9,12 @@ path                   method  what
                                ``?since=K`` skips the first K, ``?severity=warning`` filters
 /_mockd/findings       DELETE  clear the findings
 /_mockd/record         GET     record status ``{"active", "path", "exchanges", "format"}``
-/_mockd/record/start   POST    ``{"path": "FILE.jsonl", "append": true}``: start recording
+/_mockd/record/start   POST    ``{"path": "FILE.jsonl", "append": true}``: start recording, inside
+                               ``--record-dir`` only (:meth:`mockd.record.Recorder.start_confined`)
 /_mockd/record/stop    POST    stop; answers the final status
 =====================  ======  ===========================================================
+
+Who may call these (unix socket; TCP only with ``--control-on-tcp`` and a token): :mod:`mockd.control_access`.
 
 Extensions (``seed``, ``faults``) register here with :func:`register` before the app is built::
 
@@ -28,18 +31,21 @@ from typing import Any
 
 from aiohttp import web
 
+from mockd.control_access import JSON_TYPES, ControlAccess
 from mockd.errors import DockerError
+from mockd.record import RecordRefused
 from specs.findings import SEVERITY_RANK
 
 PREFIX = "/_mockd"
 ControlHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_EXTENSIONS: dict[tuple[str, str], ControlHandler] = {}
+_EXTENSIONS: dict[tuple[str, str], tuple[ControlHandler, frozenset[str]]] = {}
 
 
-def register(method: str, name: str, fn: ControlHandler) -> None:
-    """Add ``METHOD /_mockd/<name>`` (e.g. ``seed``, ``faults``, ``faults/{id}``)."""
-    _EXTENSIONS[(method.upper(), name.strip("/"))] = fn
+def register(method: str, name: str, fn: ControlHandler, *, accepts: frozenset[str] = JSON_TYPES) -> None:
+    """Add ``METHOD /_mockd/<name>`` (e.g. ``seed``, ``faults``, ``faults/{id}``); ``accepts``: the body
+    content types it takes over TCP (:mod:`mockd.control_access`)."""
+    _EXTENSIONS[(method.upper(), name.strip("/"))] = (fn, accepts)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -95,8 +101,12 @@ async def record_status(request: web.Request) -> web.Response:
 
 
 async def record_start(request: web.Request) -> web.Response:
-    from mockd.app import RECORDER
+    from mockd.app import CONFIG, RECORDER
 
+    root = request.app[CONFIG].record_dir
+    if not root:
+        raise DockerError(403, "record/start over the control plane is disabled: start mockd with "
+                               "--record-dir DIR to allow records inside DIR (or use --record FILE)")
     try:
         body = await request.json() if request.can_read_body else {}
     except ValueError:
@@ -104,7 +114,12 @@ async def record_start(request: web.Request) -> web.Response:
     path = (body or {}).get("path")
     if not path:
         raise DockerError(400, "record/start needs a path")
-    request.app[RECORDER].start(path, append=bool(body.get("append", True)))
+    if not isinstance(path, str):
+        raise DockerError(400, "record/start: path must be a string")
+    try:
+        request.app[RECORDER].start_confined(root, path, append=bool(body.get("append", True)))
+    except RecordRefused as exc:
+        raise DockerError(exc.status, exc.message) from None
     return _json(request.app[RECORDER].status())
 
 
@@ -118,17 +133,25 @@ async def not_found(request: web.Request) -> web.Response:
     raise DockerError(404, "page not found")
 
 
-def add_routes(app: web.Application) -> None:
-    table: list[tuple[str, str, ControlHandler]] = [
-        ("POST", "reset", reset),
-        ("GET", "state", state),
-        ("GET", "findings", findings),
-        ("DELETE", "findings", clear_findings),
-        ("GET", "record", record_status),
-        ("POST", "record/start", record_start),
-        ("POST", "record/stop", record_stop),
-        *((m, n, fn) for (m, n), fn in _EXTENSIONS.items()),
+def add_routes(app: web.Application, access: ControlAccess) -> None:
+    table: list[tuple[str, str, ControlHandler, frozenset[str]]] = [
+        ("POST", "reset", reset, JSON_TYPES),
+        ("GET", "state", state, JSON_TYPES),
+        ("GET", "findings", findings, JSON_TYPES),
+        ("DELETE", "findings", clear_findings, JSON_TYPES),
+        ("GET", "record", record_status, JSON_TYPES),
+        ("POST", "record/start", record_start, JSON_TYPES),
+        ("POST", "record/stop", record_stop, JSON_TYPES),
+        *((m, n, fn, accepts) for (m, n), (fn, accepts) in _EXTENSIONS.items()),
     ]
-    for method, name, fn in table:
-        app.router.add_route(method, f"{PREFIX}/{name}", fn)
-    app.router.add_route("*", PREFIX + "/{tail:.*}", not_found)
+    for method, name, fn, accepts in table:
+        app.router.add_route(method, f"{PREFIX}/{name}", _guarded(access, fn, accepts))
+    app.router.add_route("*", PREFIX + "/{tail:.*}", _guarded(access, not_found, JSON_TYPES))
+
+
+def _guarded(access: ControlAccess, fn: ControlHandler, accepts: frozenset[str]) -> ControlHandler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        refusal = access.refusal(request, accepts)
+        return refusal if refusal is not None else await fn(request)
+
+    return guarded

@@ -7,6 +7,7 @@ import json
 from aiohttp import web
 
 from mockd import control
+from mockd.control_access import SEED_TYPES
 from mockd.engine.errors import EngineError
 from mockd.engine.seed import parse_seed
 from mockd.errors import DockerError
@@ -28,4 +29,4 @@ async def seed(request: web.Request) -> web.Response:
     return web.Response(text=json.dumps({"seeded": True, **engine.dump()}) + "\n", content_type="application/json")
 
 
-control.register("POST", "seed", seed)
+control.register("POST", "seed", seed, accepts=SEED_TYPES)
