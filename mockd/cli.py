@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from mockd.config import Config
+from mockd.keys import CONTROL_ACCESS
 from mockd.state import load_seed
 
 log = logging.getLogger("mockd")
@@ -146,8 +147,6 @@ class Server:
     @property
     def control_token(self) -> str | None:
         """The bearer token of the control plane over TCP; None when it is unix-only."""
-        from mockd.app import CONTROL_ACCESS
-
         return self.runner.app[CONTROL_ACCESS].token if self.runner is not None else None
 
     async def start(self) -> None:

@@ -16,36 +16,43 @@ path                   method  what
 
 Who may call these (unix socket; TCP only with ``--control-on-tcp`` and a token): :mod:`mockd.control_access`.
 
-Extensions (``seed``, ``faults``) register here with :func:`register` before the app is built::
+Extensions (``seed``, later ``faults``) are :class:`ControlRoute` rows handed to the app factory
+(``create_app(config, control_extensions=...)``; the default set is ``mockd.app.CONTROL_EXTENSIONS``)::
 
-    from mockd import control
-    control.register("POST", "seed", seed_handler)   # -> POST /_mockd/seed; handler(request) -> Response
+    ROUTES = (ControlRoute("POST", "seed", seed_handler, accepts=SEED_TYPES),)   # -> POST /_mockd/seed
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from aiohttp import web
 
 from mockd.control_access import JSON_TYPES, ControlAccess
 from mockd.errors import DockerError
+from mockd.keys import BOUNDS, CONFIG, RECORDER, REGISTRY
 from mockd.record import RecordRefused
 from specs.findings import SEVERITY_RANK
 
 PREFIX = "/_mockd"
 ControlHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_EXTENSIONS: dict[tuple[str, str], tuple[ControlHandler, frozenset[str]]] = {}
+@dataclass(frozen=True)
+class ControlRoute:
+    """``METHOD /_mockd/<name>`` (``name`` like ``seed``, ``faults``, ``faults/{id}``) answered by ``handler``;
+    ``accepts``: the body content types it takes over TCP (:mod:`mockd.control_access`)."""
 
+    method: str
+    name: str
+    handler: ControlHandler
+    accepts: frozenset[str] = JSON_TYPES
 
-def register(method: str, name: str, fn: ControlHandler, *, accepts: frozenset[str] = JSON_TYPES) -> None:
-    """Add ``METHOD /_mockd/<name>`` (e.g. ``seed``, ``faults``, ``faults/{id}``); ``accepts``: the body
-    content types it takes over TCP (:mod:`mockd.control_access`)."""
-    _EXTENSIONS[(method.upper(), name.strip("/"))] = (fn, accepts)
+    @property
+    def path(self) -> str:
+        return f"{PREFIX}/{self.name.strip('/')}"
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -53,14 +60,12 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    from mockd.app import REGISTRY
 
     request.app[REGISTRY].reset()
     return _json({"reset": True})
 
 
 async def state(request: web.Request) -> web.Response:
-    from mockd.app import BOUNDS, CONFIG, RECORDER, REGISTRY
 
     return _json({
         **request.app[REGISTRY].dump(),
@@ -71,7 +76,6 @@ async def state(request: web.Request) -> web.Response:
 
 
 async def findings(request: web.Request) -> web.Response:
-    from mockd.app import REGISTRY
 
     found = request.app[REGISTRY].findings
     try:
@@ -88,20 +92,17 @@ async def findings(request: web.Request) -> web.Response:
 
 
 async def clear_findings(request: web.Request) -> web.Response:
-    from mockd.app import REGISTRY
 
     request.app[REGISTRY].findings.clear()
     return _json({"cleared": True})
 
 
 async def record_status(request: web.Request) -> web.Response:
-    from mockd.app import RECORDER
 
     return _json(request.app[RECORDER].status())
 
 
 async def record_start(request: web.Request) -> web.Response:
-    from mockd.app import CONFIG, RECORDER
 
     root = request.app[CONFIG].record_dir
     if not root:
@@ -124,7 +125,6 @@ async def record_start(request: web.Request) -> web.Response:
 
 
 async def record_stop(request: web.Request) -> web.Response:
-    from mockd.app import RECORDER
 
     return _json(request.app[RECORDER].stop())
 
@@ -133,19 +133,22 @@ async def not_found(request: web.Request) -> web.Response:
     raise DockerError(404, "page not found")
 
 
-def add_routes(app: web.Application, access: ControlAccess) -> None:
-    table: list[tuple[str, str, ControlHandler, frozenset[str]]] = [
-        ("POST", "reset", reset, JSON_TYPES),
-        ("GET", "state", state, JSON_TYPES),
-        ("GET", "findings", findings, JSON_TYPES),
-        ("DELETE", "findings", clear_findings, JSON_TYPES),
-        ("GET", "record", record_status, JSON_TYPES),
-        ("POST", "record/start", record_start, JSON_TYPES),
-        ("POST", "record/stop", record_stop, JSON_TYPES),
-        *((m, n, fn, accepts) for (m, n), (fn, accepts) in _EXTENSIONS.items()),
-    ]
-    for method, name, fn, accepts in table:
-        app.router.add_route(method, f"{PREFIX}/{name}", _guarded(access, fn, accepts))
+BUILT_IN: tuple[ControlRoute, ...] = (
+    ControlRoute("POST", "reset", reset),
+    ControlRoute("GET", "state", state),
+    ControlRoute("GET", "findings", findings),
+    ControlRoute("DELETE", "findings", clear_findings),
+    ControlRoute("GET", "record", record_status),
+    ControlRoute("POST", "record/start", record_start),
+    ControlRoute("POST", "record/stop", record_stop),
+)
+
+
+def add_routes(app: web.Application, access: ControlAccess, extensions: Sequence[ControlRoute] = ()) -> None:
+    """The built-in control routes and ``extensions``, each behind ``access``; anything else under the prefix
+    is a 404."""
+    for route in (*BUILT_IN, *extensions):
+        app.router.add_route(route.method.upper(), route.path, _guarded(access, route.handler, route.accepts))
     app.router.add_route("*", PREFIX + "/{tail:.*}", _guarded(access, not_found, JSON_TYPES))
 
 

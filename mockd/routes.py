@@ -50,6 +50,7 @@ from aiohttp import web
 from mockd.behaviours import behaves
 from mockd.config import Config
 from mockd.errors import DockerError
+from mockd.keys import NO_CONTENT_TYPE
 from mockd.serializer import dumps, go_decode_error, go_filters_error, serialize
 from mockd.state import Registry
 from mockd.versioning import Bounds
@@ -59,9 +60,6 @@ from specs.validation import NO_BODY
 from specs.wire import query_bool
 
 Handler = Callable[[web.Request, "RequestContext"], Awaitable[web.StreamResponse]]
-
-# A response marked with this key goes out without a Content-Type header (dockerd's logs below 1.42).
-NO_CONTENT_TYPE = web.ResponseKey("mockd.no-content-type", bool)
 
 
 def omit_content_type(response: web.StreamResponse) -> None:

@@ -18,7 +18,8 @@ newest object and call ``ctx.serialize(obj)``.
 
 A rule's ``root`` is a component schema name (applied wherever a response is, or lists, that schema) or
 an operationId; ``field`` is a dotted path under it (``*`` for every array item or map value).
-``since``/``before`` bound the requested versions the rule applies to. Actions:
+``when`` is the window of requested versions the rule applies to (``Since("1.45")``, ``Before("1.44")``:
+:class:`mockd.versioning.Window`, the type the behaviours table uses too). Actions:
 
 - ``hide``: drop the field where the rule applies;
 - ``add``: where the rule applies, set the field to ``compute(parent, query)`` (``SKIP``: leave it
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import specs
-from mockd.versioning import less_than
+from mockd.versioning import ALWAYS, Before, Since, Window
 from specs.model import ApiSpec, Operation
 from specs.wire import query_bool
 
@@ -50,15 +51,12 @@ class Rule:
     root: str
     field: str
     action: str  # "hide" | "add" | "adapt" | "omitempty"
-    since: str | None = None  # applies at requested versions >= since
-    before: str | None = None  # applies at requested versions < before
+    when: Window = ALWAYS  # the requested versions it applies at
     why: str = ""
     compute: Compute | None = None
 
     def applies(self, version: str) -> bool:
-        if self.since and less_than(version, self.since):
-            return False
-        return not (self.before and not less_than(version, self.before))
+        return self.when.applies(version)
 
 
 # --- computed fields -------------------------------------------------------------------------------
@@ -135,34 +133,34 @@ _DF_LEGACY = ("LayersSize", "Images", "Containers", "Volumes", "BuildCache")
 
 RULES: tuple[Rule, ...] = (
     # Images: VirtualSize went at 1.44; dockerd 25+ still fills it in (= Size) for older clients.
-    _R("ImageSummary", "VirtualSize", "add", before="1.44", compute=_same_as_size,
+    _R("ImageSummary", "VirtualSize", "add", when=Before("1.44"), compute=_same_as_size,
        why="deprecated, omitted from API 1.44 (Engine 25); set to Size for older requests"),
-    _R("ImageInspect", "VirtualSize", "add", before="1.44", compute=_same_as_size,
+    _R("ImageInspect", "VirtualSize", "add", when=Before("1.44"), compute=_same_as_size,
        why="deprecated, omitted from API 1.44 (Engine 25); set to Size for older requests"),
-    _R("SystemDataUsage", "Images.*.VirtualSize", "add", before="1.44", compute=_same_as_size,
+    _R("SystemDataUsage", "Images.*.VirtualSize", "add", when=Before("1.44"), compute=_same_as_size,
        why="deprecated, omitted from API 1.44 (Engine 25); set to Size for older requests"),
-    _R("ImageInspect", "Container", "hide", since="1.45", why="deprecated, omitted from API 1.45 (Engine 26)"),
-    _R("ImageInspect", "ContainerConfig", "hide", since="1.45", why="deprecated, omitted from API 1.45 (Engine 26)"),
-    *(_R("ImageInspect", f"Config.{name}", "hide", since="1.50",
+    _R("ImageInspect", "Container", "hide", when=Since("1.45"), why="deprecated, omitted from API 1.45 (Engine 26)"),
+    _R("ImageInspect", "ContainerConfig", "hide", when=Since("1.45"), why="deprecated, omitted from API 1.45 (Engine 26)"),
+    *(_R("ImageInspect", f"Config.{name}", "hide", when=Since("1.50"),
          why="container-only fields of the image config, documented 1.39-1.49, omitted from API 1.50 (Engine 28.2)")
       for name in _IMAGE_CONFIG_CONTAINER_FIELDS),
-    _R("ImageInspect", "DockerVersion", "hide", since="1.52", why="omitted from API 1.52 (Engine 29)"),
-    _R("ImageInspect", "Parent", "hide", since="1.52", why="omitted from API 1.52 (Engine 29)"),
+    _R("ImageInspect", "DockerVersion", "hide", when=Since("1.52"), why="omitted from API 1.52 (Engine 29)"),
+    _R("ImageInspect", "Parent", "hide", when=Since("1.52"), why="omitted from API 1.52 (Engine 29)"),
     # Containers.
-    _R("ContainerInspect", "HostConfig.KernelMemory", "hide", since="1.42", why="kernel memory limit, gone from API 1.42"),
-    _R("ContainerInspect", "HostConfig.KernelMemoryTCP", "hide", since="1.52", why="omitted from API 1.52 (Engine 29)"),
-    *(_R("ContainerInspect", f"NetworkSettings.{name}", "hide", since="1.52",
+    _R("ContainerInspect", "HostConfig.KernelMemory", "hide", when=Since("1.42"), why="kernel memory limit, gone from API 1.42"),
+    _R("ContainerInspect", "HostConfig.KernelMemoryTCP", "hide", when=Since("1.52"), why="omitted from API 1.52 (Engine 29)"),
+    *(_R("ContainerInspect", f"NetworkSettings.{name}", "hide", when=Since("1.52"),
          why="legacy top-level NetworkSettings fields (default network), omitted from API 1.52 (Engine 29)")
       for name in _LEGACY_NETWORK_SETTINGS),
     # Networks: the list stopped listing attached containers (empty since 1.28), and dropped the key at 1.52.
-    _R("NetworkList", "*.Containers", "hide", since="1.52", why="omitted from the network list from API 1.52"),
+    _R("NetworkList", "*.Containers", "hide", when=Since("1.52"), why="omitted from the network list from API 1.52"),
     # System.
-    _R("SystemInfo", "ContainerdCommit.Expected", "hide", since="1.49", why="deprecated, omitted from API 1.49 (Engine 28.1)"),
-    _R("SystemInfo", "RuncCommit.Expected", "hide", since="1.49", why="deprecated, omitted from API 1.49 (Engine 28.1)"),
-    _R("SystemInfo", "InitCommit.Expected", "hide", since="1.49", why="deprecated, omitted from API 1.49 (Engine 28.1)"),
-    _R("SystemInfo", "RegistryConfig.AllowNondistributableArtifactsCIDRs", "hide", since="1.49",
+    _R("SystemInfo", "ContainerdCommit.Expected", "hide", when=Since("1.49"), why="deprecated, omitted from API 1.49 (Engine 28.1)"),
+    _R("SystemInfo", "RuncCommit.Expected", "hide", when=Since("1.49"), why="deprecated, omitted from API 1.49 (Engine 28.1)"),
+    _R("SystemInfo", "InitCommit.Expected", "hide", when=Since("1.49"), why="deprecated, omitted from API 1.49 (Engine 28.1)"),
+    _R("SystemInfo", "RegistryConfig.AllowNondistributableArtifactsCIDRs", "hide", when=Since("1.49"),
        why="always empty, omitted from API 1.49 (Engine 28.1)"),
-    _R("SystemInfo", "RegistryConfig.AllowNondistributableArtifactsHostnames", "hide", since="1.49",
+    _R("SystemInfo", "RegistryConfig.AllowNondistributableArtifactsHostnames", "hide", when=Since("1.49"),
        why="always empty, omitted from API 1.49 (Engine 28.1)"),
     # Go structs' omitempty fields: absent, not null or "", when unset (dockerd 20.10, measured).
     *(_R("ContainerInspect", f"HostConfig.{name}", "omitempty", why="omitempty in dockerd's HostConfig")
@@ -175,18 +173,18 @@ RULES: tuple[Rule, ...] = (
       for name in ("ProductLicense", "ClusterStore", "ClusterAdvertise", "DefaultAddressPools", "Swarm.Cluster",
                    "Swarm.Nodes", "Swarm.Managers")),
     # Events: the pre-1.22 fields, undocumented, still sent by dockerd until API 1.52 (measured on 20.10).
-    _R("EventMessage", "status", "hide", since="1.52", why="undocumented legacy field, sent below API 1.52"),
-    _R("EventMessage", "id", "hide", since="1.52", why="undocumented legacy field, sent below API 1.52"),
-    _R("EventMessage", "from", "hide", since="1.52", why="undocumented legacy field, sent below API 1.52"),
+    _R("EventMessage", "status", "hide", when=Since("1.52"), why="undocumented legacy field, sent below API 1.52"),
+    _R("EventMessage", "id", "hide", when=Since("1.52"), why="undocumented legacy field, sent below API 1.52"),
+    _R("EventMessage", "from", "hide", when=Since("1.52"), why="undocumented legacy field, sent below API 1.52"),
     # /system/df: BuilderSize (undocumented since 1.39, measured on 20.10) below 1.42; the 1.52 summary shape.
-    _R("SystemDataUsage", "BuilderSize", "add", before="1.42", compute=_builder_size,
+    _R("SystemDataUsage", "BuilderSize", "add", when=Before("1.42"), compute=_builder_size,
        why="sum of the build cache sizes, sent below API 1.42 (undocumented in those documents)"),
-    _R("SystemDataUsage", "ImageUsage", "add", since="1.52", compute=_image_usage, why="the 1.52 summary shape"),
-    _R("SystemDataUsage", "ContainerUsage", "add", since="1.52", compute=_container_usage, why="the 1.52 summary shape"),
-    _R("SystemDataUsage", "VolumeUsage", "add", since="1.52", compute=_volume_usage, why="the 1.52 summary shape"),
-    _R("SystemDataUsage", "BuildCacheUsage", "add", since="1.52", compute=_build_cache_usage,
+    _R("SystemDataUsage", "ImageUsage", "add", when=Since("1.52"), compute=_image_usage, why="the 1.52 summary shape"),
+    _R("SystemDataUsage", "ContainerUsage", "add", when=Since("1.52"), compute=_container_usage, why="the 1.52 summary shape"),
+    _R("SystemDataUsage", "VolumeUsage", "add", when=Since("1.52"), compute=_volume_usage, why="the 1.52 summary shape"),
+    _R("SystemDataUsage", "BuildCacheUsage", "add", when=Since("1.52"), compute=_build_cache_usage,
        why="the 1.52 summary shape"),
-    *(_R("SystemDataUsage", name, "hide", since="1.52", why="legacy shape, replaced by the *Usage summaries at 1.52")
+    *(_R("SystemDataUsage", name, "hide", when=Since("1.52"), why="legacy shape, replaced by the *Usage summaries at 1.52")
       for name in _DF_LEGACY),
 )
 

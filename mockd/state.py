@@ -1,4 +1,4 @@
-"""The one registry of server state, kept in the app under :data:`mockd.app.REGISTRY`.
+"""The one registry of server state, kept in the app under :data:`mockd.keys.REGISTRY`.
 
 The stateful engine (``mockd.engine.Engine``) plugs in through ``engine_factory``: the registry
 creates the engine at start-up and again on every ``reset()``. Until an engine exists,

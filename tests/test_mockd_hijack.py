@@ -8,7 +8,6 @@ import socket
 
 import pytest
 
-from mockd.app import HANDLERS
 from mockd.hijack import (
     MULTIPLEXED_STREAM,
     RAW_STREAM,
@@ -19,6 +18,7 @@ from mockd.hijack import (
     multiplex_frame,
     stream_media_type,
 )
+from mockd.keys import HANDLERS
 
 
 async def echo(request, ctx):

@@ -96,8 +96,8 @@ def test_rules_name_fields_some_document_defines_or_dockerd_is_known_to_send() -
     measured = {x.name for x in daemon_extras()}
     for rule in RULES:
         assert isinstance(rule, Rule) and rule.why, rule
-        if rule.action == "hide" and rule.since and rule.field.split(".")[-1] not in measured:
-            before = specs.versions()[specs.versions().index(rule.since) - 1]
+        if rule.action == "hide" and rule.when.since and rule.field.split(".")[-1] not in measured:
+            before = specs.versions()[specs.versions().index(rule.when.since) - 1]
             spec = specs.load(before)
             flat = {p for op in spec.operations for p in _fields(spec, op)}
             assert rule.field.replace("*.", "") in flat or rule.field in flat, (rule, before)
