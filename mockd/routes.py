@@ -51,10 +51,11 @@ from mockd.behaviours import behaves
 from mockd.config import Config
 from mockd.errors import DockerError
 from mockd.keys import NO_CONTENT_TYPE
-from mockd.serializer import dumps, go_decode_error, go_filters_error, serialize
+from mockd.serializer import dumps, serialize
 from mockd.state import Registry
 from mockd.versioning import Bounds
 from specs.findings import Finding
+from specs.godecode import go_decode_error, go_filters_error
 from specs.model import ApiSpec, Operation
 from specs.validation import NO_BODY
 from specs.wire import query_bool

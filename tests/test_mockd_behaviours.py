@@ -10,7 +10,7 @@ import pytest
 
 import specs
 from mockd.behaviours import BEHAVIOURS, Before, Since, Window, behaves
-from mockd.hijack import demultiplex
+from mockd.streams import demultiplex
 
 MOCKD = Path(__file__).resolve().parent.parent / "mockd"
 # The one module allowed to compare versions: the comparison itself and its Window (used by both tables).
