@@ -16,6 +16,7 @@ close it and lose all later output). Leaving the ``async with`` block closes the
 from __future__ import annotations
 
 import asyncio
+import select
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -53,6 +54,21 @@ class HijackedStream:
     def closed(self) -> bool:
         """The connection is gone (not just half-closed by the client)."""
         return self._lost or self.transport.is_closing()
+
+    def gone(self) -> bool:
+        """:attr:`closed`, or the client closed both directions after its end of input (a unix socket's peer that
+        closed says POLLHUP; a half-close does not). Over TCP a vanished client shows only at the next write, as
+        for dockerd."""
+        if self.closed:
+            return True
+        if not self._eof:
+            return False
+        sock = self.transport.get_extra_info("socket")
+        if sock is None:
+            return False
+        probe = select.poll()
+        probe.register(sock.fileno(), 0)  # POLLHUP and POLLERR are always reported
+        return any(events & (select.POLLHUP | select.POLLERR) for _fd, events in probe.poll(0))
 
     @property
     def at_eof(self) -> bool:
@@ -111,6 +127,9 @@ async def hijack(request: web.Request, content_type: str, *, upgrade: str = "tcp
     response.headers["Connection"] = "Upgrade"
     response.headers["Upgrade"] = upgrade
     await response.prepare(request)  # StreamResponse sends the headers at once
+    # The connection never returns to HTTP: without this, aiohttp's connection task would wait for a next request
+    # on it until the keep-alive timeout (75 s), one leaked task per hijack. After prepare: the headers are sent.
+    response.force_close()
     transport = request.transport
     if transport is None:
         raise ConnectionResetError("client went away before the takeover")

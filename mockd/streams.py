@@ -8,6 +8,11 @@
 - **One input pump** (:func:`pump_input`): the client's bytes into a process's stdin (attach and exec).
 - **One follow loop** (:func:`follow`) for logs and events: items from a subscriber queue as they arrive,
   until the end marker or a deadline (``until``).
+- **Disconnects** (:func:`client_gone`, :func:`unless_gone`): every wait of a long-lived answer (events, logs
+  follow, container wait, attach, exec) also ends when the client's connection is gone, so a client that hangs
+  up leaves no task and no subscriber queue behind. aiohttp tells a handler nothing about a lost connection
+  until it writes (and mockd does not let aiohttp cancel handlers: a ``docker stop`` whose client hangs up must
+  still stop the container, as in dockerd), so the waits look at the transport every :data:`DISCONNECT_POLL`.
 
 The connection takeover itself is :mod:`mockd.hijack`; this module never touches a transport.
 """
@@ -19,6 +24,8 @@ import struct
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Protocol, TypeVar
 
+from aiohttp import web
+
 from mockd.behaviours import behaves
 from mockd.engine.ids import now_ns
 from mockd.engine.pipe import Pipe, terminal_input
@@ -29,7 +36,49 @@ MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
 
 Chunk = tuple[int, bytes]  # (stream id, data): what containers and execs publish to their subscribers
 Send = Callable[[int, bytes], Awaitable[object]]
+Gone = Callable[[], bool]  # whether the client's connection is gone
 T = TypeVar("T")
+
+# How soon a wait notices that its client hung up (seconds). Not a timeout: waits last as long as the client stays.
+DISCONNECT_POLL = 0.25
+
+
+# --- disconnects -----------------------------------------------------------------------------------------------
+
+
+def client_gone(request: web.BaseRequest) -> Gone:
+    """Whether the connection of ``request`` is gone (closed, reset, or closing). Works for a taken-over
+    connection too: the transport is the same."""
+
+    def gone() -> bool:
+        transport = request.transport
+        return transport is None or transport.is_closing()
+
+    return gone
+
+
+async def unless_gone(awaitable: Awaitable[T], gone: Gone | None, until_ns: int | None = None) -> T:
+    """``await awaitable``; ConnectionResetError as soon as ``gone()`` (checked every DISCONNECT_POLL seconds),
+    TimeoutError once the time ``until_ns`` has passed. The awaitable is cancelled when it is given up on."""
+    if gone is None and until_ns is None:
+        return await awaitable
+    waiting = asyncio.ensure_future(awaitable)
+    try:
+        while True:
+            timeout = DISCONNECT_POLL if gone is not None else None
+            if until_ns is not None:
+                left = max((until_ns - now_ns()) / 1e9, 0)
+                timeout = left if timeout is None else min(timeout, left)
+            done, _ = await asyncio.wait({waiting}, timeout=timeout)
+            if done:
+                return waiting.result()
+            if until_ns is not None and now_ns() >= until_ns:
+                raise TimeoutError
+            if gone is not None and gone():
+                raise ConnectionResetError("the client went away")
+    finally:
+        if not waiting.done():
+            waiting.cancel()
 
 
 # --- framing ---------------------------------------------------------------------------------------------------
@@ -77,18 +126,18 @@ def framed(tty: bool, write: Callable[[bytes], Awaitable[object]]) -> Send:
 
 
 async def pump_output(queue: asyncio.Queue[Chunk | None] | None, send: Send, *, backlog: Iterable[Chunk] = (),
-                      want: Callable[[int], object] | None = None) -> None:
+                      want: Callable[[int], object] | None = None, gone: Gone | None = None) -> None:
     """``backlog``, then the live chunks of ``queue`` until its end marker (None), to ``send(stream, data)``;
     only the streams ``want(stream)`` accepts (all when None). Without a queue, the backlog only.
 
-    A send to a client that went away raises (ConnectionResetError): the caller decides whether that ends the
-    stream quietly (hijacked connections) or is the request's failure."""
+    A client that went away (a failed send, or ``gone()`` while waiting for output) raises ConnectionResetError:
+    the caller decides whether that ends the stream quietly (hijacked connections) or is the request's failure."""
     for stream_id, data in backlog:
         if want is None or want(stream_id):
             await send(stream_id, data)
     if queue is None:
         return
-    while (item := await queue.get()) is not None:
+    while (item := await unless_gone(queue.get(), gone)) is not None:
         if want is None or want(item[0]):
             await send(*item)
 
@@ -120,13 +169,14 @@ async def pump_input(read: Callable[[], Awaitable[bytes]], target: Attached, *, 
 # --- the follow loop -------------------------------------------------------------------------------------------
 
 
-async def follow(queue: asyncio.Queue[T | None], until_ns: int | None = None) -> AsyncIterator[T]:
+async def follow(queue: asyncio.Queue[T | None], until_ns: int | None = None, *,
+                 gone: Gone | None = None) -> AsyncIterator[T]:
     """The items of a subscriber queue as they arrive, until its end marker (None) or, with ``until_ns``, until
-    that time passes (``logs --until``, ``events --until``). Use it with ``contextlib.aclosing``."""
+    that time passes (``logs --until``, ``events --until``); ConnectionResetError once ``gone()``. Use it with
+    ``contextlib.aclosing``."""
     while True:
-        timeout = None if until_ns is None else max((until_ns - now_ns()) / 1e9, 0)
         try:
-            item = await asyncio.wait_for(queue.get(), timeout)
+            item = await unless_gone(queue.get(), gone, until_ns)
         except TimeoutError:
             return
         if item is None:

@@ -152,7 +152,7 @@ def test_only_hijack_touches_raw_transports():
     tree = ast.parse((MOCKD / "hijack.py").read_text())
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert imported <= {"__future__", "asyncio", "collections.abc", "contextlib", "aiohttp"}, imported
+    assert imported <= {"__future__", "asyncio", "collections.abc", "contextlib", "select", "aiohttp"}, imported
     defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
     assert not {name for name in defined if "frame" in name or "multiplex" in name or "media" in name}, defined
 

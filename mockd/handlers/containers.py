@@ -15,7 +15,16 @@ from mockd.errors import DockerError
 from mockd.hijack import hijack
 from mockd.routes import RequestContext, omit_content_type
 from mockd.serializer import dumps
-from mockd.streams import follow, framed, output_frame, pump_input, pump_output, stream_media_type
+from mockd.streams import (
+    client_gone,
+    follow,
+    framed,
+    output_frame,
+    pump_input,
+    pump_output,
+    stream_media_type,
+    unless_gone,
+)
 
 from ._engine import empty, engine, filters, json_value, route, tar_response
 
@@ -138,7 +147,9 @@ async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     resp.enable_chunked_encoding()
     try:
         await resp.prepare(request)
-        code = await fut
+        code = await unless_gone(fut, client_gone(request))
+    except ConnectionResetError:  # the client hung up (docker run -d drops its wait): no waiter stays behind
+        return resp
     finally:
         if not fut.done():
             fut.cancel()
@@ -149,7 +160,7 @@ async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     # CLI prints only the start error, not also "Error waiting for container".
     error = {"Message": c.error} if c.error and code != 0 and condition != "removed" else None
     body = {"Error": error, "StatusCode": code} if ctx.behaves("wait-error-field") else {"StatusCode": code}
-    with contextlib.suppress(ConnectionResetError):  # the client gave up (docker run -d drops its wait)
+    with contextlib.suppress(ConnectionResetError):  # the client gave up just as the container exited
         await resp.write(dumps(body))
         await resp.write_eof()
     return resp
@@ -177,7 +188,7 @@ async def attach(request: web.Request, ctx: RequestContext) -> web.StreamRespons
                 stdin = asyncio.ensure_future(pump_input(s.read, c, close_at_eof=bool(c.config.get("StdinOnce"))))
             try:
                 with contextlib.suppress(ConnectionResetError):  # the client went away: the stream ends
-                    await pump_output(queue, framed(c.tty, s.write), backlog=backlog, want=want.get)
+                    await pump_output(queue, framed(c.tty, s.write), backlog=backlog, want=want.get, gone=s.gone)
             finally:
                 if stdin is not None:
                     stdin.cancel()
@@ -192,7 +203,10 @@ async def _attach_plain(request, c, queue, backlog, want, media) -> web.StreamRe
     resp = web.StreamResponse(status=200)
     resp.headers["Content-Type"] = media
     await resp.prepare(request)
-    await pump_output(queue, framed(c.tty, resp.write), backlog=backlog, want=want.get)
+    try:
+        await pump_output(queue, framed(c.tty, resp.write), backlog=backlog, want=want.get, gone=client_gone(request))
+    except ConnectionResetError:  # the client hung up: the stream ends
+        return resp
     await resp.write_eof()
     return resp
 
@@ -218,10 +232,13 @@ async def attach_ws(request: web.Request, ctx: RequestContext) -> web.StreamResp
     async def send(_stream: int, data: bytes) -> None:
         await ws.send_bytes(data)  # websocket messages carry the bytes unframed
 
+    gone = client_gone(request)
     task = asyncio.ensure_future(reader())
     try:
         backlog = [(e.stream, e.data) for e in c.logs] if ctx.q_bool("logs") else []
-        await pump_output(queue, send, backlog=backlog, want=want.get)
+        await pump_output(queue, send, backlog=backlog, want=want.get, gone=lambda: ws.closed or gone())
+    except ConnectionResetError:  # the client hung up: the stream ends
+        pass
     finally:
         if queue is not None:
             c.unsubscribe(queue)
@@ -260,12 +277,15 @@ async def logs(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         for e in entries:
             await resp.write(_log_bytes(c, e.stream, e.data, e.time_ns, timestamps))
         if queue is not None:
-            async with contextlib.aclosing(follow(queue, parse_time(until) if until else None)) as live:
+            until_ns = parse_time(until) if until else None
+            async with contextlib.aclosing(follow(queue, until_ns, gone=client_gone(request))) as live:
                 async for stream, data in live:
                     if (stream == 1 and stdout) or (stream == 2 and stderr):
                         now = now_ns()
                         for line in data.splitlines(keepends=True):
                             await resp.write(_log_bytes(c, stream, line, now, timestamps))
+    except ConnectionResetError:  # the client hung up: the stream ends, nothing stays subscribed
+        return resp
     finally:
         if queue is not None:
             c.unsubscribe(queue)

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from mockd.hijack import hijack
 from mockd.routes import RequestContext
-from mockd.streams import framed, pump_input, pump_output, stream_media_type
+from mockd.streams import client_gone, framed, pump_input, pump_output, stream_media_type
 
 from ._engine import engine, route
 
@@ -50,7 +50,10 @@ async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse
         resp = web.StreamResponse(status=200)
         resp.headers["Content-Type"] = media
         await resp.prepare(request)
-        await pump_output(queue, framed(ex.tty, resp.write))
+        try:
+            await pump_output(queue, framed(ex.tty, resp.write), gone=client_gone(request))
+        except ConnectionResetError:  # the client hung up: the stream ends
+            return resp
         await resp.write_eof()
         return resp
 
@@ -63,7 +66,7 @@ async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse
         stdin = asyncio.ensure_future(pump_input(s.read, ex, close_at_eof=True)) if ex.config.get("AttachStdin") else None
         try:
             with contextlib.suppress(ConnectionResetError):  # the client went away: the stream ends
-                await pump_output(queue, framed(ex.tty, s.write))
+                await pump_output(queue, framed(ex.tty, s.write), gone=s.gone)
         finally:
             if stdin is not None:
                 stdin.cancel()
