@@ -171,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
         hosts=args.host, api_version=args.api_version, min_api_version=args.min_api_version,
-        engine_version=args.engine_version, strict=args.strict, record=args.record, seed=args.seed,
+        engine_version=args.engine_version, strict=args.strict, record=args.record,
+        seed=args.seed or os.environ.get("MOCKD_SEED") or None,  # the environment is read here only
         log_level=args.log_level, experimental=args.experimental,
     )
 
