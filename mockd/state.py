@@ -1,7 +1,7 @@
-"""The one registry of server state, kept in the app under :data:`mockd.app.REGISTRY`: the engine (the
-daemon's objects) and what the server itself collects (findings, the request count).
+"""The one registry of server state, kept in the app under :data:`mockd.app.REGISTRY`.
 
-The engine is made by ``engine_factory`` at start-up; ``reset()`` returns it to its seed.
+The engine (``mockd.engine.Engine``, the daemon's objects) is made by ``engine_factory`` at start-up;
+``reset()`` returns it to its seed. Beside it, what the server itself collects (findings, the request count).
 """
 
 from __future__ import annotations
