@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from .ids import rfc3339
+
 FILE, DIR, SYMLINK = "file", "dir", "symlink"
 WHITEOUT_PREFIX = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -209,8 +211,6 @@ class FileTree:
         node = self.get(path)
         if node is None:
             raise FileNotFoundError(path)
-        from .ids import rfc3339
-
         return {"name": posixpath.basename(norm(path)) or "/", "size": node.size, "mode": node.go_mode(),
                 "mtime": rfc3339(int(node.mtime * 1e9)), "linkTarget": node.target}
 

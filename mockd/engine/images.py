@@ -160,8 +160,6 @@ class Image:
 
 
 def _created_seconds(created: str | None, fallback_ns: int) -> int:
-    from .ids import parse_time
-
     ns = parse_time(created) if created else None
     return (ns or fallback_ns) // 1_000_000_000
 
