@@ -196,11 +196,8 @@ class Lifecycle:
         if c.status != "running":
             raise Conflict(f"Container {c.id} is not running")
         c.status = "paused"
-        if c.process is not None:
-            c.process.running.clear()
-        for ex in self.state.execs.values():
-            if ex.container_id == c.id and ex.process is not None:
-                ex.process.running.clear()
+        for proc in self._processes(c):
+            proc.running.clear()
         self.state.container_event(c, "pause")
         return c
 
@@ -213,13 +210,15 @@ class Lifecycle:
 
     def _unpause(self, c: Container, event: bool = True) -> None:
         c.status = "running"
-        if c.process is not None:
-            c.process.running.set()
-        for ex in self.state.execs.values():
-            if ex.container_id == c.id and ex.process is not None:
-                ex.process.running.set()
+        for proc in self._processes(c):
+            proc.running.set()
         if event:
             self.state.container_event(c, "unpause")
+
+    def _processes(self, c: Container) -> list[Process]:
+        """The container's process and its execs' (what a pause freezes)."""
+        execs = [ex.process for ex in self.state.execs.values() if ex.container_id == c.id]
+        return [p for p in (c.process, *execs) if p is not None]
 
     # -- wait --
     def wait_future(self, ref: str, condition: str = "not-running") -> asyncio.Future:
