@@ -6,8 +6,7 @@ from .errors import Conflict, InvalidParameter, NotFound
 from .execs import ExecInstance
 from .ids import new_id
 from .pipe import Pipe
-from .process import Process
-from .runtime import Runtime, StartError, container_job, launch
+from .runtime import Process, Runtime, StartError, container_job, launch
 from .state import DaemonState
 
 

@@ -13,8 +13,7 @@ import asyncio
 from .containers import Container
 from .ids import now_ns, rfc3339
 from .pipe import Pipe
-from .process import Process
-from .runtime import Runtime, StartError, container_job, launch
+from .runtime import Process, Runtime, StartError, container_job, launch
 from .state import DaemonState
 
 SECOND = 1_000_000_000

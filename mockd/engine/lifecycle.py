@@ -11,9 +11,8 @@ from .errors import Conflict, EngineError, InvalidParameter, NotModified
 from .ids import now_ns
 from .network_ops import NetworkOps
 from .pipe import Pipe
-from .process import Process
-from .runtime import Runtime, StartError, container_job, launch
-from .signals import parse_signal
+from .process import parse_signal
+from .runtime import Process, Runtime, StartError, container_job, launch
 from .state import DaemonState
 
 RUNTIME_PREFIX = ("failed to create task for container: failed to create shim task: OCI runtime create failed: "

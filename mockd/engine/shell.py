@@ -946,7 +946,7 @@ async def b_unset(sh: Shell, args, io) -> int:
 
 @builtin("trap")
 async def b_trap(sh: Shell, args, io) -> int:
-    from .signals import parse_signal
+    from .process import parse_signal
 
     if len(args) < 3:
         return 0
