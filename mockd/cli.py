@@ -218,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where --control-on-tcp writes its token (mode 0600; default: mockd-control-$PID.token "
                         "next to the default socket)")
     p.add_argument("--seed", metavar="FILE", help="YAML/JSON seed: images, containers, volumes, networks, rules; "
-                                                  "POST /_mockd/reset returns to it (default: $MOCKD_SEED)")
+                                                  "POST /_mockd/reset returns to it (default: $MOCKD_SEED)",
+                   default=os.environ.get("MOCKD_SEED") or None)  # the one place the environment is read
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--experimental", action="store_true", help="report an experimental daemon")
     return p

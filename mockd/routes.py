@@ -49,6 +49,7 @@ from aiohttp import web
 
 from mockd.behaviours import behaves
 from mockd.config import Config
+from mockd.engine import Engine
 from mockd.errors import DockerError
 from mockd.keys import NO_CONTENT_TYPE
 from mockd.serializer import dumps, serialize
@@ -108,7 +109,7 @@ class RequestContext:
     findings: list[Finding] = field(default_factory=list)
 
     @property
-    def engine(self) -> Any:
+    def engine(self) -> Engine:
         return self.registry.engine
 
     def behaves(self, name: str) -> bool:
