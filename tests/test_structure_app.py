@@ -11,8 +11,6 @@ import ast
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 MOCKD = ROOT / "mockd"
 ENGINE = "mockd.engine"
@@ -39,7 +37,10 @@ def _imported(module: str, path: Path, node: ast.Import | ast.ImportFrom, known:
             package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
             package = package[: len(package) - node.level + 1]
             base = ".".join([*package, base] if base else package)
-        names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        subs = [f"{base}.{alias.name}" for alias in node.names]
+        # `from . import sub` inside the package imports the submodule; the package itself is already loading.
+        inside = module.startswith(base + ".") and all(sub in known for sub in subs)
+        names = subs if inside else [base, *subs]
     found = set()
     for name in names:
         while name and name not in known:
@@ -54,10 +55,24 @@ def import_graph() -> dict[str, set[str]]:
     known = set(modules)
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                graph[name] |= _imported(name, path, node, known)
+        for node in _executed_imports(ast.parse(path.read_text(), str(path))):
+            graph[name] |= _imported(name, path, node, known)
     return graph
+
+
+def _executed_imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import that runs, wherever it is (module level, functions, classes, branches); not those under
+    ``if TYPE_CHECKING:``, which never run."""
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -114,6 +129,11 @@ def test_the_import_reader_sees_imports_inside_functions():
     tree = ast.parse("def f():\n    from mockd.keys import REGISTRY\n")
     node = next(n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom))
     assert _imported("mockd.control", MOCKD / "control.py", node, set(_modules())) == {"mockd.keys"}
+    package_import = ast.parse("from . import references\n").body[0]
+    assert _imported("mockd.engine.images", MOCKD / "engine" / "images.py", package_import,  # type: ignore[arg-type]
+                     set(_modules())) == {"mockd.engine.references"}
+    guarded = ast.parse("if TYPE_CHECKING:\n    import mockd.app\nelse:\n    import mockd.keys\n")
+    assert [ast.unparse(n) for n in _executed_imports(guarded)] == ["import mockd.keys"]
     relative = ast.parse("from ._engine import route\n").body[0]
     assert _imported("mockd.handlers.images", MOCKD / "handlers" / "images.py", relative,  # type: ignore[arg-type]
                      set(_modules())) == {"mockd.handlers._engine"}
@@ -125,8 +145,6 @@ def test_no_app_layer_module_is_in_an_import_circle():
     assert not offending, f"import circles through the app layer: {offending}"
 
 
-@pytest.mark.xfail(strict=True, reason="mockd/engine/ still has circles: the engine half of issue 10 (h-engine) "
-                                       "removes them; then drop this marker")
 def test_no_import_circle_anywhere_in_mockd():
     assert circles(import_graph()) == []
 
