@@ -40,6 +40,7 @@ from specs.findings import SEVERITY_RANK
 PREFIX = "/_mockd"
 ControlHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+
 @dataclass(frozen=True)
 class ControlRoute:
     """``METHOD /_mockd/<name>`` (``name`` like ``seed``, ``faults``, ``faults/{id}``) answered by ``handler``;
@@ -60,13 +61,11 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-
     request.app[REGISTRY].reset()
     return _json({"reset": True})
 
 
 async def state(request: web.Request) -> web.Response:
-
     return _json({
         **request.app[REGISTRY].dump(),
         "bounds": asdict(request.app[BOUNDS]),
@@ -76,7 +75,6 @@ async def state(request: web.Request) -> web.Response:
 
 
 async def findings(request: web.Request) -> web.Response:
-
     found = request.app[REGISTRY].findings
     try:
         since = int(request.query.get("since", "0"))
@@ -92,18 +90,15 @@ async def findings(request: web.Request) -> web.Response:
 
 
 async def clear_findings(request: web.Request) -> web.Response:
-
     request.app[REGISTRY].findings.clear()
     return _json({"cleared": True})
 
 
 async def record_status(request: web.Request) -> web.Response:
-
     return _json(request.app[RECORDER].status())
 
 
 async def record_start(request: web.Request) -> web.Response:
-
     root = request.app[CONFIG].record_dir
     if not root:
         raise DockerError(403, "record/start over the control plane is disabled: start mockd with "
@@ -112,7 +107,9 @@ async def record_start(request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
     except ValueError:
         raise DockerError(400, "record/start takes a JSON body {\"path\": ...}") from None
-    path = (body or {}).get("path")
+    if not isinstance(body, dict):
+        raise DockerError(400, "record/start takes a JSON object {\"path\": ...}")
+    path = body.get("path")
     if not path:
         raise DockerError(400, "record/start needs a path")
     if not isinstance(path, str):
@@ -125,7 +122,6 @@ async def record_start(request: web.Request) -> web.Response:
 
 
 async def record_stop(request: web.Request) -> web.Response:
-
     return _json(request.app[RECORDER].stop())
 
 

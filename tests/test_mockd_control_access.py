@@ -210,6 +210,8 @@ def test_record_path_escapes_are_refused(guarded, tmp_path):
     assert status == 400
     status, _, body = server.request("POST", "/_mockd/record/start", {"path": 5})
     assert status == 400 and "string" in json.loads(body)["message"]
+    status, _, body = server.request("POST", "/_mockd/record/start", [str(record_dir / "x.jsonl")])
+    assert status == 400 and "JSON object" in json.loads(body)["message"]  # not a 500
 
 
 def test_record_files_mockd_made_are_appended_or_truncated(guarded, mockd_factory):
