@@ -28,6 +28,7 @@ from mockd.control import ControlRoute
 from mockd.control_access import ControlAccess, new_token
 from mockd.errors import DockerError, error_response, page_not_found
 from mockd.handlers import seed as seed_control
+from mockd.httpserver import HANDLER_ARGS
 from mockd.keys import (
     ACCEPTED,
     BOUNDS,
@@ -70,7 +71,7 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     the extra control routes (default :data:`CONTROL_EXTENSIONS`; tests pass their own)."""
     config = config or Config()
     bounds = config.bounds()
-    app = web.Application(middlewares=[_outer], client_max_size=MAX_BODY, handler_args={"max_field_size": 65536})
+    app = web.Application(middlewares=[_outer], client_max_size=MAX_BODY, handler_args=HANDLER_ARGS)
     app[CONFIG] = config
     app[BOUNDS] = bounds
     if registry is None:

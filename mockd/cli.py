@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from mockd import httpserver
 from mockd.config import Config
 from mockd.keys import CONTROL_ACCESS
 from mockd.state import load_seed
@@ -156,7 +157,7 @@ class Server:
             if listener.kind == "unix":
                 prepare_unix_path(listener.path)
         app = create_app(self.config)
-        self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handle_signals=False)
+        self.runner = httpserver.runner(app)
         await self.runner.setup()
         try:
             for listener in self.listeners:
