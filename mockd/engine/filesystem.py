@@ -6,6 +6,7 @@ container layers (a copy of the image's merged tree) cheap and makes `docker dif
 
 from __future__ import annotations
 
+import errno
 import io
 import posixpath
 import stat as statmod
@@ -57,6 +58,13 @@ def norm(path: str) -> str:
 
 def parent_of(path: str) -> str:
     return posixpath.dirname(path) or "/"
+
+
+MAX_SYMLINKS = 255  # what dockerd's scoped symlink resolution follows at most
+
+
+class TarError(Exception):
+    """A tar that dockerd's untar refuses; the text is Go's."""
 
 
 class FileTree:
@@ -211,8 +219,10 @@ class FileTree:
         node = self.get(path)
         if node is None:
             raise FileNotFoundError(path)
+        # An mtime of 0 is the epoch (a tar entry without a time), not Go's zero time.
+        mtime = rfc3339(int(node.mtime * 1e9)) if node.mtime else "1970-01-01T00:00:00Z"
         return {"name": posixpath.basename(norm(path)) or "/", "size": node.size, "mode": node.go_mode(),
-                "mtime": rfc3339(int(node.mtime * 1e9)), "linkTarget": node.target}
+                "mtime": mtime, "linkTarget": node.target}
 
     def total_size(self) -> int:
         return sum(len(n.data) for n in self.nodes.values() if n.kind == FILE)
@@ -490,9 +500,14 @@ class MountedFS:
         return sorted(names)
 
     def stat(self, path: str) -> dict:
-        tree, inner = self._locate(path)
+        """``docker cp``'s stat (dockerd's ``statPath``): the last component is not followed; a symlink's
+        ``linkTarget`` is where it leads, fully resolved inside the container."""
+        real = self.resolve(path, follow_final=False)
+        tree, inner = self._locate(real)
         info = tree.stat(inner)
         info["name"] = posixpath.basename(norm(path)) or "/"
+        if info["linkTarget"]:
+            info["linkTarget"] = self.resolve(real)
         return info
 
     def tar_path(self, path: str) -> bytes:
@@ -511,6 +526,65 @@ class MountedFS:
             return tar_entries(entries)
         return tar_path(tree, inner)
 
+    def resolve(self, path: str, follow_final: bool = True) -> str:
+        """``path`` with its symlinks followed inside this container's root, across mounts, as dockerd's
+        ``FollowSymlinkInScope`` does: an absolute target starts again at the container's root, ``..`` stops
+        there, and at most 255 links are followed. ``follow_final=False`` leaves the last component as it is
+        (lstat, a tar entry that replaces a link)."""
+        pending = [part for part in norm(path).split("/") if part]
+        done = "/"
+        links = 0
+        while pending:
+            part = pending.pop(0)
+            candidate = norm(posixpath.join(done, part))
+            if not pending and not follow_final:
+                return candidate
+            node = self.get(candidate)
+            if node is None or node.kind != SYMLINK:
+                done = candidate
+                continue
+            links += 1
+            if links > MAX_SYMLINKS:
+                raise OSError(errno.ELOOP, f"too many links in {path}")
+            if node.target.startswith("/"):
+                done = "/"
+            pending = [p for p in node.target.split("/") if p] + pending
+        return done
+
     def extract(self, data: bytes, dest: str, no_overwrite_dir_non_dir: bool = False) -> list[str]:
-        tree, inner = self._locate(dest, for_write=True)
-        return extract_tar(tree, data, inner, no_overwrite_dir_non_dir)
+        """Unpack a tar into the directory ``dest`` as dockerd's untar does, chrooted to the container's root:
+        an entry's directories are resolved through symlinks inside the root (``lnk/f`` with ``lnk -> /etc``
+        lands in /etc), missing ones are made, an entry may not climb out of ``dest``, and a hard link must
+        name a file that exists inside ``dest``. Returns the paths written. Errors: :class:`TarError` with
+        Go's text."""
+        dest = self.resolve(dest)
+        written = []
+        for info, content in _read_tar(data):
+            name = posixpath.normpath(info.name)
+            if name in (".", "/"):
+                continue
+            shown = norm(posixpath.join(dest, name))  # the path as Go's untar names it in its errors
+            if shown != dest and not shown.startswith(dest.rstrip("/") + "/"):
+                raise TarError(f'"{info.name}" is outside of "{dest}"')
+            target = norm(posixpath.join(self.resolve(parent_of(shown)), posixpath.basename(shown)))
+            if info.islnk():
+                linked_path = norm(posixpath.join(dest, info.linkname))
+                if not linked_path.startswith(dest):  # Go's check is a plain prefix test
+                    raise TarError(f'invalid hardlink "{linked_path}" -> "{info.linkname}"')
+                linked = self.get(self.resolve(linked_path, follow_final=False))
+                if linked is None:
+                    raise TarError(f"link {linked_path} {shown}: no such file or directory")
+                new: Node | None = linked
+            else:
+                new = node_from(info, content)
+            if new is None:
+                continue  # devices and fifos are not modelled
+            tree, inner = self._locate(target, for_write=True)
+            existing = tree.nodes.get(inner)
+            if no_overwrite_dir_non_dir and existing is not None and (existing.kind == DIR) != (new.kind == DIR):
+                kind = "directory" if existing.kind == DIR else "non-directory"
+                other = "non-directory" if existing.kind == DIR else "directory"
+                raise IsADirectoryError(f"cannot overwrite {kind} \"{target}\" with {other} \"{name}\"")
+            tree.put(inner, new)
+            written.append(target)
+        return written

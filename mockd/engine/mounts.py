@@ -9,7 +9,7 @@ import posixpath
 from . import filesystem
 from .containers import Container, MountPoint
 from .errors import EngineError, InvalidParameter, NotFound
-from .filesystem import FileTree
+from .filesystem import FileTree, TarError
 from .state import DaemonState
 from .volumes import Volume
 
@@ -95,31 +95,36 @@ class Mounts:
     def archive_stat(self, ref: str, path: str) -> dict:
         c = self.state.container(ref)
         fs = c.fs()
-        target = self._archive_target(c, path)
-        if not fs.exists(target) and fs.get(target) is None:
+        target = fs.resolve(self._archive_target(c, path), follow_final=False)
+        if fs.get(target) is None:
             raise NotFound(f"Could not find the file {path} in container {ref}")
         return fs.stat(target)
 
     def archive_get(self, ref: str, path: str) -> tuple[dict, bytes]:
         stat = self.archive_stat(ref, path)
         c = self.state.container(ref)
-        data = c.fs().tar_path(self._archive_target(c, path).rstrip("/") or "/")
+        fs = c.fs()
+        data = fs.tar_path(fs.resolve(self._archive_target(c, path), follow_final=False))
         self.state.container_event(c, "archive-path")
         return stat, data
 
     def archive_put(self, ref: str, path: str, data: bytes, no_overwrite_dir_non_dir: bool = False) -> None:
         c = self.state.container(ref)
         fs = c.fs()
-        target = self._archive_target(c, path)
-        if not fs.exists(target):
+        target = fs.resolve(self._archive_target(c, path))
+        if fs.get(target) is None:
             raise NotFound(f"Could not find the file {path} in container {ref}")
         if not fs.is_dir(target):
+            # Newer dockerds answer 400 (errdefs.InvalidParameter); 20.10's plain error gave a 500.
             raise InvalidParameter("extraction point is not a directory")
         if c.host_config.get("ReadonlyRootfs") and not any(
                 target == m.destination or target.startswith(m.destination + "/") for m in c.mounts):
             raise EngineError("container rootfs is marked read-only", 403)
         try:
             fs.extract(data, target, no_overwrite_dir_non_dir)
+        except TarError as err:
+            # dockerd untars in a re-executed chrooted child: its failure arrives as "exit status 1".
+            raise EngineError(f"Error processing tar file(exit status 1): {err}", 500) from None
         except PermissionError:
             raise EngineError("mounted volume is marked read-only", 403) from None
         except IsADirectoryError as err:
