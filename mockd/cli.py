@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import stat
 import sys
 import time
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from mockd import tls
 from mockd.config import Config
 from mockd.state import load_seed
 
@@ -110,7 +112,9 @@ class Server:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.listeners = [parse_host(h) for h in (config.hosts or [f"unix://{default_socket()}"])]
+        # dockerd: without -H, TLS means tcp://localhost:2376 instead of the unix socket.
+        default = tls.DEFAULT_TLS_HOST if config.tls else f"unix://{default_socket()}"
+        self.listeners = [parse_host(h) for h in (config.hosts or [default])]
         self.runner: web.AppRunner | None = None
         self._unix_paths: list[str] = []
 
@@ -120,6 +124,7 @@ class Server:
         for listener in self.listeners:
             if listener.kind == "unix":
                 prepare_unix_path(listener.path)
+        ssl_context = self._tls_context()
         app = create_app(self.config)
         self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handle_signals=False)
         await self.runner.setup()
@@ -130,12 +135,34 @@ class Server:
                     await site.start()
                     os.chmod(listener.path, 0o660)
                     self._unix_paths.append(listener.path)
+                elif ssl_context is not None:
+                    site = tls.TLSSite(self.runner, listener.host, listener.port, ssl_context=ssl_context,
+                                       reuse_address=True)
+                    await site.start()
                 else:
                     site = web.TCPSite(self.runner, listener.host, listener.port, reuse_address=True)
                     await site.start()
+                if listener.kind == "tcp":
+                    for warning in tls.insecure_warnings(listener.host, self.config.tls):
+                        log.warning('%s host="%s"', warning, listener.url)
         except OSError as exc:
             await self.stop()
             raise ListenerError(f"cannot listen: {exc}") from None
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """The TCP listeners' SSLContext with --tls/--tlsverify (unix sockets never use TLS, as in dockerd)."""
+        if self.config.tls is None or not any(li.kind == "tcp" for li in self.listeners):
+            return None
+        try:
+            return tls.server_context(self.config.tls)
+        except tls.TLSConfigError as exc:
+            raise ListenerError(str(exc)) from None
+
+    def describe(self, listener: Listener) -> str:
+        """How a listener serves, for the start-up lines."""
+        if listener.kind != "tcp" or self.config.tls is None:
+            return listener.url
+        return f"{listener.url} (TLS{', client certificates verified' if self.config.tls.verify else ''})"
 
     @property
     def app(self) -> web.Application:
@@ -165,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "POST /_mockd/reset returns to it (default: $MOCKD_SEED)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--experimental", action="store_true", help="report an experimental daemon")
+    tls.add_flags(p)
     return p
 
 
@@ -172,7 +200,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
         hosts=args.host, api_version=args.api_version, min_api_version=args.min_api_version,
         engine_version=args.engine_version, strict=args.strict, record=args.record, seed=args.seed,
-        log_level=args.log_level, experimental=args.experimental,
+        log_level=args.log_level, experimental=args.experimental, tls=tls.options_from_args(args),
     )
 
 
@@ -182,7 +210,7 @@ async def serve(config: Config) -> int:
     await server.start()
     bounds = config.bounds()
     for listener in server.listeners:
-        print(f"mockd: listening on {listener.url} (API {bounds.min_api}..{bounds.max_api}, "
+        print(f"mockd: listening on {server.describe(listener)} (API {bounds.min_api}..{bounds.max_api}, "
               f"Docker {bounds.engine_version})", flush=True)
     print(f"export DOCKER_HOST={server.listeners[0].url}", flush=True)
     log.debug("started in %.1f ms", (time.perf_counter() - started) * 1000)
