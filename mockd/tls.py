@@ -230,6 +230,7 @@ class HalfCloseSSLProtocol(sslproto.SSLProtocol):
             return  # too short to tell yet
         first, self._first_bytes = self._first_bytes, None
         if first[:5] in _HTTP_PREFIXES and self._transport is not None:
+            self._log_handshake_error("client sent an HTTP request to an HTTPS server")
             self._transport.write(HTTP_ON_TLS_PORT)
             self._transport.close()
             return
@@ -244,10 +245,15 @@ class HalfCloseSSLProtocol(sslproto.SSLProtocol):
             # first, so that the client says why ("remote error: tls: ...") rather than "EOF".
             if alert := self._outgoing.read():
                 self._transport.write(alert)
-            peer = self._transport.get_extra_info("peername")
-            where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "?"
-            log.info("TLS handshake error from %s: %s", where, getattr(handshake_exc, "reason", None) or handshake_exc)
+            reason = getattr(handshake_exc, "reason", None) or str(handshake_exc) or type(handshake_exc).__name__
+            self._log_handshake_error(reason)
         super()._on_handshake_complete(handshake_exc)
+
+    def _log_handshake_error(self, reason: str) -> None:
+        # Like Go's net/http "http: TLS handshake error from ADDR: ...": the daemon-side reason for a refusal.
+        peer = self._transport.get_extra_info("peername") if self._transport is not None else None
+        where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "?"
+        log.info("TLS handshake error from %s: %s", where, reason)
 
     # -- half-close
     def _call_eof_received(self) -> None:

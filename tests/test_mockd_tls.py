@@ -252,16 +252,24 @@ def test_cli_daily_commands_over_tls(cli):
     assert docker("logs", "later") == "late\n"
 
 
-def test_cli_without_client_certificate_is_refused(cli, certs):
+def handshake_errors(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("TLS handshake error from 127.0.0.1:")]
+
+
+def test_cli_without_client_certificate_is_refused(cli, certs, caplog):
+    caplog.set_level(logging.INFO, logger="mockd")
     proc = cli(certs.no_cert).run("version", "--format", "{{.Server.APIVersion}}", check=False)
     assert proc.returncode == 1
     assert "remote error: tls: certificate required" in proc.err, proc.err
+    assert any(m.endswith(": PEER_DID_NOT_RETURN_A_CERTIFICATE") for m in handshake_errors(caplog)), caplog.text
 
 
-def test_cli_with_certificate_from_another_ca_is_refused(cli, certs):
+def test_cli_with_certificate_from_another_ca_is_refused(cli, certs, caplog):
+    caplog.set_level(logging.INFO, logger="mockd")
     proc = cli(certs.foreign).run("version", "--format", "{{.Server.APIVersion}}", check=False)
     assert proc.returncode == 1
     assert "remote error: tls: unknown certificate authority" in proc.err, proc.err
+    assert any(m.endswith(": CERTIFICATE_VERIFY_FAILED") for m in handshake_errors(caplog)), caplog.text
 
 
 def test_cli_that_does_not_trust_the_server_refuses_it(cli, certs):
@@ -270,10 +278,12 @@ def test_cli_that_does_not_trust_the_server_refuses_it(cli, certs):
     assert proc.returncode == 1 and "x509: certificate signed by unknown authority" in proc.err, proc.err
 
 
-def test_plain_http_to_the_tls_port(cli, tls_server):
+def test_plain_http_to_the_tls_port(cli, tls_server, caplog):
+    caplog.set_level(logging.INFO, logger="mockd")
     proc = cli(None).run("version", "--format", "{{.Server.APIVersion}}", check=False)
     assert proc.returncode == 1
     assert proc.err.strip().splitlines()[-1] == "Error response from daemon: Client sent an HTTP request to an HTTPS server."
+    assert any(m.endswith(": client sent an HTTP request to an HTTPS server") for m in handshake_errors(caplog))
     with socket.create_connection(("127.0.0.1", tls_server.port), timeout=10) as conn:
         conn.sendall(b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
         data = b""
