@@ -250,6 +250,14 @@ def test_cli_daily_commands_over_tls(cli):
     proc = docker.run("attach", "later", check=False)
     assert (proc.returncode, proc.out) == (3, "late\n")
     assert docker("logs", "later") == "late\n"
+    # Attaching stdin: `create -i` sets StdinOnce, so the CLI's half-close ends the container's input and its
+    # output still comes back, with `start -ai` and with `attach` to a started container alike.
+    docker("create", "-i", "--name", "reader", "busybox", "sh", "-c", "read l; echo got $l")
+    assert docker("start", "-ai", "reader", input="hi\n") == "got hi\n"
+    docker("create", "-i", "--name", "reader2", "busybox", "sh", "-c", "read l; echo got $l; exit 4")
+    docker("start", "reader2")
+    proc = docker.run("attach", "reader2", input="there\n", check=False)
+    assert (proc.returncode, proc.out) == (4, "got there\n")
 
 
 def handshake_errors(caplog) -> list[str]:
