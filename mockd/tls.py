@@ -281,10 +281,12 @@ class HalfCloseSSLProtocol(sslproto.SSLProtocol):
         return self._app_transport is None or self._app_transport.is_closing()
 
     def eof_received(self) -> bool | None:
-        if self._state == sslproto.SSLProtocolState.WRAPPED and not self._half_open:
-            self._call_eof_received()
+        # A TCP FIN, alone or after the peer's close_notify: nothing more will come in (see _do_shutdown).
+        if self._state == sslproto.SSLProtocolState.WRAPPED:
+            if not self._half_open:
+                self._call_eof_received()
             if self._half_open:
-                self._eof_received = True  # a TCP FIN: no close_notify will follow (see _do_shutdown)
+                self._eof_received = True
                 return True  # keep the socket open for writing
         return super().eof_received()
 
