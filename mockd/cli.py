@@ -121,10 +121,10 @@ class Server:
     async def start(self) -> None:
         from mockd.app import create_app
 
+        ssl_context = self._tls_context()  # unusable certificates: refuse before touching any socket
         for listener in self.listeners:
             if listener.kind == "unix":
                 prepare_unix_path(listener.path)
-        ssl_context = self._tls_context()
         app = create_app(self.config)
         self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handle_signals=False)
         await self.runner.setup()
@@ -135,14 +135,13 @@ class Server:
                     await site.start()
                     os.chmod(listener.path, 0o660)
                     self._unix_paths.append(listener.path)
-                elif ssl_context is not None:
-                    site = tls.TLSSite(self.runner, listener.host, listener.port, ssl_context=ssl_context,
-                                       reuse_address=True)
-                    await site.start()
                 else:
-                    site = web.TCPSite(self.runner, listener.host, listener.port, reuse_address=True)
+                    if ssl_context is not None:
+                        site = tls.TLSSite(self.runner, listener.host, listener.port, ssl_context=ssl_context,
+                                           reuse_address=True)
+                    else:
+                        site = web.TCPSite(self.runner, listener.host, listener.port, reuse_address=True)
                     await site.start()
-                if listener.kind == "tcp":
                     for warning in tls.insecure_warnings(listener.host, self.config.tls):
                         log.warning('%s host="%s"', warning, listener.url)
         except OSError as exc:
