@@ -149,8 +149,11 @@ class Server:
             raise ListenerError(f"cannot listen: {exc}") from None
 
     def _tls_context(self) -> ssl.SSLContext | None:
-        """The TCP listeners' SSLContext with --tls/--tlsverify (unix sockets never use TLS, as in dockerd)."""
-        if self.config.tls is None or not any(li.kind == "tcp" for li in self.listeners):
+        """The TCP listeners' SSLContext with --tls/--tlsverify (unix sockets never use TLS, as in dockerd).
+
+        Built even without a TCP listener: dockerd refuses unusable certificates whatever it listens on.
+        """
+        if self.config.tls is None:
             return None
         try:
             return tls.server_context(self.config.tls)

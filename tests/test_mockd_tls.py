@@ -210,6 +210,11 @@ def test_bad_certificates_exit_1_before_binding(tmp_path):
     assert proc.returncode == 1, proc
     assert proc.stderr.strip() == ('mockd: invalid TLS configuration: could not load X509 key pair (cert: "", '
                                    'key: ""): open : no such file or directory')
+    # As dockerd: refused even when only a unix socket would listen, and before that socket is created.
+    sock = tmp_path / "d.sock"
+    proc = subprocess.run([sys.executable, "-m", "mockd.cli", "-H", f"unix://{sock}", "--tls"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 1 and "invalid TLS configuration" in proc.stderr and not sock.exists(), proc
 
 
 def test_warning_beyond_loopback_without_tlsverify(certs, monkeypatch, caplog):
