@@ -145,7 +145,7 @@ def server_context(opts: TLSOptions) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.set_ciphers(GO_TLS12_CIPHERS)
-    ctx.set_alpn_protocols(["http/1.1"])  # mockd speaks HTTP/1.1 only (dockerd 25+ also offers h2)
+    ctx.set_alpn_protocols(["http/1.1"])  # mockd speaks HTTP/1.1 only (moby after 29.1 also offers h2)
     pair = f"(cert: {_q(opts.cert_file)}, key: {_q(opts.key_file)})"
     for path in (opts.cert_file, opts.key_file):
         try:

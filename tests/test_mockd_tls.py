@@ -12,7 +12,7 @@ Refusals as the CLIs print them. Measured once against dockerd 20.10 (Debian, Go
 - a client that does not trust the server's CA: ``error during connect: Get "https://...": tls: failed to verify
   certificate: x509: certificate signed by unknown authority`` (20.10: without "tls: failed to verify certificate: ")
 
-The alert is what the daemon controls. Go 1.19 sent ``bad_certificate`` for both refusals; current Go sends
+The alert is what the daemon controls. Go 1.19 sent ``bad_certificate`` for both refusals; Go 1.26 sends
 ``certificate_required`` (TLS 1.3, no certificate) and ``unknown_ca`` (another CA), and so does OpenSSL, hence
 mockd: the CLI prints "remote error: tls: certificate required" / "remote error: tls: unknown certificate
 authority" (without the "probably has client authentication" hint, which the CLI adds for "bad certificate" only).
