@@ -408,14 +408,18 @@ def _exec_with_stdin(server: MockdServer) -> str:
     return json.loads(body)["Id"]
 
 
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2], ids=["tls1.3", "tls1.2"])
 @pytest.mark.parametrize("half_close", ["close_notify", "fin", "close_notify+fin"])
-def test_hijacked_exec_survives_either_half_close(tls_server, certs, half_close, caplog):
+def test_hijacked_exec_survives_either_half_close(tls_server, certs, half_close, version, caplog):
     caplog.set_level(logging.WARNING, logger="asyncio")
     server = tls_server.server
     server.reset()
     exec_id = _exec_with_stdin(server)
     body = b'{"Detach":false,"Tty":false}'
-    client = RawTLSClient(tls_server.port, certs.good)
+    context = ssl.create_default_context(cafile=str(certs.good.ca))
+    context.maximum_version = version
+    client = RawTLSClient(tls_server.port, certs.good, context)
+    assert client.tls.version() == {ssl.TLSVersion.TLSv1_3: "TLSv1.3", ssl.TLSVersion.TLSv1_2: "TLSv1.2"}[version]
     try:
         client.send(b"POST /v1.44/exec/%s/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n"
                     b"Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: %d\r\n\r\n%s"
