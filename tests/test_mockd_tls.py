@@ -1,4 +1,4 @@
-"""mockd with --tls/--tlsverify: certificates made here, the real docker CLIs, docker-py, aiodocker and raw TLS.
+"""mockd with --tls/--tlsverify: certificates made here; the docker CLIs, docker-py, aiodocker, compose, raw TLS.
 
 Refusals as the CLIs print them. Measured once against dockerd 20.10 (Debian, Go 1.19) started here with
 ``--tlsverify`` on a loopback port and the same kind of certificates (CLI 28.2 first, CLI 20.10 asks /v1.24/):
@@ -523,6 +523,31 @@ async def test_aiodocker_over_tls(tls_server, certs):
         assert frames == [(1, b"got value\n")]
     finally:
         await client.close()
+
+
+COMPOSE = "/usr/bin/docker-compose"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists(COMPOSE), reason=f"{COMPOSE} is not installed")
+def test_docker_compose_over_tls(tls_server, certs, tmp_path):
+    tls_server.server.reset()
+    (tmp_path / "docker-compose.yml").write_text(
+        'version: "3.7"\nservices:\n  web:\n    image: busybox\n    command: ["sh", "-c", "echo web up; sleep 1000"]\n')
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("DOCKER_") and k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+    env.update(DOCKER_HOST=f"tcp://127.0.0.1:{tls_server.port}", DOCKER_TLS_VERIFY="1",
+               DOCKER_CERT_PATH=str(certs.good.client_dir), DOCKER_CONFIG=str(tmp_path / "config"))
+
+    def compose(*args: str, input: bytes | None = None) -> str:
+        proc = subprocess.run([COMPOSE, *args], cwd=tmp_path, env=env, capture_output=True, input=input, timeout=60)
+        assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+        return proc.stdout.decode()
+
+    compose("up", "-d")  # pulls busybox first
+    assert compose("exec", "-T", "web", "cat", input=b"through compose\n") == "through compose\n"  # hijacked, stdin
+    assert compose("run", "--rm", "-T", "web", "echo", "from run") == "from run\n"
+    compose("down")
 
 
 def test_argparse_value_errors_read_like_go():
