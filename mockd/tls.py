@@ -243,10 +243,10 @@ class HalfCloseSSLProtocol(sslproto.SSLProtocol):
         if handshake_exc is not None and self._transport is not None:
             # asyncio drops the alert OpenSSL queued (certificate required, unknown CA, ...) and aborts; send it
             # first, so that the client says why ("remote error: tls: ...") rather than "EOF".
+            reason = getattr(handshake_exc, "reason", None) or str(handshake_exc) or type(handshake_exc).__name__
+            self._log_handshake_error(reason)  # before the client can know (tests read the log after it does)
             if alert := self._outgoing.read():
                 self._transport.write(alert)
-            reason = getattr(handshake_exc, "reason", None) or str(handshake_exc) or type(handshake_exc).__name__
-            self._log_handshake_error(reason)
         super()._on_handshake_complete(handshake_exc)
 
     def _log_handshake_error(self, reason: str) -> None:

@@ -29,6 +29,7 @@ import socket
 import ssl
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +40,6 @@ from mockd.cli import Server, build_parser, config_from_args
 from mockd.pytest_plugin import MockdServer
 from tests.clients_support import CLIS, DockerCLI, cli_params
 from tests.tlscerts import CertSet, make_certs
-
-pytest.importorskip("cryptography")
 
 
 def free_port() -> int:
@@ -81,7 +80,7 @@ class TLSServer:
 
 
 @pytest.fixture(scope="module")
-def tls_server(certs) -> TLSServer:
+def tls_server(certs) -> Iterator[TLSServer]:
     port = free_port()
     server = MockdServer(["-H", f"tcp://127.0.0.1:{port}", "--tlsverify", *tls_flags(certs.good)]).start()
     try:
