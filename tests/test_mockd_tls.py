@@ -29,6 +29,8 @@ import socket
 import ssl
 import subprocess
 import sys
+import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,6 +244,18 @@ def test_warning_beyond_loopback_without_tlsverify(certs, monkeypatch, caplog):
 # The docker CLIs over TLS
 
 
+def wait_for_attach(server: MockdServer, name: str) -> None:
+    """Until the daemon has the container's attach event (the attach stream is subscribed by then)."""
+    query = urllib.parse.quote(json.dumps({"event": ["attach"], "container": [name]}))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, _, body = server.request("GET", f"/events?since=0&until={int(time.time())}&filters={query}")
+        if status == 200 and body.strip():
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"no attach event for {name}")
+
+
 def test_cli_daily_commands_over_tls(cli):
     docker = cli()
     assert docker("version", "--format", "{{.Server.APIVersion}}").strip() == "1.56"
@@ -251,11 +265,19 @@ def test_cli_daily_commands_over_tls(cli):
     docker("run", "-d", "--name", "box", "busybox", "sleep", "100")
     assert docker("exec", "-i", "box", "cat", input="one\ntwo\n") == "one\ntwo\n"
     assert docker("exec", "box", "echo", "plain") == "plain\n"
-    # docker attach without stdin half-closes right after the upgrade and then reads all the output.
-    docker("run", "-d", "--name", "later", "busybox", "sh", "-c", "sleep 0.5; echo late; exit 3")
-    proc = docker.run("attach", "later", check=False)
-    assert (proc.returncode, proc.out) == (3, "late\n")
-    assert docker("logs", "later") == "late\n"
+    # docker attach without stdin half-closes right after the upgrade and then reads all the output: the
+    # container prints only once the attach is in (its event seen) and the test has released it.
+    docker("run", "-d", "--name", "later", "busybox", "sh", "-c",
+           "while [ ! -e /go ]; do sleep 0.1; done; echo late; exit 3")
+    attach = subprocess.Popen([docker.path, "attach", "later"], env=docker.env(), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for_attach(docker.server, "later")
+        docker("exec", "later", "touch", "/go")
+        out, err = attach.communicate(timeout=30)
+    finally:
+        attach.kill()
+    assert (attach.returncode, out) == (3, b"late\n"), err
     # Attaching stdin: `create -i` sets StdinOnce, so the CLI's half-close ends the container's input and its
     # output still comes back, with `start -ai` and with `attach` to a started container alike.
     docker("create", "-i", "--name", "reader", "busybox", "sh", "-c", "read l; echo got $l")
