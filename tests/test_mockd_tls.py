@@ -292,6 +292,16 @@ def handshake_errors(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("TLS handshake error from 127.0.0.1:")]
 
 
+def test_cli_streams_megabytes_both_ways_over_tls(cli):
+    # Flow control through the TLS layer in both directions, and the half-close after 4 MB of stdin.
+    docker = cli()
+    docker("run", "-d", "--name", "box", "busybox", "sleep", "100")
+    data = b"".join(b"%07d %s\n" % (i, b"x" * 92) for i in range(40_000))
+    proc = docker.run("exec", "-i", "box", "cat", input=data, timeout=60)
+    assert proc.stdout == data
+    assert docker("run", "--rm", "busybox", "seq", "1", "200000").splitlines()[-1] == "200000"
+
+
 def test_cli_without_client_certificate_is_refused(cli, certs, caplog):
     caplog.set_level(logging.INFO, logger="mockd")
     proc = cli(certs.no_cert).run("version", "--format", "{{.Server.APIVersion}}", check=False)
