@@ -262,6 +262,7 @@ def test_cli_daily_commands_over_tls(cli):
     assert docker("run", "--rm", "busybox", "echo", "hi") == "hi\n"
     # stdin, then the CLI's CloseWrite (a close_notify over TLS), then the output: nothing may be lost.
     assert docker("run", "-i", "--rm", "busybox", "cat", input="hi\n") == "hi\n"
+    assert docker("run", "--rm", "-t", "busybox", "echo", "tty") == "tty\r\n"  # raw stream, no framing
     docker("run", "-d", "--name", "box", "busybox", "sleep", "100")
     assert docker("exec", "-i", "box", "cat", input="one\ntwo\n") == "one\ntwo\n"
     assert docker("exec", "box", "echo", "plain") == "plain\n"
