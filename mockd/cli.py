@@ -23,6 +23,7 @@ from aiohttp import web
 from mockd import tls
 from mockd.config import Config
 from mockd.state import load_seed
+from mockd.tls_site import TLSSite
 
 log = logging.getLogger("mockd")
 DEFAULT_TCP_PORT = 2375
@@ -137,7 +138,7 @@ class Server:
                     self._unix_paths.append(listener.path)
                 else:
                     if ssl_context is not None:
-                        site = tls.TLSSite(self.runner, listener.host, listener.port, ssl_context=ssl_context,
+                        site = TLSSite(self.runner, listener.host, listener.port, ssl_context=ssl_context,
                                            reuse_address=True)
                     else:
                         site = web.TCPSite(self.runner, listener.host, listener.port, reuse_address=True)

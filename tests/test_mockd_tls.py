@@ -40,6 +40,7 @@ import pytest
 from mockd import tls
 from mockd.cli import Server, build_parser, config_from_args
 from mockd.pytest_plugin import MockdServer
+from mockd.tls_site import HTTP_ON_TLS_PORT
 from tests.clients_support import CLIS, DockerCLI, cli_params
 from tests.tlscerts import CertSet, make_certs
 
@@ -336,7 +337,7 @@ def test_plain_http_to_the_tls_port(cli, tls_server, caplog):
         data = b""
         while chunk := conn.recv(4096):
             data += chunk
-    assert data == tls.HTTP_ON_TLS_PORT
+    assert data == HTTP_ON_TLS_PORT
 
 
 def test_tlsverify_false_accepts_clients_without_certificates(certs):
