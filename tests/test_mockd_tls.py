@@ -531,6 +531,10 @@ def test_docker_py_over_tls(tls_server, certs, monkeypatch):
     with pytest.raises(docker.errors.DockerException, match="alert certificate required"):
         docker.DockerClient(base_url=f"https://127.0.0.1:{tls_server.port}",
                             tls=docker.tls.TLSConfig(ca_cert=str(good.ca), verify=True))
+    foreign = (str(certs.foreign / "cert.pem"), str(certs.foreign / "key.pem"))
+    with pytest.raises(docker.errors.DockerException, match="alert unknown ca"):
+        docker.DockerClient(base_url=f"https://127.0.0.1:{tls_server.port}",
+                            tls=docker.tls.TLSConfig(client_cert=foreign, ca_cert=str(good.ca), verify=True))
 
 
 async def test_aiodocker_over_tls(tls_server, certs):
