@@ -204,7 +204,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
         hosts=args.host, api_version=args.api_version, min_api_version=args.min_api_version,
         engine_version=args.engine_version, strict=args.strict, record=args.record, seed=args.seed,
-        log_level=args.log_level, experimental=args.experimental, tls=tls.options_from_args(args),
+        log_level=args.log_level, experimental=args.experimental,
+        tls=tls.options_from_args(args, tls.default_cert_dir(os.environ)),
     )
 
 

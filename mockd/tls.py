@@ -30,6 +30,7 @@ import json
 import os
 import socket
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,10 +60,12 @@ class TLSOptions:
     key_file: str
 
 
-def default_cert_dir() -> str:
-    """dockerd's default certificate directory: $DOCKER_CERT_PATH, else $DOCKER_CONFIG, else ~/.docker."""
-    return os.environ.get("DOCKER_CERT_PATH") or os.environ.get("DOCKER_CONFIG") or os.path.join(
-        os.path.expanduser("~"), ".docker")
+def default_cert_dir(environ: Mapping[str, str]) -> str:
+    """dockerd's default certificate directory: $DOCKER_CERT_PATH, else $DOCKER_CONFIG, else ~/.docker.
+
+    ``environ`` is the CLI's (only the CLI reads the environment)."""
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return environ.get("DOCKER_CERT_PATH") or environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker")
 
 
 def parse_go_bool(text: str) -> bool:
@@ -89,12 +92,13 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tlskey", metavar="FILE", help=f"server key (default {DEFAULT_KEY_FILE} there)")
 
 
-def options_from_args(args: argparse.Namespace) -> TLSOptions | None:
-    """dockerd's rules: --tlsverify (even =false) turns TLS on; TLS verifies unless --tlsverify=false."""
+def options_from_args(args: argparse.Namespace, directory: str) -> TLSOptions | None:
+    """dockerd's rules: --tlsverify (even =false) turns TLS on; TLS verifies unless --tlsverify=false.
+
+    ``directory`` holds the default files (:func:`default_cert_dir`)."""
     tls = bool(args.tls) or args.tlsverify is not None
     if not tls:
         return None
-    directory = default_cert_dir()
     cert, key = args.tlscert, args.tlskey
     # Defaults that do not exist become "" (dockerd does so; the load then fails with "open : ...").
     if cert is None:
