@@ -106,7 +106,8 @@ class HalfCloseSSLProtocol(sslproto.SSLProtocol):
     def eof_received(self) -> bool | None:
         # A TCP FIN, alone or after the peer's close_notify: nothing more will come in (see _do_shutdown).
         if self._state == sslproto.SSLProtocolState.WRAPPED:
-            if not self._half_open:
+            self._do_read()  # what already arrived goes to the application before its end of input
+            if not self._half_open and self._state == sslproto.SSLProtocolState.WRAPPED:
                 self._call_eof_received()
             if self._half_open:
                 self._eof_received = True
