@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import stat
 import sys
 import time
@@ -19,10 +20,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from mockd import httpserver
+from mockd import httpserver, tls
 from mockd.config import Config
 from mockd.keys import CONTROL_ACCESS
 from mockd.state import load_seed
+from mockd.tls_site import TLSSite
 
 log = logging.getLogger("mockd")
 DEFAULT_TCP_PORT = 2375
@@ -140,7 +142,9 @@ class Server:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.listeners = [parse_host(h) for h in (config.hosts or [f"unix://{default_socket()}"])]
+        # dockerd: without -H, TLS means tcp://localhost:2376 instead of the unix socket.
+        default = tls.DEFAULT_TLS_HOST if config.tls else f"unix://{default_socket()}"
+        self.listeners = [parse_host(h) for h in (config.hosts or [default])]
         self.runner: web.AppRunner | None = None
         self._unix_paths: list[str] = []
         self.token_file: str | None = None  # written when the control plane is on TCP (--control-on-tcp)
@@ -153,6 +157,7 @@ class Server:
     async def start(self) -> None:
         from mockd.app import create_app
 
+        ssl_context = self._tls_context()  # unusable certificates: refuse before touching any socket
         for listener in self.listeners:
             if listener.kind == "unix":
                 prepare_unix_path(listener.path)
@@ -167,8 +172,14 @@ class Server:
                     os.chmod(listener.path, 0o660)
                     self._unix_paths.append(listener.path)
                 else:
-                    site = web.TCPSite(self.runner, listener.host, listener.port, reuse_address=True)
+                    if ssl_context is not None:
+                        site = TLSSite(self.runner, listener.host, listener.port, ssl_context=ssl_context,
+                                       reuse_address=True)
+                    else:
+                        site = web.TCPSite(self.runner, listener.host, listener.port, reuse_address=True)
                     await site.start()
+                    for warning in tls.insecure_warnings(listener.host, self.config.tls):
+                        log.warning('%s host="%s"', warning, listener.url)
         except OSError as exc:
             await self.stop()
             raise ListenerError(f"cannot listen: {exc}") from None
@@ -181,6 +192,24 @@ class Server:
                 await self.stop()
                 raise
             self.token_file = path
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """The TCP listeners' SSLContext with --tls/--tlsverify (unix sockets never use TLS, as in dockerd).
+
+        Built even without a TCP listener: dockerd refuses unusable certificates whatever it listens on.
+        """
+        if self.config.tls is None:
+            return None
+        try:
+            return tls.server_context(self.config.tls)
+        except tls.TLSConfigError as exc:
+            raise ListenerError(str(exc)) from None
+
+    def describe(self, listener: Listener) -> str:
+        """How a listener serves, for the start-up lines."""
+        if listener.kind != "tcp" or self.config.tls is None:
+            return listener.url
+        return f"{listener.url} (TLS{', client certificates verified' if self.config.tls.verify else ''})"
 
     @property
     def app(self) -> web.Application:
@@ -223,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
                    default=os.environ.get("MOCKD_SEED") or None)  # the one place the environment is read
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--experimental", action="store_true", help="report an experimental daemon")
+    tls.add_flags(p)
     return p
 
 
@@ -232,6 +262,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         engine_version=args.engine_version, strict=args.strict, record=args.record, seed=args.seed,
         log_level=args.log_level, experimental=args.experimental, record_dir=args.record_dir,
         control_on_tcp=args.control_on_tcp, control_token_file=args.control_token_file,
+        tls=tls.options_from_args(args, tls.default_cert_dir(os.environ)),
     )
 
 
@@ -241,7 +272,7 @@ async def serve(config: Config) -> int:
     await server.start()
     bounds = config.bounds()
     for listener in server.listeners:
-        print(f"mockd: listening on {listener.url} (API {bounds.min_api}..{bounds.max_api}, "
+        print(f"mockd: listening on {server.describe(listener)} (API {bounds.min_api}..{bounds.max_api}, "
               f"Docker {bounds.engine_version})", flush=True)
     _print_control_plane(server)
     print(f"export DOCKER_HOST={server.listeners[0].url}", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mockd.tls import TLSOptions
 from mockd.versioning import Bounds, resolve_bounds
 
 
@@ -26,6 +27,7 @@ class Config:
     kernel_version: str = "6.1.0-mockd"
     experimental: bool = False
     hostname: str = "mockd"
+    tls: TLSOptions | None = None  # --tls/--tlsverify on TCP listeners (mockd.tls)
 
     def bounds(self) -> Bounds:
         return resolve_bounds(self.api_version, self.min_api_version, self.engine_version)
