@@ -1,0 +1,94 @@
+"""What the bundled documents say about one field across every version: where it exists, when it
+was added, deprecated or removed (the timeline ``apicheck diff`` builds)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import specs
+from checker.diff import timeline
+from checker.flatten import Key, Rec
+
+
+def _index(version: str) -> int:
+    """Timeline index of the document a request at ``version`` is checked against."""
+    versions = timeline().versions
+    best = 0
+    for i, v in enumerate(versions):
+        if specs.compare(v, version) <= 0:
+            best = i
+    return best
+
+
+@lru_cache(maxsize=65536)
+def presence(key: Key) -> tuple[Rec | None, ...]:
+    """The field's declaration at each bundled version (None where it does not exist)."""
+    return tuple(view.recs.get(key) for view in timeline().views)
+
+
+def rec_at(key: Key, version: str) -> Rec | None:
+    return presence(key)[_index(version)]
+
+
+def added_after(key: Key, version: str) -> str | None:
+    """The first version newer than ``version`` that has the field (None: no newer one)."""
+    tl = timeline()
+    for i in range(_index(version) + 1, len(tl.versions)):
+        if presence(key)[i] is not None:
+            return tl.versions[i]
+    return None
+
+
+def last_before(key: Key, version: str) -> str | None:
+    """The newest version older than ``version`` that had the field."""
+    tl = timeline()
+    for i in range(_index(version) - 1, -1, -1):
+        if presence(key)[i] is not None:
+            return tl.versions[i]
+    return None
+
+
+def steps(key: Key, lo: str, hi: str) -> list[dict[str, str]]:
+    """The field's changes after ``lo`` up to ``hi``: ``[{version, change}]``."""
+    tl = timeline()
+    return tl.history(key, _index(lo), _index(hi))
+
+
+def went_away(key: Key) -> list[dict[str, str]]:
+    """Every deprecation and removal of the field in the documents."""
+    tl = timeline()
+    return [h for h in tl.history(key, 0, len(tl.versions) - 1) if h["change"] in ("deprecated", "removed")]
+
+
+def phrase(history: list[dict[str, str]]) -> str:
+    """``[{1.43 deprecated}, {1.44 removed}]`` -> ``deprecated in 1.43, removed in 1.44``."""
+    return ", ".join(f"{h['change']} in {h['version']}" for h in history if h["change"] in ("deprecated", "removed", "added"))
+
+
+def accepts(rec: Rec | None, value: Any) -> bool:
+    return rec is not None and (rec.enum is None or json.dumps(value) in rec.enum)
+
+
+def enum_accepted_from(key: Key, value: Any, version: str) -> str | None:
+    """The first version newer than ``version`` whose enum accepts ``value``."""
+    tl = timeline()
+    for i in range(_index(version) + 1, len(tl.versions)):
+        if accepts(presence(key)[i], value):
+            return tl.versions[i]
+    return None
+
+
+def enum_accepted_until(key: Key, value: Any, version: str) -> str | None:
+    """The newest version older than ``version`` whose enum accepted ``value``."""
+    tl = timeline()
+    for i in range(_index(version) - 1, -1, -1):
+        if accepts(presence(key)[i], value):
+            return tl.versions[i]
+    return None
+
+
+def endpoint_versions(method: str, path: str) -> list[str]:
+    """The bundled versions whose router matches a concrete path (without prefix)."""
+    return [v for v in specs.versions() if specs.load(v).match(method, path) is not None]

@@ -1,0 +1,422 @@
+"""The rules of ``apicheck client``/``traffic``, registered in one place.
+
+An *exchange rule* looks at one recorded request as the target daemon would see it and returns
+findings; it may end the request's checks (``ctx.stop``), as dockerd stops at the router's 404
+or the version check. A *run rule* looks at the whole run (response-side hazards of the
+endpoints called). Rules run in registration order.
+
+Severities: what the daemon refuses or lacks is an ``error``; what it silently ignores or no
+longer knows is a ``warning``; deprecations, and anything sent with an empty (Go zero) value,
+which an ignoring daemon loses nothing of, are ``info``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import specs
+from checker.client import history
+from checker.client.model import Exchange
+from checker.client.targets import Target
+from checker.flatten import Key
+from specs.findings import Finding
+from specs.model import ApiSpec, Operation
+from specs.releases import dockerd_key
+from specs.validation import NO_BODY, check_request
+
+_PREFIX = re.compile(r"^/v([0-9.]+)(/.*)$")
+
+
+def split_prefix(path: str) -> tuple[str | None, str]:
+    """dockerd's router: ``/v{version:[0-9.]+}/...``; anything else is unprefixed."""
+    m = _PREFIX.match(path)
+    return (m.group(1), m.group(2)) if m else (None, path)
+
+
+def document_for(version: str) -> ApiSpec:
+    """The bundled document a request at ``version`` is checked against (the nearest older one;
+    below the oldest, the oldest), as mockd does."""
+    best = specs.versions()[0]
+    for v in specs.versions():
+        if dockerd_key(v) <= dockerd_key(version):
+            best = v
+    return specs.load(best)
+
+
+@dataclass
+class Ctx:
+    """One request as the target daemon sees it."""
+
+    target: Target
+    exchange: Exchange
+    requested: str | None  # the URL prefix, None when unprefixed
+    rest: str  # the path without the prefix
+    sent: str  # the version it is served at: the prefix, or the daemon's max
+    server_op: Operation | None = None  # the route at the daemon's own version
+    sent_spec: ApiSpec | None = None
+    sent_op: Operation | None = None  # the operation at the version sent
+    stop: bool = False
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def template(self) -> str | None:
+        op = self.sent_op or self.server_op
+        return op.path if op else None
+
+    def finding(self, kind: str, severity: str, location: str, name: str, detail: str, *,
+                hazard: str | None = None, source: str = "spec", **facts: Any) -> Finding:
+        op = self.sent_op or self.server_op
+        extra: dict[str, Any] = {
+            "server": self.target.label, "server_api": self.target.api, "sent_version": self.sent,
+            "request": self.exchange.ref(self.template), **{k: v for k, v in facts.items() if v is not None},
+        }
+        return Finding(kind=kind, severity=severity, api_version=self.target.api,  # type: ignore[arg-type]
+                       method=self.exchange.method, path=op.path if op else self.rest, location=location, name=name,
+                       detail=detail, source=source, hazard=hazard, extra=extra)  # type: ignore[arg-type]
+
+
+ExchangeRule = Callable[[Ctx], Iterable[Finding]]
+EXCHANGE_RULES: dict[str, ExchangeRule] = {}
+
+
+def exchange_rule(name: str) -> Callable[[ExchangeRule], ExchangeRule]:
+    def register(fn: ExchangeRule) -> ExchangeRule:
+        EXCHANGE_RULES[name] = fn
+        return fn
+
+    return register
+
+
+def _is_ping(method: str, rest: str) -> bool:
+    return rest == "/_ping" and method in ("GET", "HEAD")
+
+
+def _ranges(versions: list[str]) -> str:
+    from checker.report.common import version_ranges
+
+    return version_ranges(versions)
+
+
+@exchange_rule("missing-endpoint")
+def missing_endpoint(ctx: Ctx) -> Iterable[Finding]:
+    """The daemon's router does not have the path: dockerd answers 404 page not found."""
+    server_spec = specs.load(ctx.target.api)
+    found = server_spec.match(ctx.exchange.method, ctx.rest)
+    if found is None and _is_ping(ctx.exchange.method, ctx.rest):
+        found = specs.load(specs.latest()).match(ctx.exchange.method, ctx.rest)  # every dockerd answers a ping
+    if found is not None:
+        ctx.server_op = found[0]
+        return []
+    ctx.stop = True
+    where = history.endpoint_versions(ctx.exchange.method, ctx.rest)
+    if not where:
+        return [ctx.finding("undocumented-endpoint", "warning", "endpoint", "",
+                            f"{ctx.exchange.method} {ctx.rest} is in no API document 1.25..{specs.latest()}; "
+                            f"daemon {ctx.target.api} answers 404 page not found")]
+    newer = [v for v in where if specs.compare(v, ctx.target.api) > 0]
+    when = f"added in {newer[0]}" if newer else f"removed after {where[-1]}"
+    return [ctx.finding("missing-endpoint", "error", "endpoint", "",
+                        f"daemon {ctx.target.api} has no {ctx.exchange.method} {ctx.rest} ({when}; documented at "
+                        f"{_ranges(where)}): 404 page not found", hazard="newer-client" if newer else "newer-server",
+                        documented_at=_ranges(where))]
+
+
+@exchange_rule("refused-version")
+def refused_version(ctx: Ctx) -> Iterable[Finding]:
+    """dockerd's version middleware: too old, then too new (400 with these texts)."""
+    t = ctx.target
+    if dockerd_key(ctx.sent) < dockerd_key(t.min_api):
+        text = (f"client version {ctx.sent} is too old. Minimum supported API version is {t.min_api}, "
+                "please upgrade your client to a newer version")
+    elif dockerd_key(t.api) < dockerd_key(ctx.sent):
+        text = f"client version {ctx.sent} is too new. Maximum supported API version is {t.api}"
+    else:
+        return []
+    ctx.stop = True
+    return [ctx.finding("refused-version", "error", "endpoint", "", f"400: {text}",
+                        hazard="newer-server" if "too old" in text else "newer-client", message=text,
+                        recorded_status=ctx.exchange.status)]
+
+
+@exchange_rule("unknown-endpoint")
+def unknown_endpoint(ctx: Ctx) -> Iterable[Finding]:
+    """The daemon serves the path, but the version the request was sent at does not have it."""
+    ctx.sent_spec = document_for(ctx.sent)
+    found = ctx.sent_spec.match(ctx.exchange.method, ctx.rest)
+    if found is not None:
+        ctx.sent_op = found[0]
+        return []
+    ctx.stop = True
+    if _is_ping(ctx.exchange.method, ctx.rest):
+        return []  # documented from 1.40, answered by every dockerd: clients ping before they know the version
+    op = ctx.server_op
+    assert op is not None
+    key = Key(op.method, op.path, "endpoint", "", "")
+    added = history.added_after(key, ctx.sent_spec.version)
+    return [ctx.finding("unknown-endpoint", "error", "endpoint", "",
+                        f"{op.method} {op.path} does not exist at API {ctx.sent}"
+                        + (f" (added in {added})" if added else "") + f"; daemon {ctx.target.api} serves it anyway",
+                        hazard="newer-client", added_in=added)]
+
+
+def is_empty(value: Any) -> bool:
+    """A Go zero value: what a client sends for "not set" (0, "", false, null, [], {})."""
+    return value in (None, 0, "", False) or value == [] or value == {}
+
+
+def _body_value(body: Any, name: str) -> Any:
+    """The value(s) of a dotted field in a JSON body, arrays and maps transparent (first found)."""
+    values = list(_walk_values(body, name.split(".") if name else []))
+    non_empty = [v for v in values if not is_empty(v)]
+    return non_empty[0] if non_empty else (values[0] if values else None)
+
+
+def _walk_values(node: Any, parts: list[str]) -> Iterable[Any]:
+    if not parts:
+        yield node
+        return
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk_values(item, parts)
+    elif isinstance(node, dict):
+        if parts[0] in node:
+            yield from _walk_values(node[parts[0]], parts[1:])
+        else:  # a map: its values are transparent
+            for value in node.values():
+                if isinstance(value, dict | list):
+                    yield from _walk_values(value, parts)
+
+
+def _sent_value(ctx: Ctx, location: str, name: str) -> Any:
+    if location == "query":
+        return (ctx.exchange.query.get(name) or [""])[0]
+    return _body_value(ctx.exchange.body, name)
+
+
+@exchange_rule("request-fields")
+def request_fields(ctx: Ctx) -> Iterable[Finding]:
+    """Query parameters, body fields and enum values that do not exist at the version sent:
+    the silent-ignore hazard (dockerd ignores unknown fields). Each unknown one is placed in the
+    documents' history: newer than the prefix, removed earlier, or in no version at all."""
+    assert ctx.sent_spec is not None and ctx.sent_op is not None
+    found = check_request(ctx.sent_spec, ctx.sent_op, ctx.exchange.query, ctx.exchange.body)
+    out = []
+    for f in found:
+        if f.source != "spec":
+            out.append(ctx.finding(f.kind, "info", f.location, f.name, str(f.detail), source=f.source))
+            continue
+        out.append(_placed(ctx, f))
+    return out
+
+
+def _placed(ctx: Ctx, f: Finding) -> Finding:
+    op = ctx.sent_op
+    assert op is not None and ctx.sent_spec is not None
+    sent_doc = ctx.sent_spec.version
+    value = _sent_value(ctx, f.location, f.name)
+    empty = is_empty(value) and f.kind in ("unknown-field", "unknown-query-parameter")
+    severity = "info" if empty else f.severity
+    note = "; sent empty (a Go zero value): a daemon ignoring it loses nothing" if empty else ""
+    key = Key(op.method, op.path, f.location, f.name, "")
+    what = f"{'query parameter' if f.location == 'query' else 'body field'} {f.name}"
+    if f.kind in ("unknown-field", "unknown-query-parameter"):
+        added, before = history.added_after(key, sent_doc), history.last_before(key, sent_doc)
+        if added:
+            known = specs.compare(added, ctx.target.api) <= 0
+            return ctx.finding(
+                "newer-than-prefix", severity, f.location, f.name,
+                f"{what} was added in {added}, after the version sent ({ctx.sent}); "
+                + (f"daemon {ctx.target.api} knows it but may apply {ctx.sent} semantics"
+                   if known else f"daemon {ctx.target.api} does not know it and ignores it") + note,
+                hazard="newer-client", added_in=added, empty=empty or None)
+        if before:
+            gone = history.went_away(key)
+            return ctx.finding(
+                "removed-field", severity, f.location, f.name,
+                f"{what} no longer exists at {ctx.sent} ({history.phrase(gone) or f'last in {before}'}); "
+                f"daemon {ctx.target.api} ignores it" + note,
+                hazard="newer-server", last_in=before, history=gone, empty=empty or None)
+        fact = _changelog_removal(op.method, op.path, f.location, f.name)
+        if fact is not None:
+            # Undocumented, but the changelog says when dockerd stopped honouring it.
+            if specs.compare(ctx.sent, fact.version) >= 0 if _plain(ctx.sent) else False:
+                return ctx.finding("removed-field", severity, f.location, f.name,
+                                   f"{what}: {fact.summary} (changelog); sent at {ctx.sent}, "
+                                   f"daemon {ctx.target.api} ignores it" + note,
+                                   hazard="newer-server", source="changelog", changed_in=fact.version,
+                                   empty=empty or None)
+            return ctx.finding(f.kind, "info", f.location, f.name,
+                               f"{what} is in no API document but honoured before {fact.version} "
+                               f"(changelog: {fact.summary})", source="changelog", changed_in=fact.version)
+        return ctx.finding(f.kind, severity, f.location, f.name,
+                           f"{what} is in no API document; daemon {ctx.target.api} ignores it" + note,
+                           empty=empty or None)
+    if f.kind == "enum-mismatch":
+        later = history.enum_accepted_from(key, value, sent_doc)
+        earlier = history.enum_accepted_until(key, value, sent_doc)
+        if later:
+            return ctx.finding("newer-enum-value", severity, f.location, f.name,
+                               f"{what}={value!r} is accepted from {later}, not at the version sent ({ctx.sent})",
+                               hazard="newer-client", value=value, accepted_from=later)
+        if earlier:
+            return ctx.finding("removed-enum-value", severity, f.location, f.name,
+                               f"{what}={value!r} was last accepted at {earlier}, not at {ctx.sent}",
+                               hazard="newer-server", value=value, accepted_until=earlier)
+    return ctx.finding(f.kind, severity, f.location, f.name, str(f.detail))
+
+
+def _plain(version: str) -> bool:
+    try:
+        specs.parse_version(version)
+    except specs.InvalidVersion:
+        return False
+    return True
+
+
+def _changelog_removal(method: str, path: str, location: str, name: str) -> Any:
+    from checker.skew import behaviour_facts
+
+    for fact in behaviour_facts():
+        if (fact.method, fact.path, fact.location, fact.name, fact.change) == (method, path, location, name, "removed"):
+            return fact
+    return None
+
+
+def sent_names(ctx: Ctx) -> list[tuple[str, str]]:
+    """(location, name) of every query parameter and body field sent that exists at the version sent."""
+    op, spec = ctx.sent_op, ctx.sent_spec
+    assert op is not None and spec is not None
+    recs = {k.name: r for k, r in _view(spec.version).items() if k.method == op.method and k.path == op.path
+            and k.location == "body"}
+    out = [("query", name) for name in ctx.exchange.query]
+    body = ctx.exchange.body
+    if body is not NO_BODY and isinstance(body, dict | list):
+        out += [("body", name) for name in _fields(body, "", recs)]
+    return out
+
+
+def _view(version: str) -> dict[Key, Any]:
+    from checker.flatten import view_for
+
+    return view_for(version).recs
+
+
+def _fields(node: Any, prefix: str, recs: dict[str, Any]) -> Iterable[str]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _fields(item, prefix, recs)
+        return
+    if not isinstance(node, dict):
+        return
+    rec = recs.get(prefix)
+    if rec is not None and rec.type.startswith("map["):
+        for value in node.values():  # map values are transparent in field names
+            yield from _fields(value, prefix, recs)
+        return
+    for k, v in node.items():
+        name = f"{prefix}.{k}" if prefix else k
+        if name in recs:
+            yield name
+            yield from _fields(v, name, recs)
+
+
+@exchange_rule("deprecated-or-removed")
+def deprecated_or_removed(ctx: Ctx) -> Iterable[Finding]:
+    """What the request uses that is deprecated at the version sent, or that the daemon's newer
+    version deprecated or removed (with the history: "deprecated in 1.43, removed in 1.44")."""
+    op, spec = ctx.sent_op, ctx.sent_spec
+    assert op is not None and spec is not None
+    out = []
+    newer_server = specs.compare(ctx.target.api, spec.version) > 0
+    items = [("endpoint", "")] + sent_names(ctx)
+    for location, name in dict.fromkeys(items):
+        key = Key(op.method, op.path, location, name, "")
+        here = history.rec_at(key, spec.version)
+        if here is None:
+            continue
+        what = f"{op.method} {op.path}" if location == "endpoint" else \
+            f"{'query parameter' if location == 'query' else 'body field'} {name}"
+        value = None if location == "endpoint" else _sent_value(ctx, location, name)
+        empty = location != "endpoint" and is_empty(value)
+        note = "; sent empty (a Go zero value)" if empty else ""
+        at_server = history.rec_at(key, ctx.target.api) if newer_server else here
+        steps = history.steps(key, spec.version, ctx.target.api) if newer_server else []
+        if newer_server and at_server is None:
+            out.append(ctx.finding(
+                "removed-at-server", "info" if empty else "warning", location, name,
+                f"{what} exists at {ctx.sent} but daemon {ctx.target.api} no longer has it "
+                f"({history.phrase(steps)}): ignored there" + note,
+                hazard="newer-server", history=steps, empty=empty or None))
+        elif here.deprecated or (at_server is not None and at_server.deprecated):
+            since = here.deprecated and spec.version or next(
+                (s["version"] for s in steps if s["change"] == "deprecated"), ctx.target.api)
+            gone = history.went_away(key)
+            out.append(ctx.finding(
+                "deprecated", "info", location, name,
+                f"{what} is deprecated{' at ' + ctx.sent if here.deprecated else f' from {since}'}"
+                + (f" ({history.phrase(gone)})" if gone else "") + note,
+                hazard="newer-server", history=gone or None))
+    return out
+
+
+# --- the version choice and the response side ----------------------------------------------------
+
+
+@dataclass
+class RunCtx:
+    """A whole run at one daemon version: what the run rules see."""
+
+    target: Target
+    exchanges: list[Exchange]
+    called: dict[tuple[str, str], Exchange]  # (method, template) served at the daemon -> first request
+    client_version: str | None  # the version the client was written for
+
+
+RunRule = Callable[[RunCtx], Iterable[Finding]]
+RUN_RULES: dict[str, RunRule] = {}
+
+
+def run_rule(name: str) -> Callable[[RunRule], RunRule]:
+    def register(fn: RunRule) -> RunRule:
+        RUN_RULES[name] = fn
+        return fn
+
+    return register
+
+
+@run_rule("possible-response-changes")
+def possible_response_changes(run: RunCtx) -> Iterable[Finding]:
+    """What a client reads cannot be seen in its requests: for the endpoints it called, the
+    response fields that differ between the version it was written for and the daemon's,
+    labelled possible (never observed)."""
+    from checker.skew import skew
+
+    client = run.client_version
+    if client is None or specs.compare(client, run.target.api) == 0:
+        return []
+    out = []
+    for f in skew(client, run.target.api):
+        if f.location not in ("response", "response-header") or (f.method, f.path) not in run.called:
+            continue
+        first = run.called[(f.method, f.path)]
+        out.append(Finding(
+            kind=f.kind, severity=f.severity, api_version=run.target.api, method=f.method, path=f.path,
+            location=f.location, name=f.name, detail=f.detail, source=f.source, hazard=f.hazard,
+            extra={**f.extra, "possible": True, "server": run.target.label, "server_api": run.target.api,
+                   "request": first.ref(f.path)},
+        ))
+    return out
+
+
+
+def analyze_exchange(target: Target, exchange: Exchange) -> list[Finding]:
+    requested, rest = split_prefix(exchange.path)
+    ctx = Ctx(target, exchange, requested, rest, requested or target.api)
+    for rule in EXCHANGE_RULES.values():
+        ctx.findings += rule(ctx)
+        if ctx.stop:
+            break
+    return ctx.findings
