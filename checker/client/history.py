@@ -59,7 +59,11 @@ def steps(key: Key, lo: str, hi: str) -> list[dict[str, str]]:
 def went_away(key: Key) -> list[dict[str, str]]:
     """Every deprecation and removal of the field in the documents."""
     tl = timeline()
-    return [h for h in tl.history(key, 0, len(tl.versions) - 1) if h["change"] in ("deprecated", "removed")]
+    steps = [h for h in tl.history(key, 0, len(tl.versions) - 1) if h["change"] in ("added", "deprecated", "removed")]
+    # The first addition is the field's birth, not a going-away; a re-addition after a removal is history.
+    while steps and steps[0]["change"] == "added":
+        steps.pop(0)
+    return steps
 
 
 def phrase(history: list[dict[str, str]]) -> str:
