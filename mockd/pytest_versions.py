@@ -12,8 +12,9 @@ version does not understand.
 
 The fixture object: ``docker_host``, ``api_version``, ``engine_version``, ``reset()``,
 ``seed(document)``, ``requests`` (the recorded exchanges, ``docs/record-format.md``), ``findings``
-(``specs.findings.Finding``: mockd's request checks at the version each request was sent at, plus
-requests refused by the version check and paths the daemon's router does not have),
+(``specs.findings.Finding``: the analysis of ``apicheck traffic`` at this daemon's version: requests
+refused by the version check, paths it does not have, parameters, fields and enum values that do
+not exist at the version sent, with their history),
 ``failing(severity)``, ``env()`` (an environment for a subprocess), ``request(...)``.
 """
 
@@ -143,28 +144,19 @@ class MockdDaemon:
 
     @property
     def findings(self) -> list[Finding]:
-        out = []
-        for n, line in enumerate(self.requests, 1):
-            request = {"seq": n, "method": line["method"], "path": line["path"]}
-            if line.get("template") is None:
-                out.append(self._unserved(line, request))
-            out += [Finding.from_dict({**f, "request": request}) for f in line.get("findings", [])]
-        return out
+        """What the client sent that this daemon version does not understand: apicheck's analysis
+        of the recorded requests (``apicheck traffic``), so a test and ``apicheck client`` agree."""
+        from checker.client.analyze import analyze
+        from checker.client.model import Exchange
+        from checker.client.targets import Target
 
-    def _unserved(self, line: dict[str, Any], request: dict[str, Any]) -> Finding:
-        """A request the daemon did not serve: refused by the version check (400), or no route (404)."""
-        refused = line.get("status") == 400
-        return Finding(
-            kind="refused-version" if refused else "missing-endpoint", severity="error",
-            api_version=self.api_version, method=line["method"], path=line["path"], location="endpoint",
-            detail=(f"API {line.get('requested_version')} is outside this daemon's {self.min_api_version}.."
-                    f"{self.api_version}" if refused else f"daemon {self.api_version} has no such route (404)"),
-            extra={"request": request},
-        )
+        target = Target(self.api_version, self.api_version, self.min_api_version, self.engine_version)
+        exchanges = [Exchange.from_record(line, n) for n, line in enumerate(self.requests, 1)]
+        return analyze(target, exchanges).findings
 
     def failing(self, severity: str) -> list[Finding]:
-        """Findings from the spec (not wire-profile looseness) at ``severity`` or worse."""
-        return [f for f in self.findings if f.source == "spec" and f.at_least(severity)]  # type: ignore[arg-type]
+        """Findings at ``severity`` or worse (wire-profile looseness is never among them)."""
+        return [f for f in self.findings if f.at_least(severity)]  # type: ignore[arg-type]
 
     # --- talking to it --------------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
@@ -239,7 +231,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         bad = daemon.failing(daemon.fail_on)
         if bad:
             lines = [f"  #{f.extra['request']['seq']} {f.extra['request']['method']} {f.extra['request']['path']}: "
-                     f"{f.summary()}" for f in bad]
+                     f"{f.severity} {f.kind} [{f.location} {f.name}]: {f.detail}" for f in bad]
             pytest.fail(f"mockd (API {daemon.api_version}): the client sent {len(bad)} thing(s) this daemon version "
                         f"does not understand (fail_on={daemon.fail_on!r}):\n" + "\n".join(lines), pytrace=False)
     return result

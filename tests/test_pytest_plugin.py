@@ -102,9 +102,10 @@ def test_no_fail_on(mockd_env):
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines([
         "*mockd (API 1.41): the client sent 3 thing(s) this daemon version does not understand (fail_on='warning')*",
-        "*#1 POST /v1.41/containers/create*unknown-field*ReadOnlyNonRecursive*",
-        "*#2 GET /v1.41/containers/json*unknown-query-parameter*bogus*",
-        "*#3 GET /v1.44/info*refused-version*",
+        "*#1 POST /v1.41/containers/create: warning newer-than-prefix [[]body HostConfig.Mounts.BindOptions.ReadOnlyNonRecursive[]]*"
+        "added in 1.44*",
+        "*#2 GET /v1.41/containers/json: warning unknown-query-parameter [[]query bogus[]]*",
+        "*#3 GET /v1.44/info: error refused-version*too new. Maximum supported API version is 1.41*",
     ])
 
 
