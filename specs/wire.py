@@ -30,6 +30,9 @@ RULES: tuple[WireRule, ...] = (
     WireRule("go-zero-enum", "enum strings", '"" for an enum string that is unset (Go zero value)'),
     WireRule("go-nil-pointer-scalar", "fields in POINTER_SCALARS", "null for scalars that are Go pointers (*int64, *bool)"),
     WireRule("cli-unset-sentinel", "fields in SENTINELS", "an out-of-range sentinel the docker CLI sends for 'unset'"),
+    WireRule("misdeclared-map", "objects whose only property is named additionalProperties",
+             "a map the 1.25-1.36 documents declare as one property literally named additionalProperties "
+             "(ContainerConfig.Volumes: an indentation slip upstream, fixed in 1.37)"),
     WireRule("repeated-array-query", "array query parameters", "repeated keys instead of the declared csv"),
     WireRule("python-bool-query", "boolean query parameters", "True/False (docker-py) instead of true/false/1/0"),
     WireRule("known-client-extra", "CLIENT_EXTRAS", "a field or parameter real clients send that dockerd ignores"),
@@ -114,6 +117,10 @@ def loosen_schema(node: dict[str, Any], out: dict[str, Any], prop: str) -> bool:
     property ``prop``): ``""`` joins string enums, sentinels come into range. Returns whether the
     profile lets the node be ``null`` (Go nil slices, maps, struct and scalar pointers)."""
     typ = node.get("type")
+    props = out.get("properties")
+    if isinstance(props, dict) and list(props) == ["additionalProperties"]:
+        out["additionalProperties"] = props["additionalProperties"]  # misdeclared-map: it is a map
+        del out["properties"]
     if typ == "string" and "enum" in out and "" not in out["enum"]:
         out["enum"] = [*out["enum"], ""]
     if prop in SENTINELS:
