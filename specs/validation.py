@@ -64,6 +64,7 @@ def to_json_schema(node: Any, *, loose: bool, prop: str = "") -> Any:
     if loose and loosen_schema(node, out, prop):
         nullable = True
     if nullable:
+        typ = out.get("type", typ)  # the profile may have widened it
         if typ is not None:
             out["type"] = [typ, "null"] if isinstance(typ, str) else [*typ, "null"]
         if "enum" in out and None not in out["enum"]:

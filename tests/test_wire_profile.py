@@ -121,6 +121,17 @@ def test_volumes_map_misdeclared_before_137_is_profile() -> None:
     assert [(f.name, f.source) for f in findings] == [("Bogus", "spec")]
 
 
+def test_ipam_options_map_misdeclared_before_139_is_profile() -> None:
+    body = {"Name": "n", "IPAM": {"Driver": "default", "Options": {}, "Config": []}}
+    for version in ("1.25", "1.38", "1.39"):
+        spec = specs.load(version)
+        findings = check_request(spec, spec.operation("POST", "/networks/create"), {}, body)
+        assert all(f.source == "wire-profile" for f in findings), (version, findings)
+    spec = specs.load("1.38")
+    bad = {"Name": "n", "IPAM": {"Options": {"a": 1}}}
+    assert [f.source for f in check_request(spec, spec.operation("POST", "/networks/create"), {}, bad)] == ["spec"]
+
+
 def test_repeated_array_keys_are_profile() -> None:
     spec = specs.load("1.41")
     save = spec.operation("GET", "/images/get")

@@ -3,8 +3,10 @@ was added, deprecated or removed (the timeline ``apicheck diff`` builds)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import specs
@@ -96,3 +98,30 @@ def enum_accepted_until(key: Key, value: Any, version: str) -> str | None:
 def endpoint_versions(method: str, path: str) -> list[str]:
     """The bundled versions whose router matches a concrete path (without prefix)."""
     return [v for v in specs.versions() if specs.load(v).match(method, path) is not None]
+
+
+@lru_cache(maxsize=1)
+def _documented_late() -> dict[tuple[str, str, str, str], dict[str, str]]:
+    with open(Path(__file__).resolve().parent.parent / "data" / "documented_late.csv", newline="", encoding="utf-8") as fh:
+        return {(r["method"], r["path"], r["location"], r["name"], r["value"]): r for r in csv.DictReader(fh)}
+
+
+def documented_late(key: Key, value: Any = None) -> dict[str, str] | None:
+    """A parameter, field (or enum value of one) dockerd understood before the documents list it
+    (``checker/data/documented_late.csv``, each row with its evidence)."""
+    return _documented_late().get((key.method, key.path, key.location, key.name, "" if value is None else str(value)))
+
+
+@lru_cache(maxsize=4096)
+def case_variant(key: Key, version: str) -> str | None:
+    """The document's own spelling of a body field sent in another case (``detachKeys`` ->
+    ``DetachKeys``), at ``version``; None when there is none."""
+    from checker.flatten import view_for
+
+    parent, _, last = key.name.rpartition(".")
+    for k in view_for(timeline().versions[_index(version)]).recs:
+        if (k.method, k.path, k.location, k.status) == (key.method, key.path, key.location, key.status):
+            p, _, leaf = k.name.rpartition(".")
+            if p == parent and leaf != last and leaf.lower() == last.lower():
+                return k.name
+    return None

@@ -12,6 +12,7 @@ which an ignoring daemon loses nothing of, are ``info``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -223,8 +224,21 @@ def _placed(ctx: Ctx, f: Finding) -> Finding:
     key = Key(op.method, op.path, f.location, f.name, "")
     what = f"{'query parameter' if f.location == 'query' else 'body field'} {f.name}"
     if f.kind in ("unknown-field", "unknown-query-parameter"):
+        late = history.documented_late(key)
+        if late is not None and _plain(ctx.sent) and specs.compare(ctx.sent, late["understood_since"]) >= 0:
+            return ctx.finding("documented-late", "info", f.location, f.name,
+                               f"{what} is documented only from {late['documented_in']}, but dockerd understands it "
+                               f"from {late['understood_since']}: {late['evidence']}", source="wire-profile")
+        real = history.case_variant(key, sent_doc) if f.location == "body" else None
+        if real is not None:
+            # Go's encoding/json matches struct fields case-insensitively: dockerd reads it as the real field.
+            return ctx.finding("case-variant", "info", f.location, f.name,
+                               f"{what} is spelt {real!r} in the document; dockerd's JSON decoder matches "
+                               "field names case-insensitively, so it is understood", source="wire-profile")
         added, before = history.added_after(key, sent_doc), history.last_before(key, sent_doc)
         if added:
+            if not empty and _is_default(history.rec_at(key, added), value):
+                severity, note = "info", "; sent with its default value: a daemon ignoring it does what was asked"
             known = specs.compare(added, ctx.target.api) <= 0
             return ctx.finding(
                 "newer-than-prefix", severity, f.location, f.name,
@@ -242,7 +256,7 @@ def _placed(ctx: Ctx, f: Finding) -> Finding:
         fact = _changelog_removal(op.method, op.path, f.location, f.name)
         if fact is not None:
             # Undocumented, but the changelog says when dockerd stopped honouring it.
-            if specs.compare(ctx.sent, fact.version) >= 0 if _plain(ctx.sent) else False:
+            if _plain(ctx.sent) and specs.compare(ctx.sent, fact.version) >= 0:
                 return ctx.finding("removed-field", severity, f.location, f.name,
                                    f"{what}: {fact.summary} (changelog); sent at {ctx.sent}, "
                                    f"daemon {ctx.target.api} ignores it" + note,
@@ -255,6 +269,11 @@ def _placed(ctx: Ctx, f: Finding) -> Finding:
                            f"{what} is in no API document; daemon {ctx.target.api} ignores it" + note,
                            empty=empty or None)
     if f.kind == "enum-mismatch":
+        late = history.documented_late(key, value)
+        if late is not None and _plain(ctx.sent) and specs.compare(ctx.sent, late["understood_since"]) >= 0:
+            return ctx.finding("documented-late", "info", f.location, f.name,
+                               f"{what}={value!r} is documented only from {late['documented_in']}, but dockerd "
+                               f"accepts it from {late['understood_since']}: {late['evidence']}", source="wire-profile")
         later = history.enum_accepted_from(key, value, sent_doc)
         earlier = history.enum_accepted_until(key, value, sent_doc)
         if later:
@@ -266,6 +285,15 @@ def _placed(ctx: Ctx, f: Finding) -> Finding:
                                f"{what}={value!r} was last accepted at {earlier}, not at {ctx.sent}",
                                hazard="newer-server", value=value, accepted_until=earlier)
     return ctx.finding(f.kind, severity, f.location, f.name, str(f.detail))
+
+
+def _is_default(rec: Any, value: Any) -> bool:
+    """Whether ``value`` (JSON, or a query string) is the field's documented default."""
+    if rec is None or rec.default is None:
+        return False
+    default = json.loads(rec.default)
+    return value == default or (isinstance(value, str) and value == str(default).lower() if isinstance(default, bool)
+                                else isinstance(value, str) and value == str(default))
 
 
 def _plain(version: str) -> bool:
