@@ -35,6 +35,8 @@ RULES: tuple[WireRule, ...] = (
              "(ContainerConfig.Volumes: an indentation slip upstream, fixed in 1.37)"),
     WireRule("misdeclared-array-map", "IPAM.Options (MISDECLARED_ARRAY_MAPS)",
              "a string map the 1.25-1.38 documents declare as an array of string maps (fixed in 1.39)"),
+    WireRule("misdeclared-query-type", "query parameters in MISDECLARED_QUERY_TYPES",
+             "a parameter an older document types wrongly (build's buildargs: integer in 1.25-1.36, a JSON map)"),
     WireRule("repeated-array-query", "array query parameters", "repeated keys instead of the declared csv"),
     WireRule("python-bool-query", "boolean query parameters", "True/False (docker-py) instead of true/false/1/0"),
     WireRule("known-client-extra", "CLIENT_EXTRAS", "a field or parameter real clients send that dockerd ignores"),
@@ -68,6 +70,10 @@ POINTER_SCALARS = frozenset({
 # Properties the older documents declare as an array of string maps where dockerd's Go type is one
 # map (network create's IPAM.Options, 1.25-1.38; the docker CLI sends {}): the profile takes both.
 MISDECLARED_ARRAY_MAPS = frozenset({"Options"})
+
+# Query parameters whose type an older document gets wrong: (operationId, name) -> the real type.
+# ImageBuild's buildargs is typed integer in 1.25-1.36; dockerd reads a JSON map (fixed in 1.37).
+MISDECLARED_QUERY_TYPES: dict[tuple[str, str], str] = {("ImageBuild", "buildargs"): "string"}
 
 # Values the CLI sends to mean "unset" that are outside the declared range.
 SENTINELS: dict[str, tuple[str, Any]] = {

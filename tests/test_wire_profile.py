@@ -132,6 +132,15 @@ def test_ipam_options_map_misdeclared_before_139_is_profile() -> None:
     assert [f.source for f in check_request(spec, spec.operation("POST", "/networks/create"), {}, bad)] == ["spec"]
 
 
+def test_buildargs_mistyped_before_137_is_profile() -> None:
+    for version in ("1.25", "1.36", "1.37"):
+        spec = specs.load(version)
+        found = check_request(spec, spec.operation("POST", "/build"), {"buildargs": ['{"A":"1"}']})
+        assert all(f.source == "wire-profile" for f in found), (version, found)
+    spec = specs.load("1.36")
+    assert [f.kind for f in check_request(spec, spec.operation("POST", "/build"), {"memory": ["x"]})] == ["wrong-type"]
+
+
 def test_repeated_array_keys_are_profile() -> None:
     spec = specs.load("1.41")
     save = spec.operation("GET", "/images/get")

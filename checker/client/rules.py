@@ -226,9 +226,11 @@ def _placed(ctx: Ctx, f: Finding) -> Finding:
     if f.kind in ("unknown-field", "unknown-query-parameter"):
         late = history.documented_late(key)
         if late is not None and _plain(ctx.sent) and specs.compare(ctx.sent, late["understood_since"]) >= 0:
+            documented = "is in no document" if late["documented_in"] == "never" else \
+                f"is documented only from {late['documented_in']}"
             return ctx.finding("documented-late", "info", f.location, f.name,
-                               f"{what} is documented only from {late['documented_in']}, but dockerd understands it "
-                               f"from {late['understood_since']}: {late['evidence']}", source="wire-profile")
+                               f"{what} {documented}, but dockerd understands it from {late['understood_since']}: "
+                               f"{late['evidence']}", source="wire-profile")
         real = history.case_variant(key, sent_doc) if f.location == "body" else None
         if real is not None:
             # Go's encoding/json matches struct fields case-insensitively: dockerd reads it as the real field.
