@@ -244,16 +244,16 @@ def _placed(ctx: Ctx, f: Finding) -> Finding:
             known = specs.compare(added, ctx.target.api) <= 0
             return ctx.finding(
                 "newer-than-prefix", severity, f.location, f.name,
-                f"{what} was added in {added}, after the version sent ({ctx.sent}); "
-                + (f"daemon {ctx.target.api} knows it but may apply {ctx.sent} semantics"
-                   if known else f"daemon {ctx.target.api} does not know it and ignores it") + note,
+                f"{what} is documented from {added}, not at the version sent ({ctx.sent}); "
+                + (f"daemon {ctx.target.api} documents it, but may apply {ctx.sent} semantics"
+                   if known else f"nor at daemon {ctx.target.api}'s version: expect it ignored") + note,
                 hazard="newer-client", added_in=added, empty=empty or None)
         if before:
             gone = history.went_away(key)
             return ctx.finding(
                 "removed-field", severity, f.location, f.name,
                 f"{what} no longer exists at {ctx.sent} ({history.phrase(gone) or f'last in {before}'}); "
-                f"daemon {ctx.target.api} ignores it" + note,
+                f"expect daemon {ctx.target.api} to ignore it" + note,
                 hazard="newer-server", last_in=before, history=gone, empty=empty or None)
         fact = _changelog_removal(op.method, op.path, f.location, f.name)
         if fact is not None:
@@ -261,14 +261,14 @@ def _placed(ctx: Ctx, f: Finding) -> Finding:
             if _plain(ctx.sent) and specs.compare(ctx.sent, fact.version) >= 0:
                 return ctx.finding("removed-field", severity, f.location, f.name,
                                    f"{what}: {fact.summary} (changelog); sent at {ctx.sent}, "
-                                   f"daemon {ctx.target.api} ignores it" + note,
+                                   f"expect daemon {ctx.target.api} to ignore it" + note,
                                    hazard="newer-server", source="changelog", changed_in=fact.version,
                                    empty=empty or None)
             return ctx.finding(f.kind, "info", f.location, f.name,
                                f"{what} is in no API document but honoured before {fact.version} "
                                f"(changelog: {fact.summary})", source="changelog", changed_in=fact.version)
         return ctx.finding(f.kind, severity, f.location, f.name,
-                           f"{what} is in no API document; daemon {ctx.target.api} ignores it" + note,
+                           f"{what} is in no API document: expect daemon {ctx.target.api} to ignore it" + note,
                            empty=empty or None)
     if f.kind == "enum-mismatch":
         late = history.documented_late(key, value)
@@ -378,7 +378,7 @@ def deprecated_or_removed(ctx: Ctx) -> Iterable[Finding]:
             out.append(ctx.finding(
                 "removed-at-server", "info" if empty else "warning", location, name,
                 f"{what} exists at {ctx.sent} but daemon {ctx.target.api} no longer has it "
-                f"({history.phrase(steps)}): ignored there" + note,
+                f"({history.phrase(steps)}): expect it ignored there" + note,
                 hazard="newer-server", history=steps, empty=empty or None))
         elif here.deprecated or (at_server is not None and at_server.deprecated):
             since = here.deprecated and spec.version or next(
