@@ -3,11 +3,18 @@ fail_on, the fixture object and the DOCKER_HOST helper (run in pytester sandboxe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def _quiet_ini(pytester: pytest.Pytester) -> None:
+def _sandbox(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each sandbox runs in a subprocess (an inline run would re-import mockd's modules and leave two
+    copies of its classes behind) with this tree's plugin first on the path."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
 
 
@@ -36,7 +43,7 @@ def test_x(mockd, mockd_env):
 def test_not_using_it():
     pass
 ''')
-    result = pytester.runpytest("-v", "--mockd-versions=1.41,1.44,latest,engine:29.0", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-v", "--mockd-versions=1.41,1.44,latest,engine:29.0", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(["*test_x[[]docker-1.41[]] PASSED*", "*test_x[[]docker-1.44[]] PASSED*",
                                  "*test_x[[]docker-latest[]] PASSED*", "*test_x[[]docker-engine-29.0[]] PASSED*",
@@ -69,7 +76,7 @@ def test_engine(mockd):
 def test_env_is_not_left_behind():
     assert os.environ.get("DOCKER_HOST") != "set-by-a-test"
 ''')
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
 
 
@@ -98,12 +105,12 @@ def test_warnings_below_the_bar(mockd_env):
 def test_no_fail_on(mockd_env):
     call("GET", "/v1.41/containers/json?bogus=1")
 ''')
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines([
         "*mockd (API 1.41): the client sent 3 thing(s) this daemon version does not understand (fail_on='warning')*",
         "*#1 POST /v1.41/containers/create: warning newer-than-prefix [[]body HostConfig.Mounts.BindOptions.ReadOnlyNonRecursive[]]*"
-        "added in 1.44*",
+        "documented from 1.44*",
         "*#2 GET /v1.41/containers/json: warning unknown-query-parameter [[]query bogus[]]*",
         "*#3 GET /v1.44/info: error refused-version*too new. Maximum supported API version is 1.41*",
     ])
@@ -123,7 +130,7 @@ def test_check():
     assert len(seen) == 4 and seen[0] is seen[1] and seen[2] is seen[3] and seen[0] is not seen[2]
     assert {s.api_version for s in seen} == {"1.30", "1.50"}
 ''')
-    result = pytester.runpytest("--mockd-versions=1.30,1.50", "-p", "no:cacheprovider", "-p", "no:randomly")
+    result = pytester.runpytest_subprocess("--mockd-versions=1.30,1.50", "-p", "no:cacheprovider", "-p", "no:randomly")
     result.assert_outcomes(passed=5)
 
 
@@ -135,6 +142,6 @@ import pytest
 def test_x(mockd):
     pass
 ''')
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*fail_on must be one of*"])
