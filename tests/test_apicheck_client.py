@@ -274,3 +274,19 @@ def test_each_injected_skew_is_found_and_nothing_else(name, tmp_path):
     assert code == 1
     new = findings_of(after) - findings_of(before)
     assert new == {(*expected, seq)}, new
+
+
+def test_client_version_lists_possible_response_hazards_apart(tmp_path):
+    record = tmp_path / "rec.jsonl"
+    record.write_text("".join(json.dumps(x) + "\n" for x in wire_record()))
+    proc = apicheck("traffic", str(record), "--server-version", "1.44", "--client-version", "1.41", "--format", "json")
+    [r] = json.loads(proc.stdout)["results"]
+    possible = {(f["kind"], f["method"], f["path"], f["name"]) for f in r["possible"]}
+    # docker CLIs and docker-py read GET /images/json; 1.44 no longer returns VirtualSize (1.43 deprecated it).
+    assert ("removed", "GET", "/images/json", "VirtualSize") in possible
+    assert all(f["possible"] is True and f["location"].startswith("response") for f in r["possible"])
+    assert all(f["severity"] == "info" for f in r["findings"])  # the requests themselves are fine at 1.44
+    assert proc.returncode == 0  # possible hazards never count for --fail-on
+    # Without --client-version the highest prefix used (1.41) is the client's version: the same list.
+    again = apicheck("traffic", str(record), "--server-version", "1.44", "--format", "json")
+    assert {(f["kind"], f["method"], f["path"], f["name"]) for f in json.loads(again.stdout)["results"][0]["possible"]} == possible
