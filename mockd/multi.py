@@ -126,7 +126,7 @@ def _check_distinct(configs: list[Config]) -> None:
 
 async def serve_many(configs: list[Config]) -> int:
     """Start every daemon, print where each listens, run until SIGINT/SIGTERM, stop them all."""
-    from mockd.cli import Server
+    from mockd.cli import Server, _print_control_plane
 
     servers: list[Server] = []
     try:
@@ -138,6 +138,7 @@ async def serve_many(configs: list[Config]) -> int:
             for listener in server.listeners:
                 print(f"mockd: listening on {listener.url} (API {bounds.min_api}..{bounds.max_api}, "
                       f"Docker {bounds.engine_version})", flush=True)
+            _print_control_plane(server)
     except BaseException:
         for server in servers:
             await server.stop()
