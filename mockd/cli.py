@@ -270,7 +270,16 @@ def _configs(args: argparse.Namespace) -> list[Config]:
         argvs += plan_argvs(args.plan)
     if args.host:  # the top-level -H listeners are one more daemon with the top-level options
         argvs.insert(0, [x for h in args.host for x in ("-H", h)])
-    return daemon_configs(build_parser(), args, argvs)
+    return daemon_configs(build_parser(), args, argvs, config_from_args)
+
+
+def announce(server: Server) -> None:
+    """One daemon of several (``--daemon``): where it listens and where its control plane is."""
+    bounds = server.config.bounds()
+    for listener in server.listeners:
+        print(f"mockd: listening on {listener.url} (API {bounds.min_api}..{bounds.max_api}, "
+              f"Docker {bounds.engine_version})", flush=True)
+    _print_control_plane(server)
 
 
 def _print_control_plane(server: Server) -> None:
@@ -304,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.daemon or args.plan:
             from mockd.multi import serve_many
 
-            return asyncio.run(serve_many(configs))
+            return asyncio.run(serve_many(configs, Server, announce))
         return asyncio.run(serve(configs[0]))
     except ListenerError as exc:
         print(f"mockd: {exc}", file=sys.stderr)

@@ -26,6 +26,7 @@ import asyncio
 import copy
 import json
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +89,10 @@ def _mapping_argv(mapping: dict[str, Any]) -> list[str]:
     return [x for name, value in mapping.items() for x in _option(str(name), value)]
 
 
-def daemon_configs(parser: argparse.ArgumentParser, base: argparse.Namespace, argvs: list[list[str]]) -> list[Config]:
-    """One Config per daemon: the process-wide options, overridden by the daemon's own."""
-    from mockd.cli import config_from_args
-
+def daemon_configs(parser: argparse.ArgumentParser, base: argparse.Namespace, argvs: list[list[str]],
+                   to_config: Callable[[argparse.Namespace], Config]) -> list[Config]:
+    """One Config per daemon: the process-wide options, overridden by the daemon's own (mockd.cli
+    passes its parser and ``config_from_args``: this module never imports the CLI back)."""
     configs = []
     for argv in argvs:
         ns = copy.copy(base)
@@ -102,7 +103,7 @@ def daemon_configs(parser: argparse.ArgumentParser, base: argparse.Namespace, ar
             raise ValueError("--daemon and --plan cannot be nested in a daemon spec")
         if not args.host:
             raise ValueError(f"daemon {' '.join(argv)!r} has no listener (give unix:///path or host=...)")
-        configs.append(config_from_args(args))
+        configs.append(to_config(args))
     _check_distinct(configs)
     return configs
 
@@ -124,21 +125,17 @@ def _check_distinct(configs: list[Config]) -> None:
             records[key] = i
 
 
-async def serve_many(configs: list[Config]) -> int:
-    """Start every daemon, print where each listens, run until SIGINT/SIGTERM, stop them all."""
-    from mockd.cli import Server, _print_control_plane
-
-    servers: list[Server] = []
+async def serve_many(configs: list[Config], make_server: Callable[[Config], Any],
+                     announce: Callable[[Any], None]) -> int:
+    """Start every daemon (``make_server(config)``: mockd.cli's Server), ``announce`` each (where it
+    listens), run until SIGINT/SIGTERM, stop them all."""
+    servers: list[Any] = []
     try:
         for config in configs:
-            server = Server(config)
+            server = make_server(config)
             await server.start()
             servers.append(server)
-            bounds = config.bounds()
-            for listener in server.listeners:
-                print(f"mockd: listening on {listener.url} (API {bounds.min_api}..{bounds.max_api}, "
-                      f"Docker {bounds.engine_version})", flush=True)
-            _print_control_plane(server)
+            announce(server)
     except BaseException:
         for server in servers:
             await server.stop()

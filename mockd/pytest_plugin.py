@@ -217,14 +217,6 @@ def mockd_server(mockd_factory: Any) -> MockdServer:
     return mockd_factory()
 
 
-# The version-aware fixtures, marker and option live in their own module; pytest finds hooks and
-# fixtures by name on this (the entry-point) module.
-from mockd.pytest_versions import (  # noqa: E402,F401
-    mockd,
-    mockd_env,
-    mockd_session,
-    pytest_addoption,
-    pytest_configure,
-    pytest_generate_tests,
-    pytest_runtest_call,
-)
+# The version-aware fixtures, marker and option live in their own module, registered as a plugin of
+# its own (pytest imports it from this name; it imports this module, never the other way round).
+pytest_plugins = ["mockd.pytest_versions"]

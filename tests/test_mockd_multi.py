@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from mockd.cli import build_parser
+from mockd.cli import build_parser, config_from_args
 from mockd.multi import daemon_configs, plan_argvs, spec_argv
 from mockd.pytest_plugin import unix_request
 
@@ -26,7 +26,8 @@ def test_spec_strings_become_mockd_arguments():
 def test_daemon_options_override_the_process_wide_ones(tmp_path):
     parser = build_parser()
     base = parser.parse_args(["--strict", "--api-version", "1.44"])
-    configs = daemon_configs(parser, base, [spec_argv("unix:///x/a.sock"), spec_argv("unix:///x/b.sock,api=1.30")])
+    configs = daemon_configs(parser, base, [spec_argv("unix:///x/a.sock"), spec_argv("unix:///x/b.sock,api=1.30")],
+                             config_from_args)
     assert [(c.hosts, c.api_version, c.strict) for c in configs] == [
         (["unix:///x/a.sock"], "1.44", True), (["unix:///x/b.sock"], "1.30", True)]
 
@@ -36,7 +37,8 @@ def test_plan_file_json_and_yaml(tmp_path):
         {"host": "unix:///x/a.sock", "api": "1.41"}, "unix:///x/b.sock,engine=25.0"]}))
     (tmp_path / "p.yaml").write_text("daemons:\n  - {host: [unix:///x/c.sock, tcp://127.0.0.1:1], api: '1.50'}\n")
     parser = build_parser()
-    configs = daemon_configs(parser, parser.parse_args([]), plan_argvs(tmp_path / "p.json") + plan_argvs(tmp_path / "p.yaml"))
+    configs = daemon_configs(parser, parser.parse_args([]),
+                             plan_argvs(tmp_path / "p.json") + plan_argvs(tmp_path / "p.yaml"), config_from_args)
     assert [c.bounds().max_api for c in configs] == ["1.41", "1.44", "1.50"]
     assert [c.experimental for c in configs] == [True, True, False]
     assert configs[2].hosts == ["unix:///x/c.sock", "tcp://127.0.0.1:1"]
@@ -51,7 +53,7 @@ def test_plan_file_json_and_yaml(tmp_path):
 def test_bad_plans_are_usage_errors(argvs, message):
     parser = build_parser()
     with pytest.raises(ValueError, match=message):
-        daemon_configs(parser, parser.parse_args([]), argvs)
+        daemon_configs(parser, parser.parse_args([]), argvs, config_from_args)
 
 
 def test_cli_usage_error_exits_2():
