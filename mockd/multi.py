@@ -111,6 +111,7 @@ def daemon_configs(parser: argparse.ArgumentParser, base: argparse.Namespace, ar
 def _check_distinct(configs: list[Config]) -> None:
     seen: dict[str, int] = {}
     records: dict[str, int] = {}
+    tokens: dict[str, int] = {}
     for i, config in enumerate(configs):
         config.bounds()  # a bad version is a usage error before anything binds
         for host in config.hosts:
@@ -123,6 +124,12 @@ def _check_distinct(configs: list[Config]) -> None:
                 raise ValueError(f"record file {config.record} is given to daemons {records[key] + 1} and {i + 1}; "
                                  "give each daemon its own record=FILE")
             records[key] = i
+        if getattr(config, "control_on_tcp", False) and any(h.startswith("tcp://") or "://" not in h for h in config.hosts):
+            key = str(Path(config.control_token_file).resolve()) if config.control_token_file else "<default>"
+            if key in tokens:
+                raise ValueError(f"daemons {tokens[key] + 1} and {i + 1} would write the same control token file; "
+                                 "give each daemon with control-on-tcp its own control-token-file=FILE")
+            tokens[key] = i
 
 
 async def serve_many(configs: list[Config], make_server: Callable[[Config], Any],

@@ -49,6 +49,7 @@ def test_plan_file_json_and_yaml(tmp_path):
     ([["-H", "unix:///x/a"], ["-H", "unix:///x/a"]], "given to daemons 1 and 2"),
     ([["-H", "unix:///x/a", "--record", "/tmp/r.jsonl"], ["-H", "unix:///x/b", "--record", "/tmp/r.jsonl"]], "own record"),
     ([["-H", "unix:///x/a", "--api-version", "1.99"]], "no API document"),
+    ([["-H", "tcp://127.0.0.1:1", "--control-on-tcp"], ["-H", "tcp://127.0.0.1:2", "--control-on-tcp"]], "token file"),
 ])
 def test_bad_plans_are_usage_errors(argvs, message):
     parser = build_parser()
