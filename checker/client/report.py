@@ -124,7 +124,11 @@ def text(report: ClientReport, fail_on: str) -> str:
         if r.possible:
             lines.append(f"  possible response-side hazards (client written for {r.possible[0].extra.get('client')}, "
                          f"not observed): {severity_counts(r.possible)}")
-            lines += [_finding_line(f, seqs) for f, seqs in grouped(r.possible)]
+            shown = [(f, seqs) for f, seqs in grouped(r.possible) if f.severity != "info"]
+            lines += [_finding_line(f, seqs) for f, seqs in shown]
+            hidden = len(grouped(r.possible)) - len(shown)
+            if hidden:
+                lines.append(f"    ({hidden} info items not shown: --format json or html lists them)")
         if r.looseness:
             lines.append(f"  wire-profile looseness (info, as dockerd accepts it): {len(r.looseness)}")
     if len(report.results) > 1:
