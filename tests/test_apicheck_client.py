@@ -290,3 +290,19 @@ def test_client_version_lists_possible_response_hazards_apart(tmp_path):
     # Without --client-version the highest prefix used (1.41) is the client's version: the same list.
     again = apicheck("traffic", str(record), "--server-version", "1.44", "--format", "json")
     assert {(f["kind"], f["method"], f["path"], f["name"]) for f in json.loads(again.stdout)["results"][0]["possible"]} == possible
+
+
+def test_version_choice_kinds():
+    from checker.client.analyze import version_choice
+    from checker.client.model import Exchange
+    from specs.validation import NO_BODY
+
+    def run(*paths: str):
+        return version_choice([Exchange(n, "GET", p, {}, NO_BODY) for n, p in enumerate(paths, 1)])
+
+    assert (run("/_ping", "/v1.44/info").how, run("/_ping", "/v1.44/info").via) == ("negotiated", "GET /_ping")
+    assert run("/v1.41/info", "/version", "/v1.44/info").how == "pinned"  # a prefix came first
+    choice = run("/info", "/containers/json")
+    assert (choice.how, choice.prefixes) == ("unprefixed", [])
+    assert run().how == "none"
+    assert run("/version", "/v1.41/info", "/v1.44/info").prefixes == ["1.41", "1.44"]
