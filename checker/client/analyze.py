@@ -5,6 +5,7 @@ the possible response-side hazards. Used by ``apicheck client`` (on its own runs
 from __future__ import annotations
 
 from checker.client import rules
+from checker.client.context import document_for, split_prefix
 from checker.client.model import Choice, CommandOutcome, Exchange, VersionResult
 from checker.client.targets import Target
 from specs.releases import dockerd_key
@@ -17,7 +18,7 @@ def version_choice(exchanges: list[Exchange]) -> Choice:
     via = None
     first_prefixed_seen = False
     for e in exchanges:
-        requested, rest = rules.split_prefix(e.path)
+        requested, rest = split_prefix(e.path)
         if requested is None:
             if not first_prefixed_seen and via is None and rest in ("/_ping", "/version"):
                 via = f"{e.method} {rest}"
@@ -44,7 +45,7 @@ def analyze(target: Target, exchanges: list[Exchange], client_version: str | Non
     for e in exchanges:
         for f in rules.analyze_exchange(target, e):
             (result.looseness if f.source == "wire-profile" else result.findings).append(f)
-        requested, rest = rules.split_prefix(e.path)
+        requested, rest = split_prefix(e.path)
         op = _served(target, e.method, rest, requested)
         if op is not None:
             called.setdefault((op.method, op.path), e)
@@ -59,7 +60,7 @@ def _known(version: str | None) -> str | None:
     """A prefix the documents know (``1.24`` and older: the oldest document)."""
     if version is None:
         return None
-    return rules.document_for(version).version
+    return document_for(version).version
 
 
 def _served(target: Target, method: str, rest: str, requested: str | None):
