@@ -44,6 +44,7 @@ class Matrix:
     rows: list[str] | None = None
     kinds: tuple[str, ...] | None = None
     description: str | None = None
+    kinds_off: tuple[str, ...] = ()  # kind filters unticked when the page opens
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -236,8 +236,9 @@ def client_matrix(reports: Sequence[ClientReport]):
                 cell.by_severity[f.severity] += 1
                 items.append((f.method, f.path, where(f), kind, f.severity, str(text), f.source))
     kinds = tuple(dict.fromkeys([*CLIENT_KINDS, *(it[3] for it in items)]))
-    return Matrix(servers, cells, items, rows=rows, kinds=kinds,
-                  description="Findings of each client (rows) at each daemon version (columns). Click a cell for its list.")
+    return Matrix(servers, cells, items, rows=rows, kinds=kinds, kinds_off=("possible",),
+                  description="Findings of each client (rows) at each daemon version (columns); tick 'possible' "
+                              "for the response-side hazards. Click a cell for its list.")
 
 
 @reporter("html")

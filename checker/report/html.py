@@ -184,7 +184,8 @@ def render_matrix(matrix: Matrix, title: str = "apicheck matrix") -> str:
         )
         rows.append(f"<tr><th scope=row>{escape(c)}</th>{tds}</tr>")
     kinds = "".join(
-        f"<label><input type=checkbox data-kind='{escape(k)}' checked> {escape(k)}</label>" for k in kinds_shown
+        f"<label><input type=checkbox data-kind='{escape(k)}'{'' if k in matrix.kinds_off else ' checked'}> {escape(k)}</label>"
+        for k in kinds_shown
     )
     sevs = "".join(
         f"<label><input type=checkbox data-sev='{s}'{' checked' if s != 'info' else ''}> <span class='sev {s}'>{s}</span></label>"
