@@ -39,6 +39,12 @@ class Matrix:
     cells: dict[tuple[str, str], Cell]
     # Distinct hazards: (method, path, where, kind, severity, text, source)
     items: list[tuple[str, str, str, str, str, str, str]]
+    # The heatmap is reused for other row sets (apicheck client: one row per client): rows, the
+    # kind filters and the page's explanation then come from here.
+    rows: list[str] | None = None
+    kinds: tuple[str, ...] | None = None
+    description: str | None = None
+    kinds_off: tuple[str, ...] = ()  # kind filters unticked when the page opens
 
     def to_json(self) -> dict[str, Any]:
         return {

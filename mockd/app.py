@@ -285,14 +285,16 @@ def _after(request: web.Request, response: web.StreamResponse | None, started: f
     if request.get(ROUTED):
         registry.requests_seen += 1
     recorder = app[RECORDER]
-    if not recorder.active or not request.get(ROUTED):
+    # The router's 404s are recorded too (template null): a path this daemon lacks may exist at
+    # another version, which is what a record is re-checked for. The control plane never is.
+    if not recorder.active or request.path.startswith(control.PREFIX + "/") or request.path == control.PREFIX:
         return
     ctx: RequestContext | None = request.get(CTX)
     info = request.get(INFO, {})
     requested, _rest = split_prefix(request.path)
     recorder.write({
         "time": now_iso(),
-        "api_version": version,
+        "api_version": request.get(VERSION) or requested or app[BOUNDS].max_api,
         "requested_version": requested,
         "spec_version": info.get("spec_version"),
         "daemon_api_version": app[BOUNDS].max_api,

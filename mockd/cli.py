@@ -253,6 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--experimental", action="store_true", help="report an experimental daemon")
     tls.add_flags(p)
+    # Several impersonated daemons in one process (mockd/multi.py); the options above are their defaults.
+    p.add_argument("--daemon", action="append", default=[], metavar="SPEC",
+                   help='one more daemon: "unix:///tmp/a.sock,api=1.41,engine=29.0,seed=FILE" (repeatable)')
+    p.add_argument("--plan", metavar="FILE", help="a JSON/YAML plan of daemons: {\"daemons\": [{\"host\": ..., \"api\": ...}]}")
     return p
 
 
@@ -287,6 +291,29 @@ async def serve(config: Config) -> int:
     return 0
 
 
+def _configs(args: argparse.Namespace) -> list[Config]:
+    """One Config, or one per ``--daemon``/``--plan`` entry (plus ``-H``'s daemon when given)."""
+    if not (args.daemon or args.plan):
+        return [config_from_args(args)]
+    from mockd.multi import daemon_configs, plan_argvs, spec_argv
+
+    argvs = [spec_argv(text) for text in args.daemon]
+    if args.plan:
+        argvs += plan_argvs(args.plan)
+    if args.host:  # the top-level -H listeners are one more daemon with the top-level options
+        argvs.insert(0, [x for h in args.host for x in ("-H", h)])
+    return daemon_configs(build_parser(), args, argvs, config_from_args)
+
+
+def announce(server: Server) -> None:
+    """One daemon of several (``--daemon``): where it listens and where its control plane is."""
+    bounds = server.config.bounds()
+    for listener in server.listeners:
+        print(f"mockd: listening on {listener.url} (API {bounds.min_api}..{bounds.max_api}, "
+              f"Docker {bounds.engine_version})", flush=True)
+    _print_control_plane(server)
+
+
 def _print_control_plane(server: Server) -> None:
     """Say where the control plane is; over TCP, the token and its file."""
     tcp = [listener.url for listener in server.listeners if listener.kind == "tcp"]
@@ -306,15 +333,20 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     try:
-        config = config_from_args(args)
-        config.bounds()  # validate the version flags before binding anything
-        if config.seed:
-            load_seed(config.seed)  # and the seed file: a bad one is a usage error, not a traceback
-    except ValueError as exc:
+        configs = _configs(args)
+        for config in configs:
+            config.bounds()  # validate the version flags before binding anything
+            if config.seed:
+                load_seed(config.seed)  # and the seed file: a bad one is a usage error, not a traceback
+    except (ValueError, OSError) as exc:
         print(f"mockd: {exc}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(serve(config))
+        if args.daemon or args.plan:
+            from mockd.multi import serve_many
+
+            return asyncio.run(serve_many(configs, Server, announce))
+        return asyncio.run(serve(configs[0]))
     except ListenerError as exc:
         print(f"mockd: {exc}", file=sys.stderr)
         return 1

@@ -6,7 +6,10 @@ Fixtures:
 - ``mockd_factory``: ``mockd_factory("--api-version", "1.41", subprocess=False)`` -> another one
   with custom flags; ``subprocess=True`` runs the real ``mockd`` command instead.
 
-Each yields a :class:`MockdServer` with ``.socket`` (path), ``.host`` (``unix://...``, for
+and, from ``mockd.pytest_versions``, ``mockd`` / ``mockd_session`` / ``mockd_env``, the
+``@pytest.mark.mockd(...)`` marker and ``--mockd-versions`` (see that module).
+
+Each of the first two yields a :class:`MockdServer` with ``.socket`` (path), ``.host`` (``unix://...``, for
 ``DOCKER_HOST``), ``.url`` (the control plane, ``http://mockd/_mockd``, reached over the socket),
 ``.request(method, path, body=None, headers=None) -> (status, headers, bytes)``, ``.control(...)``
 and ``.findings()``. Servers stop (socket removed) when the test ends.
@@ -212,3 +215,8 @@ def mockd_factory() -> Iterator[Any]:
 @pytest.fixture
 def mockd_server(mockd_factory: Any) -> MockdServer:
     return mockd_factory()
+
+
+# The version-aware fixtures, marker and option live in their own module, registered as a plugin of
+# its own (pytest imports it from this name; it imports this module, never the other way round).
+pytest_plugins = ["mockd.pytest_versions"]

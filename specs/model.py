@@ -10,6 +10,10 @@ HTTP_METHODS = ("get", "head", "post", "put", "delete", "patch", "options")
 _PARAM = re.compile(r"\{([^}]+)\}")
 
 
+def _object_schema(schema: Any) -> bool:
+    return isinstance(schema, dict) and (schema.get("type") == "object" or "properties" in schema)
+
+
 @dataclass(frozen=True, eq=False)
 class Operation:
     """One (method, path template) of one API version."""
@@ -48,8 +52,15 @@ class Operation:
 
     @property
     def takes_json(self) -> bool:
-        """Whether the operation's body may be JSON (some take tars or nothing)."""
-        return "application/json" in (self.request_body or {}).get("content", {})
+        """Whether the operation's body may be JSON (some take tars or nothing).
+
+        An object schema is JSON whatever content type declares it: the 1.25-1.34 documents give
+        network connect's ``{"Container", "EndpointConfig"}`` as ``application/octet-stream``, and
+        dockerd decodes it as JSON at every version."""
+        content = (self.request_body or {}).get("content", {})
+        if "application/json" in content:
+            return True
+        return any(_object_schema(media.get("schema")) for media in content.values())
 
     def request_schema(self) -> dict[str, Any] | None:
         """The schema of the JSON request body, if the operation takes one."""

@@ -23,7 +23,15 @@ import jsonschema_rs
 
 from specs.findings import Finding
 from specs.model import ApiSpec, Operation
-from specs.wire import CANONICAL_BOOLS, CLIENT_EXTRAS, HIJACKED_OPERATIONS, PYTHON_BOOLS, SWARM_ROOTS, loosen_schema
+from specs.wire import (
+    CANONICAL_BOOLS,
+    CLIENT_EXTRAS,
+    HIJACKED_OPERATIONS,
+    MISDECLARED_QUERY_TYPES,
+    PYTHON_BOOLS,
+    SWARM_ROOTS,
+    loosen_schema,
+)
 
 NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 
@@ -63,6 +71,7 @@ def to_json_schema(node: Any, *, loose: bool, prop: str = "") -> Any:
     if loose and loosen_schema(node, out, prop):
         nullable = True
     if nullable:
+        typ = out.get("type", typ)  # the profile may have widened it
         if typ is not None:
             out["type"] = [typ, "null"] if isinstance(typ, str) else [*typ, "null"]
         if "enum" in out and None not in out["enum"]:
@@ -204,6 +213,11 @@ def check_query(spec: ApiSpec, op: Operation, query: Mapping[str, list[str]]) ->
     def add_problem(name: str, problem: tuple[str, str, str] | None) -> None:
         if problem:
             kind, severity, detail = problem
+            real = MISDECLARED_QUERY_TYPES.get((op.operation_id, name))
+            if kind == "wrong-type" and real is not None:
+                add("misdeclared-query-type", "info", name, f"{detail}; the document mistypes it (really {real})",
+                    "wire-profile")
+                return
             add(kind, severity, name, detail, "wire-profile" if kind == "python-bool-query" else "spec")
 
     for name, values in query.items():

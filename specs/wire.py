@@ -30,6 +30,13 @@ RULES: tuple[WireRule, ...] = (
     WireRule("go-zero-enum", "enum strings", '"" for an enum string that is unset (Go zero value)'),
     WireRule("go-nil-pointer-scalar", "fields in POINTER_SCALARS", "null for scalars that are Go pointers (*int64, *bool)"),
     WireRule("cli-unset-sentinel", "fields in SENTINELS", "an out-of-range sentinel the docker CLI sends for 'unset'"),
+    WireRule("misdeclared-map", "objects whose only property is named additionalProperties",
+             "a map the 1.25-1.36 documents declare as one property literally named additionalProperties "
+             "(ContainerConfig.Volumes: an indentation slip upstream, fixed in 1.37)"),
+    WireRule("misdeclared-array-map", "IPAM.Options (MISDECLARED_ARRAY_MAPS)",
+             "a string map the 1.25-1.38 documents declare as an array of string maps (fixed in 1.39)"),
+    WireRule("misdeclared-query-type", "query parameters in MISDECLARED_QUERY_TYPES",
+             "a parameter an older document types wrongly (build's buildargs: integer in 1.25-1.36, a JSON map)"),
     WireRule("repeated-array-query", "array query parameters", "repeated keys instead of the declared csv"),
     WireRule("python-bool-query", "boolean query parameters", "True/False (docker-py) instead of true/false/1/0"),
     WireRule("known-client-extra", "CLIENT_EXTRAS", "a field or parameter real clients send that dockerd ignores"),
@@ -59,6 +66,14 @@ POINTER_SCALARS = frozenset({
     "NanoCpus", "BlkioWeight", "KernelMemory", "KernelMemoryTCP", "OomScoreAdj", "StopTimeout",
     "Healthcheck", "Timeout", "ExitCode",
 })
+
+# Properties the older documents declare as an array of string maps where dockerd's Go type is one
+# map (network create's IPAM.Options, 1.25-1.38; the docker CLI sends {}): the profile takes both.
+MISDECLARED_ARRAY_MAPS = frozenset({"Options"})
+
+# Query parameters whose type an older document gets wrong: (operationId, name) -> the real type.
+# ImageBuild's buildargs is typed integer in 1.25-1.36; dockerd reads a JSON map (fixed in 1.37).
+MISDECLARED_QUERY_TYPES: dict[tuple[str, str], str] = {("ImageBuild", "buildargs"): "string"}
 
 # Values the CLI sends to mean "unset" that are outside the declared range.
 SENTINELS: dict[str, tuple[str, Any]] = {
@@ -109,11 +124,22 @@ def is_object_schema(node: dict[str, Any]) -> bool:
     return node.get("type") == "object" or "properties" in node or "additionalProperties" in node
 
 
+def _string_map(node: Any) -> bool:
+    return isinstance(node, dict) and node.get("type") == "object" and node.get("additionalProperties") == {"type": "string"}
+
+
 def loosen_schema(node: dict[str, Any], out: dict[str, Any], prop: str) -> bool:
     """Apply the profile to one converted schema node ``out`` (made from ``node``, the value of
     property ``prop``): ``""`` joins string enums, sentinels come into range. Returns whether the
     profile lets the node be ``null`` (Go nil slices, maps, struct and scalar pointers)."""
     typ = node.get("type")
+    props = out.get("properties")
+    if isinstance(props, dict) and list(props) == ["additionalProperties"]:
+        out["additionalProperties"] = props["additionalProperties"]  # misdeclared-map: it is a map
+        del out["properties"]
+    if prop in MISDECLARED_ARRAY_MAPS and typ == "array" and _string_map(node.get("items")):
+        out["type"] = ["array", "object"]  # misdeclared-array-map: "items" checks arrays, this checks maps
+        out["additionalProperties"] = {"type": "string"}
     if typ == "string" and "enum" in out and "" not in out["enum"]:
         out["enum"] = [*out["enum"], ""]
     if prop in SENTINELS:

@@ -2,4 +2,5 @@
 
 pytest_plugins = [
     "tests.realdaemons",
+    "pytester",  # the pytest plugin's own tests (tests/test_pytest_plugin.py)
 ]

@@ -191,10 +191,11 @@ def test_record_file(mockd_factory, tmp_path):
     s.request("PUT", "/v1.41/containers/x/archive?path=/tmp", b"\0" * 1024, {"Content-Type": "application/x-tar"})
     s.request("GET", "/_mockd/state")
     stopped = s.control("POST", "record/stop")
-    assert stopped["active"] is False and stopped["exchanges"] == 3
+    assert stopped["active"] is False and stopped["exchanges"] == 4
     rows = read_record(path)
-    assert len(rows) == 3  # the router's 404 and the control plane are not exchanges with the API
-    create, too_new, archive = rows
+    assert len(rows) == 4  # the control plane is not an exchange with the API; the router's 404 is
+    create, too_new, unrouted, archive = rows
+    assert (unrouted["path"], unrouted["status"], unrouted["template"], unrouted["spec_version"]) == ("/nope", 404, None, None)
     assert create["method"] == "POST" and create["path"] == "/v1.41/containers/create"
     assert create["template"] == "/containers/create" and create["operation_id"] == "ContainerCreate"
     assert create["api_version"] == "1.41" and create["requested_version"] == "1.41"

@@ -108,6 +108,39 @@ def test_known_client_extras_are_profile_not_departures() -> None:
     }
 
 
+def test_volumes_map_misdeclared_before_137_is_profile() -> None:
+    """1.25-1.36 declare ContainerConfig.Volumes as one property named "additionalProperties":
+    docker-py's {"/data": {}} is a map entry, never an unknown field; other stray keys still are."""
+    for version in ("1.25", "1.36", "1.37"):
+        spec = specs.load(version)
+        create = spec.operation("POST", "/containers/create")
+        findings = check_request(spec, create, {}, {"Image": "busybox", "Volumes": {"/data": {}}})
+        assert all(f.source == "wire-profile" for f in findings), (version, findings)
+    spec = specs.load("1.36")
+    findings = check_request(spec, spec.operation("POST", "/containers/create"), {}, {"Image": "b", "Bogus": {}})
+    assert [(f.name, f.source) for f in findings] == [("Bogus", "spec")]
+
+
+def test_ipam_options_map_misdeclared_before_139_is_profile() -> None:
+    body = {"Name": "n", "IPAM": {"Driver": "default", "Options": {}, "Config": []}}
+    for version in ("1.25", "1.38", "1.39"):
+        spec = specs.load(version)
+        findings = check_request(spec, spec.operation("POST", "/networks/create"), {}, body)
+        assert all(f.source == "wire-profile" for f in findings), (version, findings)
+    spec = specs.load("1.38")
+    bad = {"Name": "n", "IPAM": {"Options": {"a": 1}}}
+    assert [f.source for f in check_request(spec, spec.operation("POST", "/networks/create"), {}, bad)] == ["spec"]
+
+
+def test_buildargs_mistyped_before_137_is_profile() -> None:
+    for version in ("1.25", "1.36", "1.37"):
+        spec = specs.load(version)
+        found = check_request(spec, spec.operation("POST", "/build"), {"buildargs": ['{"A":"1"}']})
+        assert all(f.source == "wire-profile" for f in found), (version, found)
+    spec = specs.load("1.36")
+    assert [f.kind for f in check_request(spec, spec.operation("POST", "/build"), {"memory": ["x"]})] == ["wrong-type"]
+
+
 def test_repeated_array_keys_are_profile() -> None:
     spec = specs.load("1.41")
     save = spec.operation("GET", "/images/get")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-COMMANDS: list[str] = ["diff", "skew", "matrix", "daemon", "compare"]
+COMMANDS: list[str] = ["diff", "skew", "matrix", "daemon", "compare", "client", "traffic"]
 
 
 def load() -> list[ModuleType]:

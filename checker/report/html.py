@@ -76,7 +76,7 @@ _MATRIX_JS = r"""
 (function(){
 'use strict';
 const D = JSON.parse(document.getElementById('matrix-data').textContent);
-const V = D.versions, ITEMS = D.items, CELLS = D.cells;
+const V = D.versions, R = D.rows || V, ITEMS = D.items, CELLS = D.cells;
 const W = {error: 6, warning: 2, info: 0.5};
 const kindBoxes = Array.from(document.querySelectorAll('input[data-kind]'));
 const sevBoxes = Array.from(document.querySelectorAll('input[data-sev]'));
@@ -100,7 +100,7 @@ function colour(score, max){
 function paint(){
   const keep = active();
   const scores = {}; let max = 1;
-  for (const c of V) for (const s of V) {
+  for (const c of R) for (const s of V) {
     if (c === s) continue;
     let n = 0, score = 0;
     for (const it of cellItems(c, s)) if (keep(it)) { n++; score += W[it[4]] || 1; }
@@ -123,7 +123,8 @@ function show(c, s){
   const keep = active();
   const list = cellItems(c, s).filter(keep);
   panel.replaceChildren();
-  const dir = V.indexOf(c) > V.indexOf(s) ? 'newer client: what client ' + c + ' may send or expect that daemon ' + s + ' does not know'
+  const dir = D.rows ? 'what ' + c + ' sent that daemon ' + s + ' does not understand, and what it may read wrongly'
+            : V.indexOf(c) > V.indexOf(s) ? 'newer client: what client ' + c + ' may send or expect that daemon ' + s + ' does not know'
                                          : 'newer daemon: what daemon ' + s + ' returns, requires or removed that client ' + c + ' does not know';
   panel.append(el('h2', null, 'client ' + c + ' \u2192 daemon ' + s + ': ' + list.length + ' hazards'));
   panel.append(el('div', 'mute', dir));
@@ -163,24 +164,28 @@ paint();
 def render_matrix(matrix: Matrix, title: str = "apicheck matrix") -> str:
     from checker.matrix import KINDS
 
+    kinds_shown = matrix.kinds or KINDS
     data: dict[str, Any] = {
         "versions": matrix.versions,
-        "kinds": list(KINDS),
+        "kinds": list(kinds_shown),
         "items": matrix.items,
         "cells": {f"{c.client}|{c.server}": c.items for c in matrix.cells.values() if c.items},
     }
+    if matrix.rows is not None:
+        data["rows"] = matrix.rows
     # "</" must not close the script element that carries the data.
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     head = "".join(f"<th scope=col>{escape(v)}</th>" for v in matrix.versions)
     rows = []
-    for c in reversed(matrix.versions):
+    for c in matrix.rows if matrix.rows is not None else reversed(matrix.versions):
         tds = "".join(
             "<td class=diag>&middot;</td>" if c == s else f"<td data-c='{escape(c)}' data-s='{escape(s)}'></td>"
             for s in matrix.versions
         )
         rows.append(f"<tr><th scope=row>{escape(c)}</th>{tds}</tr>")
     kinds = "".join(
-        f"<label><input type=checkbox data-kind='{k}' checked> {k}</label>" for k in KINDS
+        f"<label><input type=checkbox data-kind='{escape(k)}'{'' if k in matrix.kinds_off else ' checked'}> {escape(k)}</label>"
+        for k in kinds_shown
     )
     sevs = "".join(
         f"<label><input type=checkbox data-sev='{s}'{' checked' if s != 'info' else ''}> <span class='sev {s}'>{s}</span></label>"
@@ -190,8 +195,11 @@ def render_matrix(matrix: Matrix, title: str = "apicheck matrix") -> str:
         f"<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content='width=device-width,initial-scale=1'>"
         f"<title>{escape(title)}</title><style>{_MATRIX_STYLE}</style></head><body>"
         f"<header><h1>{escape(title)}</h1><div class=mute>Docker Engine API {escape(matrix.versions[0])} &ndash; "
-        f"{escape(matrix.versions[-1])}: hazards of every client &times; daemon pairing. Rows: the client's API version; "
-        f"columns: the daemon's. Rows run newest first, so above the diagonal (top left) the client is newer, below it (bottom right) the daemon is. Click a cell for its list.</div></header>"
+        f"{escape(matrix.versions[-1])}: "
+        + (escape(matrix.description) if matrix.description else
+           "hazards of every client &times; daemon pairing. Rows: the client's API version; "
+           "columns: the daemon's. Rows run newest first, so above the diagonal (top left) the client is newer, below it (bottom right) the daemon is. Click a cell for its list.")
+        + "</div></header>"
         f"<main><div class='card controls'><strong>Kinds</strong>{kinds}</div>"
         f"<div class='card controls'><strong>Severity</strong>{sevs}"
         f"<div class=legend><span class=mute>fewer</span><div id=scale class=scale></div><span class=mute>more (weighted: error 6, warning 2, info 0.5; log scale)</span></div></div>"

@@ -1,0 +1,235 @@
+"""Run a client command against every target daemon: one ``mockd`` process impersonating all of
+them (``mockd --daemon ...``, one socket and one record each), the command per version in its
+own temporary working directory with ``DOCKER_HOST`` pointing at that version's socket.
+
+apicheck never imports mockd: it runs the ``mockd`` command and reads the records it writes.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from checker.client.analyze import analyze
+from checker.client.model import ClientReport, CommandOutcome, Exchange
+from checker.client.targets import Target
+
+# What could point a client somewhere else than the daemon under test.
+REMOVED_ENV = ("DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
+PINNING_ENV = "DOCKER_API_VERSION"
+STDERR_LINES = 8
+READY_SECONDS = 120.0
+
+
+class UsageError(ValueError):
+    """A bad command line (exit 2 with one line)."""
+
+
+@dataclass
+class Options:
+    command: list[str]
+    targets: list[Target]
+    setup: str | None = None
+    seed: str | None = None
+    timeout: float = 120.0
+    jobs: int = 4
+    keep_api_version: bool = False
+    client_version: str | None = None
+    mockd: str = "mockd"
+    keep_records: str | None = None  # copy each version's record into this directory
+    notes: list[str] = field(default_factory=list)
+
+
+def mockd_argv(mockd: str) -> list[str]:
+    argv = shlex.split(mockd)
+    if not argv or shutil.which(argv[0]) is None:
+        raise UsageError(f"mockd command not found: {mockd!r} (install mockd or pass --mockd)")
+    return argv
+
+
+@lru_cache(maxsize=8)
+def mockd_flags(mockd: str) -> str:
+    """``mockd --help``: which flags this mockd knows (newer ones are passed only when known)."""
+    proc = subprocess.run([*mockd_argv(mockd), "--help"], capture_output=True, text=True, timeout=60)
+    return proc.stdout
+
+
+def client_env(socket: str, keep_api_version: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in REMOVED_ENV}
+    if not keep_api_version:
+        env.pop(PINNING_ENV, None)
+    env["DOCKER_HOST"] = f"unix://{socket}"
+    return env
+
+
+class Daemons:
+    """One mockd process serving a daemon per target; ``socket(i)`` and ``record(i)`` for each."""
+
+    def __init__(self, opts: Options, workdir: str) -> None:
+        self.opts = opts
+        self.dir = workdir
+        self.proc: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+
+    def socket(self, i: int) -> str:
+        return os.path.join(self.dir, f"d{i}.sock")
+
+    def record(self, i: int) -> str:
+        return os.path.join(self.dir, f"d{i}.jsonl")
+
+    def argv(self) -> list[str]:
+        argv = [*mockd_argv(self.opts.mockd), "--log-level", "warning"]
+        extra = []
+        if "--publish-ports" in mockd_flags(self.opts.mockd):
+            extra.append("publish-ports=off")  # fixed host ports of parallel daemons cannot collide
+        else:
+            self.opts.notes.append("this mockd has no --publish-ports flag: daemons run with its default")
+        if self.opts.seed:
+            extra.append(f"seed={os.path.abspath(self.opts.seed)}")
+        for i, t in enumerate(self.opts.targets):
+            spec = [f"unix://{self.socket(i)}", *t.mockd_spec(), f"record={self.record(i)}", *extra]
+            argv += ["--daemon", ",".join(spec)]
+        return argv
+
+    def start(self) -> None:
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        self.proc = subprocess.Popen(self.argv(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env={k: v for k, v in os.environ.items() if k != "DOCKER_HOST"})
+        self._ready = threading.Event()
+        ready = self._ready
+
+        def read() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.output.append(line.rstrip("\n"))
+                if "daemons ready" in line:
+                    ready.set()
+            ready.set()  # exited
+
+        threading.Thread(target=read, name="mockd-output", daemon=True).start()
+
+    def wait_ready(self) -> None:
+        assert self.proc is not None
+        if not self._ready.wait(READY_SECONDS) or self.proc.poll() is not None:
+            self.stop()
+            tail = "\n".join(self.output[-10:])
+            raise RuntimeError(f"mockd did not start: {tail or 'no output'}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def _run(argv: Sequence[str] | str, cwd: str, env: dict[str, str], timeout: float) -> CommandOutcome:
+    started = time.monotonic()
+    shell = isinstance(argv, str)
+    try:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, shell=shell, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        return CommandOutcome(None, [str(exc)], seconds=time.monotonic() - started)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the command and whatever it started
+        _, err = proc.communicate()
+        timed_out = True
+    lines = err.decode("utf-8", "replace").splitlines()[-STDERR_LINES:]
+    return CommandOutcome(None if timed_out else proc.returncode, lines, timed_out, time.monotonic() - started)
+
+
+def _settled_lines(path: str) -> list[str]:
+    """The record's lines once no more arrive (an exchange ends just after the client has its answer)."""
+    last = -1
+    lines: list[str] = []
+    for _ in range(40):
+        lines = Path(path).read_text(encoding="utf-8").splitlines() if os.path.exists(path) else []
+        if len(lines) == last:
+            break
+        last = len(lines)
+        time.sleep(0.02)
+    return lines
+
+
+def _exchanges(lines: list[str]) -> list[Exchange]:
+    import json
+
+    return [Exchange.from_record(json.loads(line), n) for n, line in enumerate((x for x in lines if x.strip()), 1)]
+
+
+def warm(targets: list[Target]) -> None:
+    """Build what every analysis shares before the threads start (the caches are not thread-safe)."""
+    from checker.diff import timeline
+    from checker.flatten import view_for
+
+    timeline()
+    for t in targets:
+        view_for(t.api)
+
+
+def run_client(opts: Options, progress: Callable[[str], None] | None = None) -> ClientReport:
+    if not opts.command:
+        raise UsageError("no COMMAND given (apicheck client --server-version V -- COMMAND [ARGS...])")
+    if shutil.which(opts.command[0]) is None:
+        raise UsageError(f"command not found: {opts.command[0]}")
+    with tempfile.TemporaryDirectory(prefix="apicheck-", dir="/tmp") as tmp:  # short: AF_UNIX paths
+        daemons = Daemons(opts, tmp)
+        daemons.spawn()
+        try:
+            warm(opts.targets)  # while mockd starts: the documents' timeline, built once, not per thread
+            daemons.wait_ready()
+            def one(i: int):
+                target = opts.targets[i]
+                cwd = os.path.join(tmp, f"w{i}")
+                os.mkdir(cwd)
+                env = client_env(daemons.socket(i), opts.keep_api_version)
+                offset = 0
+                if opts.setup:
+                    setup = _run(opts.setup, cwd, env, opts.timeout)
+                    offset = len(_settled_lines(daemons.record(i)))
+                    if not setup.succeeded:
+                        setup.stderr_tail.insert(0, f"--setup failed ({setup.text()}): {opts.setup}")
+                        return analyze(target, [], opts.client_version, setup)
+                outcome = _run(opts.command, cwd, env, opts.timeout)
+                lines = _settled_lines(daemons.record(i))
+                if opts.keep_records:
+                    os.makedirs(opts.keep_records, exist_ok=True)
+                    shutil.copy(daemons.record(i), os.path.join(opts.keep_records, f"{target.label.replace(' ', '-')}.jsonl"))
+                result = analyze(target, _exchanges(lines[offset:]), opts.client_version, outcome)
+                if progress:
+                    progress(f"{target.label}: {outcome.text()}, {result.exchanges} requests, {len(result.findings)} findings")
+                return result
+
+            with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+                results = list(pool.map(one, range(len(opts.targets))))
+        finally:
+            daemons.stop()
+    return ClientReport(shlex.join(opts.command), results, opts.client_version, opts.notes)
+
+
+def traffic(path: str, targets: list[Target], client_version: str | None = None) -> ClientReport:
+    """The same analysis on a record made earlier (``mockd --record``)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    exchanges = _exchanges(lines)
+    return ClientReport(path, [analyze(t, exchanges, client_version) for t in targets], client_version)
