@@ -23,7 +23,7 @@ from typing import Any
 from .containers import Container
 from .filesystem import MountedFS
 from .pipe import Pipe
-from .process import Rule
+from .process import Rule, choose
 from .shell import Context, Shell, StartError, find_executable, resolve_user
 
 __all__ = ["Job", "Process", "Runtime", "StartError", "container_job", "launch", "process_env", "rule_for"]
@@ -193,23 +193,21 @@ def process_env(c: Container, extra: list[str] | None = None) -> dict[str, str]:
     return env
 
 
-def rule_for(rules: list[Rule], c: Container, argv: list[str]) -> Rule | None:
-    """The first seed rule scripting this command in this container's image, if any."""
-    names = [c.image_ref, c.image.id, *c.image.repo_tags]
-    for rule in rules:
-        if rule.matches(names, argv):
-            return rule
-    return None
+def rule_for(rules: list[Rule], c: Container, argv: list[str], scope: str = "any") -> Rule | None:
+    """The seed rule scripting this command of this kind (`start`, `exec`, `healthcheck`) in this container's
+    image: the most specific match (`process.choose`), if any."""
+    return choose(rules, [c.image_ref, c.image.id, *c.image.repo_tags], argv, scope)
 
 
 def container_job(c: Container, argv: list[str], rules: list[Rule], *, write: Callable[[int, bytes], None],
                   stdin: Pipe, env_extra: list[str] | None = None, cwd: str = "", user: str = "",
-                  pid: int | Callable[[], int] = 1, tty: bool = False, init: bool = False) -> Job:
-    """A job in container `c`: its filesystem, environment, hostname and rules; cwd and user default to the
-    container's."""
+                  pid: int | Callable[[], int] = 1, tty: bool = False, init: bool = False,
+                  scope: str = "any") -> Job:
+    """A job in container `c`: its filesystem, environment, hostname and the rule for this kind of process
+    (`scope`: start, exec or healthcheck); cwd and user default to the container's."""
     return Job(argv=argv, fs=c.fs(), env=process_env(c, env_extra), write=write, stdin=stdin,
                cwd=cwd or c.config.get("WorkingDir") or "/", user=user or c.config.get("User") or "",
-               hostname=c.config.get("Hostname") or c.id[:12], pid=pid, rule=rule_for(rules, c, argv), tty=tty,
+               hostname=c.config.get("Hostname") or c.id[:12], pid=pid, rule=rule_for(rules, c, argv, scope), tty=tty,
                init=init)
 
 
