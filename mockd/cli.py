@@ -166,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
                    default=os.environ.get("MOCKD_SEED") or None)  # the one place the environment is read
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--experimental", action="store_true", help="report an experimental daemon")
+    p.add_argument("--publish-ports", default="loopback", choices=["loopback", "all", "off"],
+                   help="where published container ports listen: 127.0.0.1 (default, reported as 0.0.0.0), every "
+                        "address, or nowhere (ports still allocated and reported)")
     return p
 
 
@@ -173,7 +176,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
         hosts=args.host, api_version=args.api_version, min_api_version=args.min_api_version,
         engine_version=args.engine_version, strict=args.strict, record=args.record, seed=args.seed,
-        log_level=args.log_level, experimental=args.experimental,
+        log_level=args.log_level, experimental=args.experimental, publish_ports=args.publish_ports,
     )
 
 

@@ -23,6 +23,7 @@ class Config:
     kernel_version: str = "6.1.0-mockd"
     experimental: bool = False
     hostname: str = "mockd"
+    publish_ports: str = "loopback"  # where published ports listen: loopback | all | off (mockd/engine/publish.py)
 
     def bounds(self) -> Bounds:
         return resolve_bounds(self.api_version, self.min_api_version, self.engine_version)

@@ -22,6 +22,7 @@ from typing import Any
 
 from .containers import Container
 from .filesystem import MountedFS
+from .netns import NetNamespace, hold
 from .pipe import Pipe
 from .process import Rule, choose
 from .shell import Context, Shell, StartError, find_executable, resolve_user
@@ -48,6 +49,7 @@ class Process:
     signal: int | None = None
     exit_code: int | None = None
     ctx: Context | None = None
+    net: NetNamespace | None = None  # the container's namespace: the sockets it opens close when it ends
 
     def start(self, on_exit: Callable[[int], None]) -> None:
         self.running.set()
@@ -62,6 +64,8 @@ class Process:
             else:
                 code = task.result()
             self.exit_code = code
+            if self.net is not None:
+                self.net.close_owner(self.pid)
             on_exit(code)
 
         self.task.add_done_callback(done)
@@ -80,6 +84,12 @@ class Process:
         return self.ctx
 
     async def _run_rule(self, rule: Rule) -> int:
+        for port in rule.listen:
+            if self.net is not None:
+                try:
+                    self.net.listen(port, hold, owner=self.pid, gate=self.running)
+                except OSError as err:
+                    self.write(2, f"mockd: rule {rule.command!r}: listen on :{port}: {err.strerror}\n".encode())
         if rule.stdout:
             if rule.interval:
                 for line in rule.stdout.splitlines(keepends=True):
@@ -90,6 +100,8 @@ class Process:
                 self.write(1, rule.stdout.encode())
         if rule.stderr:
             self.write(2, rule.stderr.encode())
+        if rule.listen and not rule.duration:
+            await asyncio.Event().wait()  # a server: it runs until it is stopped
         if rule.duration:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + rule.duration
@@ -154,6 +166,7 @@ class Job:
     init: bool = False
     check_user: bool = True  # the classic builder's RUN never resolved USER here
     check_executable: bool = True  # a restart reuses the checks of the first start
+    net: NetNamespace | None = None
 
 
 def launch(job: Job, on_exit: Callable[[int], None],
@@ -167,7 +180,8 @@ def launch(job: Job, on_exit: Callable[[int], None],
         find_executable(job.fs, job.argv[0], job.env, job.cwd)
     pid = job.pid() if callable(job.pid) else job.pid
     proc = Process(argv=job.argv, fs=job.fs, env=job.env, write=job.write, stdin=job.stdin, cwd=job.cwd,
-                   user=job.user, hostname=job.hostname, pid=pid, rule=job.rule, init=job.init, tty=job.tty)
+                   user=job.user, hostname=job.hostname, pid=pid, rule=job.rule, init=job.init, tty=job.tty,
+                   net=job.net)
     if before_start is not None:
         before_start(proc)
     proc.start(on_exit)
@@ -208,7 +222,7 @@ def container_job(c: Container, argv: list[str], rules: list[Rule], *, write: Ca
     return Job(argv=argv, fs=c.fs(), env=process_env(c, env_extra), write=write, stdin=stdin,
                cwd=cwd or c.config.get("WorkingDir") or "/", user=user or c.config.get("User") or "",
                hostname=c.config.get("Hostname") or c.id[:12], pid=pid, rule=rule_for(rules, c, argv, scope), tty=tty,
-               init=init)
+               init=init, net=c.net)
 
 
 class Runtime:
