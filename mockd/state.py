@@ -43,6 +43,12 @@ class Registry:
 
     def __post_init__(self) -> None:
         self.engine = self.engine_factory()
+        self.engine.runtime.report = self._unsimulated_program
+
+    def _unsimulated_program(self, program: str, message: str) -> None:
+        """The engine started an opaque process (`mockd/engine/opaque.py`): a finding, once per program."""
+        self.add_findings([Finding(kind="unsimulated-program", severity="warning", api_version="", method="",
+                                   path="", location="process", name=program, detail=message, source="behaviour")])
 
     def reset(self) -> None:
         """Back to the daemon's seed (one with nothing in it when there is none), findings cleared."""

@@ -52,6 +52,7 @@ class Engine:
         self.runtime.generation += 1
         self.state.end()
         self.runtime.cancel_tasks()
+        self.runtime.unsimulated.clear()  # findings are cleared with a reset: report the programs again
         self.publisher.close_all()
         self.state = DaemonState()
         network_ops = NetworkOps(self.state)

@@ -56,7 +56,8 @@ class Lifecycle:
         elif c.started_ns and c.stdin.closed:
             stdin = Pipe()  # a restart gets a fresh stdin; a first start keeps what attach fed before it
         job = container_job(c, [c.path, *c.args], self.state.rules, write=c.emit, stdin=stdin, pid=1, tty=c.tty,
-                            init=bool(c.host_config.get("Init")), scope="start")
+                            init=bool(c.host_config.get("Init")), scope="start",
+                            unsimulated=self.runtime.unsimulated_program)
         job.check_user = job.check_executable = checked
         generation = self.runtime.generation
 

@@ -15,11 +15,13 @@ command, read and sleep slice, so a paused process makes no progress and writes 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import opaque
 from .containers import Container
 from .filesystem import MountedFS
 from .netns import NetNamespace, hold
@@ -27,6 +29,7 @@ from .pipe import Pipe
 from .process import Rule, choose
 from .shell import Context, Shell, StartError, find_executable, resolve_user
 
+log = logging.getLogger("mockd.programs")
 __all__ = ["Job", "Process", "Runtime", "StartError", "container_job", "launch", "process_env", "rule_for"]
 
 
@@ -50,6 +53,8 @@ class Process:
     exit_code: int | None = None
     ctx: Context | None = None
     net: NetNamespace | None = None  # the container's namespace: the sockets it opens close when it ends
+    scope: str = "start"  # start | exec | healthcheck | build: what kind of process (rules, opaque programs)
+    unsimulated: Callable[[str], None] | None = None  # `Runtime.unsimulated_program`
 
     def start(self, on_exit: Callable[[int], None]) -> None:
         self.running.set()
@@ -80,7 +85,7 @@ class Process:
         if self.ctx is None:
             self.ctx = Context(fs=self.fs, env=self.env, write=self.write, stdin=self.stdin, cwd=self.cwd,
                                user=self.user, hostname=self.hostname, running=self.running, pid=self.pid,
-                               tty=self.tty)
+                               tty=self.tty, main=self.scope == "start", unsimulated=self.unsimulated)
         return self.ctx
 
     async def _run_rule(self, rule: Rule) -> int:
@@ -167,6 +172,8 @@ class Job:
     check_user: bool = True  # the classic builder's RUN never resolved USER here
     check_executable: bool = True  # a restart reuses the checks of the first start
     net: NetNamespace | None = None
+    scope: str = "start"  # start | exec | healthcheck | build
+    unsimulated: Callable[[str], None] | None = None
 
 
 def launch(job: Job, on_exit: Callable[[int], None],
@@ -181,7 +188,7 @@ def launch(job: Job, on_exit: Callable[[int], None],
     pid = job.pid() if callable(job.pid) else job.pid
     proc = Process(argv=job.argv, fs=job.fs, env=job.env, write=job.write, stdin=job.stdin, cwd=job.cwd,
                    user=job.user, hostname=job.hostname, pid=pid, rule=job.rule, init=job.init, tty=job.tty,
-                   net=job.net)
+                   net=job.net, scope=job.scope, unsimulated=job.unsimulated)
     if before_start is not None:
         before_start(proc)
     proc.start(on_exit)
@@ -216,13 +223,13 @@ def rule_for(rules: list[Rule], c: Container, argv: list[str], scope: str = "any
 def container_job(c: Container, argv: list[str], rules: list[Rule], *, write: Callable[[int, bytes], None],
                   stdin: Pipe, env_extra: list[str] | None = None, cwd: str = "", user: str = "",
                   pid: int | Callable[[], int] = 1, tty: bool = False, init: bool = False,
-                  scope: str = "any") -> Job:
+                  scope: str = "start", unsimulated: Callable[[str], None] | None = None) -> Job:
     """A job in container `c`: its filesystem, environment, hostname and the rule for this kind of process
     (`scope`: start, exec or healthcheck); cwd and user default to the container's."""
     return Job(argv=argv, fs=c.fs(), env=process_env(c, env_extra), write=write, stdin=stdin,
                cwd=cwd or c.config.get("WorkingDir") or "/", user=user or c.config.get("User") or "",
                hostname=c.config.get("Hostname") or c.id[:12], pid=pid, rule=rule_for(rules, c, argv, scope), tty=tty,
-               init=init, net=c.net)
+               init=init, net=c.net, scope=scope, unsimulated=unsimulated)
 
 
 class Runtime:
@@ -233,6 +240,18 @@ class Runtime:
         self.generation = 0
         self._pid = 4000
         self._tasks: set[asyncio.Task] = set()
+        self.unsimulated: set[str] = set()  # programs reported since the last reset
+        self.report: Callable[[str, str], None] | None = None  # (program, message): the server's findings
+
+    def unsimulated_program(self, program: str) -> None:
+        """An opaque process started (`opaque.py`): log and report it once per program."""
+        if program in self.unsimulated:
+            return
+        self.unsimulated.add(program)
+        text = opaque.message(program)
+        log.warning("%s", text)
+        if self.report is not None:
+            self.report(program, text)
 
     def next_pid(self) -> int:
         self._pid += random.randint(1, 40)
