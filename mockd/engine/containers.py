@@ -184,12 +184,13 @@ class Container:
 
     def ports_view(self) -> dict:
         """NetworkSettings.Ports: exposed and bound ports, with the host ports given at start while running."""
-        if self.running and not self._maps_ports():
-            return {}  # --network none/host/container: dockerd maps nothing and shows no ports
+        if self.status not in ("running", "paused") or self.published is None or not self._maps_ports():
+            # Measured on dockerd 20.10: `{}` before the first start, after the process ended, after a refused
+            # start, and with --network none/host/container (nothing mapped).
+            return {}
         exposed = set((self.config.get("ExposedPorts") or {}).keys())
         exposed |= set(self.host_config.get("PortBindings") or {})
-        published = self.published if self.running and self.published is not None else {}
-        return {port: published.get(port) or None for port in sorted(exposed | set(published))}
+        return {port: self.published.get(port) or None for port in sorted(exposed | set(self.published))}
 
     def _maps_ports(self) -> bool:
         mode = self.host_config.get("NetworkMode") or "default"

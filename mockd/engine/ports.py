@@ -65,12 +65,14 @@ def check_port_bindings(bindings: dict | None) -> None:
                 raise InvalidParameter(f'invalid port specification: "{host_port}"')
 
 
-class PortInUse(Exception):
-    """The host refused the bind (errno EADDRINUSE, or EACCES below 1024)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+def decoded_port_bindings(bindings: dict | None) -> dict | None:
+    """PortBindings as dockerd keeps them after decoding into Go structs: every binding has HostIp and HostPort
+    (a null binding is the zero one), other keys are gone."""
+    if bindings is None:
+        return None
+    return {key: None if binds is None else [{"HostIp": str((b or {}).get("HostIp") or ""),
+                                              "HostPort": str((b or {}).get("HostPort") or "")} for b in binds]
+            for key, binds in bindings.items()}
 
 
 def programming_error(name: str, endpoint_id: str, detail: str) -> EngineError:
