@@ -28,6 +28,7 @@ class Config:
     experimental: bool = False
     hostname: str = "mockd"
     tls: TLSOptions | None = None  # --tls/--tlsverify on TCP listeners (mockd.tls)
+    publish_ports: str = "loopback"  # where published ports listen: loopback | all | off (mockd/engine/publish.py)
 
     def bounds(self) -> Bounds:
         return resolve_bounds(self.api_version, self.min_api_version, self.engine_version)

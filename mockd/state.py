@@ -26,11 +26,11 @@ def load_seed(path: str) -> dict[str, Any]:
         raise ValueError(f"--seed {path}: {getattr(exc, 'message', exc)}") from None
 
 
-def seeded_engine_factory(path: str) -> Callable[[], Engine]:
-    """An engine factory starting from the seed file at ``path`` (read once, at start-up); the engine
-    keeps the document and returns to it on every reset."""
-    document = load_seed(path)
-    return lambda: Engine(seed=document)
+def seeded_engine_factory(path: str | None, publish_ports: str = "loopback") -> Callable[[], Engine]:
+    """An engine factory starting from the seed file at ``path`` (read once, at start-up; None: no seed); the
+    engine keeps the document and returns to it on every reset. ``publish_ports``: ``mockd --publish-ports``."""
+    document = load_seed(path) if path else None
+    return lambda: Engine(seed=document, publish_ports=publish_ports)
 
 
 @dataclass
@@ -43,6 +43,12 @@ class Registry:
 
     def __post_init__(self) -> None:
         self.engine = self.engine_factory()
+        self.engine.runtime.report = self._unsimulated_program
+
+    def _unsimulated_program(self, program: str, message: str) -> None:
+        """The engine started an opaque process (`mockd/engine/opaque.py`): a finding, once per program."""
+        self.add_findings([Finding(kind="unsimulated-program", severity="warning", api_version="", method="",
+                                   path="", location="process", name=program, detail=message, source="behaviour")])
 
     def reset(self) -> None:
         """Back to the daemon's seed (one with nothing in it when there is none), findings cleared."""

@@ -43,7 +43,9 @@ class DockerCLI:
 
 
 def module_server() -> Iterator[MockdServer]:
-    server = MockdServer([]).start()
+    # Fixed host ports (-p 8080:80) are reported, not bound: test runs side by side must not collide on them
+    # (listening is tests/test_clients_ports.py's, with ports the host gives).
+    server = MockdServer(["--publish-ports=off"]).start()
     try:
         yield server
     finally:

@@ -205,7 +205,7 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
                 job = Job(argv=argv, fs=MountedFS(stage.tree), env=run_env,
                           write=lambda _s, d, chunks=chunks: chunks.append(d), stdin=Pipe(closed=True),
                           cwd=stage.config.get("WorkingDir") or "/", user=stage.config.get("User") or "",
-                          hostname=run_id[:12], check_user=False)
+                          hostname=run_id[:12], check_user=False, scope="build")
                 try:
                     launch(job, lambda code, done=done: done.done() or done.set_result(code))
                 except StartError as err:

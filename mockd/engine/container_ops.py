@@ -15,6 +15,7 @@ from .images import Image
 from .lifecycle import Lifecycle
 from .mounts import Mounts
 from .network_ops import NetworkOps
+from .ports import check_port_bindings, decoded_port_bindings
 from .state import DaemonState
 
 # The /etc/hosts dockerd writes (measured on 20.10): loopback and the IPv6 names, then `--add-host` entries.
@@ -68,6 +69,8 @@ class ContainerOps:
             host_config["RestartPolicy"] = {"Name": "no", "MaximumRetryCount": restart.get("MaximumRetryCount", 0)}
         if host_config.get("AutoRemove") and host_config["RestartPolicy"]["Name"] not in ("no", ""):
             raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
+        check_port_bindings(host_config.get("PortBindings"))
+        host_config["PortBindings"] = decoded_port_bindings(host_config.get("PortBindings"))
         warnings: list[str] = []
         merged = self._merge_config(config, image)
         entrypoint = merged.get("Entrypoint") or []

@@ -12,6 +12,7 @@ from .errors import InvalidParameter
 from .filesystem import FileTree, Mount, MountedFS, changes
 from .ids import now_ns, rfc3339
 from .images import Image
+from .netns import NetNamespace
 from .pipe import Pipe
 
 if TYPE_CHECKING:
@@ -117,6 +118,8 @@ class Container:
     # Execs whose process ended: dockerd drops them from the container's ExecIDs (still inspectable by id).
     finished_execs: set[str] = field(default_factory=set)
     tty_size: tuple[int, int] = (0, 0)
+    net: NetNamespace = field(default_factory=NetNamespace)  # its listening sockets, /proc/net
+    published: dict[str, list[dict]] | None = None  # port -> host bindings while published (publish.py)
     log_bytes: int = 0
     platform: str = "linux"
 
@@ -130,8 +133,9 @@ class Container:
         return bool(self.config.get("Tty"))
 
     def fs(self) -> MountedFS:
-        return MountedFS(self.rootfs, [Mount(m.destination, m.tree, not m.rw) for m in self.mounts],
-                         read_only_root=bool(self.host_config.get("ReadonlyRootfs")))
+        mounts = [Mount(m.destination, m.tree, not m.rw) for m in self.mounts]
+        mounts.append(Mount("/proc/net", self.net.tree, read_only=True))  # the kernel's view of its sockets
+        return MountedFS(self.rootfs, mounts, read_only_root=bool(self.host_config.get("ReadonlyRootfs")))
 
     # -- output --
     def emit(self, stream: int, data: bytes) -> None:
@@ -179,30 +183,18 @@ class Container:
         }
 
     def ports_view(self) -> dict:
-        """NetworkSettings.Ports: exposed ports, bound ones with their host bindings while running."""
+        """NetworkSettings.Ports: exposed and bound ports, with the host ports given at start while running."""
+        if self.status not in ("running", "paused") or self.published is None or not self._maps_ports():
+            # Measured on dockerd 20.10: `{}` before the first start, after the process ended, after a refused
+            # start, and with --network none/host/container (nothing mapped).
+            return {}
         exposed = set((self.config.get("ExposedPorts") or {}).keys())
-        bindings = self.host_config.get("PortBindings") or {}
-        exposed |= set(bindings)
-        out: dict[str, Any] = {}
-        for port in sorted(exposed):
-            binds = bindings.get(port) or []
-            if not self.running or not binds:
-                out[port] = None
-                continue
-            host = []
-            for i, b in enumerate(binds):
-                host_port = (b or {}).get("HostPort") or str(32768 + (hash((self.id, port, i)) % 28000))
-                host_ip = (b or {}).get("HostIp") or "0.0.0.0"
-                host.append({"HostIp": host_ip, "HostPort": host_port})
-                if not (b or {}).get("HostIp"):
-                    host.append({"HostIp": "::", "HostPort": host_port})
-            out[port] = host
-        if self.host_config.get("PublishAllPorts") and self.running:
-            for port in out:
-                if out[port] is None:
-                    hp = str(32768 + (hash((self.id, port)) % 28000))
-                    out[port] = [{"HostIp": "0.0.0.0", "HostPort": hp}, {"HostIp": "::", "HostPort": hp}]
-        return out
+        exposed |= set(self.host_config.get("PortBindings") or {})
+        return {port: self.published.get(port) or None for port in sorted(exposed | set(self.published))}
+
+    def _maps_ports(self) -> bool:
+        mode = self.host_config.get("NetworkMode") or "default"
+        return not (mode in ("none", "host") or mode.startswith("container:"))
 
     def network_settings(self) -> dict:
         networks = copy.deepcopy(self.networks)

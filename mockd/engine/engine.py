@@ -28,6 +28,7 @@ from .mounts import Mounts
 from .network_ops import NetworkOps
 from .networks import Network, NetworkStore
 from .process import Rule
+from .publish import Publisher
 from .registry import MockRegistry
 from .runtime import Runtime
 from .state import DaemonState, Swarm
@@ -36,9 +37,11 @@ from .volumes import Volume, VolumeStore
 
 
 class Engine:
-    def __init__(self, seed: dict | None = None) -> None:
-        """`seed`: a parsed seed document (`seed.parse_seed`) the engine starts from and returns to on reset."""
+    def __init__(self, seed: dict | None = None, publish_ports: str = "loopback") -> None:
+        """`seed`: a parsed seed document (`seed.parse_seed`) the engine starts from and returns to on reset.
+        `publish_ports`: where published ports listen, `loopback`, `all` or `off` (`publish.py`)."""
         self.seed_data = seed
+        self.publisher = Publisher(publish_ports)
         self.runtime = Runtime()
         self.state = DaemonState()
         self.reset()
@@ -49,11 +52,13 @@ class Engine:
         self.runtime.generation += 1
         self.state.end()
         self.runtime.cancel_tasks()
+        self.runtime.unsimulated.clear()  # findings are cleared with a reset: report the programs again
+        self.publisher.close_all()
         self.state = DaemonState()
         network_ops = NetworkOps(self.state)
         self.mounts = Mounts(self.state)
         self.network_ops = network_ops
-        self.lifecycle = Lifecycle(self.state, self.runtime, network_ops)
+        self.lifecycle = Lifecycle(self.state, self.runtime, network_ops, self.publisher)
         self.container_ops = ContainerOps(self.state, self.mounts, network_ops, self.lifecycle)
         self.exec_ops = ExecOps(self.state, self.runtime)
         self.image_ops = ImageOps(self.state)

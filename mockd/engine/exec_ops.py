@@ -51,7 +51,8 @@ class ExecOps:
         argv = list(ex.config.get("Cmd") or [])
         job = container_job(c, argv, self.state.rules, write=ex.emit, stdin=ex.stdin, env_extra=ex.config.get("Env"),
                             cwd=ex.config.get("WorkingDir") or "", user=ex.config.get("User") or "",
-                            pid=self.runtime.next_pid, tty=ex.tty)
+                            pid=self.runtime.next_pid, tty=ex.tty, scope="exec",
+                            unsimulated=self.runtime.unsimulated_program)
         self.state.container_event(c, f"exec_start: {' '.join(argv)}", execID=ex.id)
         generation = self.runtime.generation
 

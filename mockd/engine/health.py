@@ -74,7 +74,8 @@ async def _probe(state: DaemonState, runtime: Runtime, c: Container, argv: list[
     chunks: list[bytes] = []
     done: asyncio.Future = asyncio.get_running_loop().create_future()
     job = container_job(c, argv, state.rules, write=lambda _s, d: chunks.append(d), stdin=Pipe(closed=True),
-                        pid=runtime.next_pid)
+                        pid=runtime.next_pid, scope="healthcheck",
+                        unsimulated=runtime.unsimulated_program)
     try:
         proc = launch(job, lambda code: done.done() or done.set_result(code))
     except StartError as err:

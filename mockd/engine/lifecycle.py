@@ -12,6 +12,7 @@ from .ids import now_ns
 from .network_ops import NetworkOps
 from .pipe import Pipe
 from .process import parse_signal
+from .publish import Publisher
 from .runtime import Process, Runtime, StartError, container_job, launch
 from .state import DaemonState
 
@@ -20,10 +21,11 @@ RUNTIME_PREFIX = ("failed to create task for container: failed to create shim ta
 
 
 class Lifecycle:
-    def __init__(self, state: DaemonState, runtime: Runtime, network_ops: NetworkOps) -> None:
+    def __init__(self, state: DaemonState, runtime: Runtime, network_ops: NetworkOps, publisher: Publisher) -> None:
         self.state = state
         self.runtime = runtime
         self.network_ops = network_ops
+        self.publisher = publisher
 
     # -- start / stop --
     def start_container(self, ref: str) -> Container:
@@ -54,18 +56,24 @@ class Lifecycle:
         elif c.started_ns and c.stdin.closed:
             stdin = Pipe()  # a restart gets a fresh stdin; a first start keeps what attach fed before it
         job = container_job(c, [c.path, *c.args], self.state.rules, write=c.emit, stdin=stdin, pid=1, tty=c.tty,
-                            init=bool(c.host_config.get("Init")))
+                            init=bool(c.host_config.get("Init")), scope="start",
+                            unsimulated=self.runtime.unsimulated_program)
         job.check_user = job.check_executable = checked
         generation = self.runtime.generation
 
         def started(proc: Process) -> None:
+            self.network_ops.connect_endpoints(c)
+            try:  # dockerd programs the port mapping before the process runs; a refusal leaves it created
+                self.publisher.publish(c)
+            except EngineError:
+                self.network_ops.disconnect_endpoints(c)
+                raise
             c.stdin = stdin
             c.status = "running"
             c.pid = self.runtime.next_pid()
             c.started_ns = now_ns()
             c.error = ""
             c.manual_stop = False
-            self.network_ops.connect_endpoints(c)
             c.process = proc
             self.state.container_event(c, "start")
 
@@ -82,6 +90,8 @@ class Lifecycle:
         for ex in self.state.execs.values():
             if ex.container_id == c.id and ex.process is not None and ex.process.alive:
                 ex.process.kill(9)
+        self.publisher.unpublish(c)  # docker-proxy stops with the container's process
+        c.net.close_all()
         self.network_ops.disconnect_endpoints(c)
         self.state.container_event(c, "die", exitCode=code)
         c.end_streams()
@@ -107,7 +117,11 @@ class Lifecycle:
         if generation != self.runtime.generation or c.status != "restarting" or c.removed:
             return
         c.restart_count += 1
-        self._run(c, checked=False)
+        try:
+            self._run(c, checked=False)
+        except EngineError as err:  # e.g. its port was taken meanwhile: it stays exited, as dockerd leaves it
+            c.status = "exited"
+            c.error = err.message
 
     async def _auto_remove(self, c: Container, generation: int) -> None:
         await asyncio.sleep(0)

@@ -57,7 +57,7 @@ def synthetic_image(ref: references.Reference, config: dict | None = None,
         for path, content in files.items():
             data = content.encode() if isinstance(content, str) else content
             top.mkdir(path.rsplit("/", 1)[0] or "/", parents=True)
-            top.write(path, data, mode=0o755 if data.startswith(b"#!") else 0o644)
+            top.write(path, data, mode=0o755 if data.startswith((b"#!", b"\x7fELF")) else 0o644)  # scripts, binaries
         layers.append(diff(base, top))
         history.append({"created": created, "created_by": "/bin/sh -c #(nop) COPY dir:seeded in / "})
     cfg = {"Env": list(DEFAULT_ENV), "Cmd": ["sh"]}

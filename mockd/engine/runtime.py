@@ -15,17 +15,21 @@ command, read and sleep slice, so a paused process makes no progress and writes 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import opaque
 from .containers import Container
 from .filesystem import MountedFS
+from .netns import NetNamespace, hold
 from .pipe import Pipe
-from .process import Rule
+from .process import Rule, choose
 from .shell import Context, Shell, StartError, find_executable, resolve_user
 
+log = logging.getLogger("mockd.programs")
 __all__ = ["Job", "Process", "Runtime", "StartError", "container_job", "launch", "process_env", "rule_for"]
 
 
@@ -48,6 +52,9 @@ class Process:
     signal: int | None = None
     exit_code: int | None = None
     ctx: Context | None = None
+    net: NetNamespace | None = None  # the container's namespace: the sockets it opens close when it ends
+    scope: str = "start"  # start | exec | healthcheck | build: what kind of process (rules, opaque programs)
+    unsimulated: Callable[[str], None] | None = None  # `Runtime.unsimulated_program`
 
     def start(self, on_exit: Callable[[int], None]) -> None:
         self.running.set()
@@ -62,6 +69,8 @@ class Process:
             else:
                 code = task.result()
             self.exit_code = code
+            if self.net is not None:
+                self.net.close_owner(self.pid)
             on_exit(code)
 
         self.task.add_done_callback(done)
@@ -76,10 +85,16 @@ class Process:
         if self.ctx is None:
             self.ctx = Context(fs=self.fs, env=self.env, write=self.write, stdin=self.stdin, cwd=self.cwd,
                                user=self.user, hostname=self.hostname, running=self.running, pid=self.pid,
-                               tty=self.tty)
+                               tty=self.tty, main=self.scope == "start", unsimulated=self.unsimulated)
         return self.ctx
 
     async def _run_rule(self, rule: Rule) -> int:
+        for port in rule.listen:
+            if self.net is not None:
+                try:
+                    self.net.listen(port, hold, owner=self.pid, gate=self.running)
+                except OSError as err:
+                    self.write(2, f"mockd: rule {rule.command!r}: listen on :{port}: {err.strerror}\n".encode())
         if rule.stdout:
             if rule.interval:
                 for line in rule.stdout.splitlines(keepends=True):
@@ -90,6 +105,8 @@ class Process:
                 self.write(1, rule.stdout.encode())
         if rule.stderr:
             self.write(2, rule.stderr.encode())
+        if rule.listen and not rule.duration:
+            await asyncio.Event().wait()  # a server: it runs until it is stopped
         if rule.duration:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + rule.duration
@@ -154,6 +171,9 @@ class Job:
     init: bool = False
     check_user: bool = True  # the classic builder's RUN never resolved USER here
     check_executable: bool = True  # a restart reuses the checks of the first start
+    net: NetNamespace | None = None
+    scope: str = "start"  # start | exec | healthcheck | build
+    unsimulated: Callable[[str], None] | None = None
 
 
 def launch(job: Job, on_exit: Callable[[int], None],
@@ -167,7 +187,8 @@ def launch(job: Job, on_exit: Callable[[int], None],
         find_executable(job.fs, job.argv[0], job.env, job.cwd)
     pid = job.pid() if callable(job.pid) else job.pid
     proc = Process(argv=job.argv, fs=job.fs, env=job.env, write=job.write, stdin=job.stdin, cwd=job.cwd,
-                   user=job.user, hostname=job.hostname, pid=pid, rule=job.rule, init=job.init, tty=job.tty)
+                   user=job.user, hostname=job.hostname, pid=pid, rule=job.rule, init=job.init, tty=job.tty,
+                   net=job.net, scope=job.scope, unsimulated=job.unsimulated)
     if before_start is not None:
         before_start(proc)
     proc.start(on_exit)
@@ -193,24 +214,22 @@ def process_env(c: Container, extra: list[str] | None = None) -> dict[str, str]:
     return env
 
 
-def rule_for(rules: list[Rule], c: Container, argv: list[str]) -> Rule | None:
-    """The first seed rule scripting this command in this container's image, if any."""
-    names = [c.image_ref, c.image.id, *c.image.repo_tags]
-    for rule in rules:
-        if rule.matches(names, argv):
-            return rule
-    return None
+def rule_for(rules: list[Rule], c: Container, argv: list[str], scope: str = "any") -> Rule | None:
+    """The seed rule scripting this command of this kind (`start`, `exec`, `healthcheck`) in this container's
+    image: the most specific match (`process.choose`), if any."""
+    return choose(rules, [c.image_ref, c.image.id, *c.image.repo_tags], argv, scope)
 
 
 def container_job(c: Container, argv: list[str], rules: list[Rule], *, write: Callable[[int, bytes], None],
                   stdin: Pipe, env_extra: list[str] | None = None, cwd: str = "", user: str = "",
-                  pid: int | Callable[[], int] = 1, tty: bool = False, init: bool = False) -> Job:
-    """A job in container `c`: its filesystem, environment, hostname and rules; cwd and user default to the
-    container's."""
+                  pid: int | Callable[[], int] = 1, tty: bool = False, init: bool = False,
+                  scope: str = "start", unsimulated: Callable[[str], None] | None = None) -> Job:
+    """A job in container `c`: its filesystem, environment, hostname and the rule for this kind of process
+    (`scope`: start, exec or healthcheck); cwd and user default to the container's."""
     return Job(argv=argv, fs=c.fs(), env=process_env(c, env_extra), write=write, stdin=stdin,
                cwd=cwd or c.config.get("WorkingDir") or "/", user=user or c.config.get("User") or "",
-               hostname=c.config.get("Hostname") or c.id[:12], pid=pid, rule=rule_for(rules, c, argv), tty=tty,
-               init=init)
+               hostname=c.config.get("Hostname") or c.id[:12], pid=pid, rule=rule_for(rules, c, argv, scope), tty=tty,
+               init=init, net=c.net, scope=scope, unsimulated=unsimulated)
 
 
 class Runtime:
@@ -221,6 +240,18 @@ class Runtime:
         self.generation = 0
         self._pid = 4000
         self._tasks: set[asyncio.Task] = set()
+        self.unsimulated: set[str] = set()  # programs reported since the last reset
+        self.report: Callable[[str, str], None] | None = None  # (program, message): the server's findings
+
+    def unsimulated_program(self, program: str) -> None:
+        """An opaque process started (`opaque.py`): log and report it once per program."""
+        if program in self.unsimulated:
+            return
+        self.unsimulated.add(program)
+        text = opaque.message(program)
+        log.warning("%s", text)
+        if self.report is not None:
+            self.report(program, text)
 
     def next_pid(self) -> int:
         self._pid += random.randint(1, 40)

@@ -10,8 +10,9 @@ refusals, from a YAML/JSON document (`mockd --seed FILE`, `POST /_mockd/seed`).
       refusals: [{pattern: "private/*", kind: denied}, {pattern: "busybox:nope", kind: manifest-unknown}]
       images: [{ref: "acme/*", cmd: ["acme-server"]}]   # what a pull of a matching reference gets
       credentials: {alice: secret}                        # logins; every login succeeds without it
-    rules:
-      - {image: "myapp*", command: "*serve*", stdout: "listening on :80\\n", duration: 3600}
+    rules:                       # how a match is chosen: mockd.engine.process.Rule, docs/mockd.md
+      - {image: "myapp*", command: "*serve*", stdout: "listening on :80\\n", duration: 3600,
+         scope: start, listen: [80]}  # scope: start | exec | healthcheck | any (default)
     volumes: [{name: data, labels: {a: b}, files: {/seed.txt: "x"}}]
     networks: [{name: backend, subnet: 10.10.0.0/24, labels: {}}]
     containers:
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from . import references
 from .errors import InvalidParameter
 from .ids import now_ns
-from .process import Rule
+from .process import Rule, check_rules
 from .registry import Refusal, RemoteImage, synthetic_image
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def parse_seed(text: str | bytes) -> dict:
     unknown = set(data) - {"images", "registry", "rules", "volumes", "networks", "containers"}
     if unknown:
         raise InvalidParameter(f"invalid seed: unknown sections {sorted(unknown)}")
+    load_rules(data.get("rules") or [])  # a bad rule refuses the document when it is read
     return data
 
 
@@ -83,6 +85,16 @@ def _image_config(spec: dict) -> dict:
     return config
 
 
+def load_rules(items: list) -> list[Rule]:
+    """The seed's rules, checked: a rule that can never match is an error here, not a silent no-op."""
+    try:
+        rules = [Rule.from_dict(item) for item in items]
+        check_rules(rules)
+    except (ValueError, TypeError) as err:
+        raise InvalidParameter(f"invalid seed: {err}") from None
+    return rules
+
+
 def apply_seed(engine: Engine, seed: dict) -> None:
     registry = seed.get("registry") or {}
     for item in registry.get("refusals") or []:
@@ -94,7 +106,7 @@ def apply_seed(engine: Engine, seed: dict) -> None:
         engine.registry.remote[item["ref"]] = RemoteImage(_image_config(item), item.get("files"))
     if registry.get("credentials") is not None:
         engine.registry.credentials = dict(registry["credentials"])
-    engine.state.rules = [Rule.from_dict(r) for r in seed.get("rules") or []]
+    engine.state.rules = load_rules(seed.get("rules") or [])
     for item in seed.get("images") or []:
         refs = item.get("refs") or [item["ref"]]
         first = references.parse(refs[0])

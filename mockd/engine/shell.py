@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from .filesystem import DIR, SYMLINK, MountedFS
+from .opaque import run_opaque
 from .pipe import Pipe
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -55,6 +56,8 @@ class Context:
     tty: bool = False  # stdin/stdout are a terminal: an interactive sh prompts
     traps: dict[int, str] = field(default_factory=dict)  # signal -> action, set by the `trap` builtin
     pending: list[int] = field(default_factory=list)  # trapped signals waiting for the next checkpoint
+    main: bool = False  # the container's own command: an unsimulated program keeps running (opaque.py)
+    unsimulated: Callable[[str], None] | None = None  # reports a program mockd does not simulate
 
 
 @dataclass
@@ -870,7 +873,8 @@ class Shell:
             base = posixpath.basename(argv[0]) if argv else "busybox"
         if base in BUILTINS:
             return await BUILTINS[base](self, [base, *argv[1:]], io)
-        return 0  # an opaque "binary" with no rule: it runs and exits cleanly
+        return await run_opaque(argv, io.stdin, main=self.ctx.main, running=self.ctx.running,
+                                report=self.ctx.unsimulated)
 
 
 async def _discard_async(_: bytes) -> None:
