@@ -127,13 +127,77 @@ def find_executable(fs: MountedFS, name: str, env: dict[str, str], cwd: str = "/
 
 # -- lexer ---------------------------------------------------------------------------------------------------
 
-OPERATORS = ("&&", "||", ";;", ">>", "2>&1", "1>&2", ">&2", "2>>", "2>", "1>", ";", "&", "|", "(", ")", ">", "<",
+OPERATORS = ("&&", "||", ";;", ">>", ">|", "2>&1", "1>&2", ">&2", "2>>", "2>", "1>", ";", "&", "|", "(", ")", ">", "<",
              "\n")
 KEYWORDS = {"if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "in", "{", "}", "!"}
 
 
 class SyntaxErr(Exception):
     pass
+
+
+def _read_sub(src: str, start: int) -> tuple[str, int]:
+    """The body of a `$(...)` whose text starts at `start`, and the index after its `)`."""
+    depth, j, n = 1, start, len(src)
+    while j < n and depth:
+        if src[j] == "(":
+            depth += 1
+        elif src[j] == ")":
+            depth -= 1
+        elif src[j] == "'":
+            j = src.index("'", j + 1) if "'" in src[j + 1:] else n
+        j += 1
+    if depth:
+        raise SyntaxErr("unterminated $(")
+    return src[start:j - 1], j
+
+
+def _read_backquote(src: str, start: int) -> tuple[str, int]:
+    """The body of a `...` substitution (backslash-escaped backquotes inside), and the index after it."""
+    j, body, n = start, "", len(src)
+    while j < n and src[j] != "`":
+        if src[j] == "\\" and j + 1 < n and src[j + 1] in "`$\\":
+            body += src[j + 1]
+            j += 2
+            continue
+        body += src[j]
+        j += 1
+    if j >= n:
+        raise SyntaxErr("syntax error: unterminated quoted string")
+    return body, j + 1
+
+
+def _scan_double(src: str, j: int, stop: str | None, escapable: str) -> tuple[list[tuple[str, str]], int]:
+    """Parts of double-quoted text (or an unquoted here-document body when `stop` is None) from `j` up to the
+    `stop` character; returns the parts and the index of `stop` (len(src) when there is none)."""
+    parts: list[tuple[str, str]] = []
+    buf, n = "", len(src)
+
+    def flush() -> None:
+        nonlocal buf
+        if buf:
+            parts.append(("dq", buf))
+            buf = ""
+
+    while j < n and src[j] != stop:
+        if src[j] == "\\" and j + 1 < n and src[j + 1] in escapable:
+            flush()
+            if src[j + 1] != "\n":
+                parts.append(("lit", src[j + 1]))
+            j += 2
+        elif src.startswith("$(", j):
+            flush()
+            body, j = _read_sub(src, j + 2)
+            parts.append(("sub", body))
+        elif src[j] == "`":
+            flush()
+            body, j = _read_backquote(src, j + 1)
+            parts.append(("sub", body))
+        else:
+            buf += src[j]
+            j += 1
+    flush()
+    return parts, j
 
 
 def tokenize(src: str) -> list[tuple[str, object]]:
@@ -157,20 +221,6 @@ def tokenize(src: str) -> list[tuple[str, object]]:
             tokens.append(("word", parts))
             parts = []
 
-    def read_sub(start: int) -> tuple[str, int]:
-        depth, j = 1, start
-        while j < n and depth:
-            if src[j] == "(":
-                depth += 1
-            elif src[j] == ")":
-                depth -= 1
-            elif src[j] == "'":
-                j = src.index("'", j + 1) if "'" in src[j + 1:] else n
-            j += 1
-        if depth:
-            raise SyntaxErr("unterminated $(")
-        return src[start:j - 1], j
-
     heredocs: list[tuple[str, bool, bool, list]] = []  # (delimiter, <<-, quoted, the body word's parts)
 
     def read_heredocs(j: int) -> int:
@@ -187,7 +237,9 @@ def tokenize(src: str) -> list[tuple[str, object]]:
                 if line == delimiter:
                     break
                 lines.append(line + "\n")
-            body_parts.append(("lit" if quoted else "dq", "".join(lines)))
+            body = "".join(lines)
+            # Unquoted: expanded like double-quoted text, where a backslash escapes only $ ` \ and newline.
+            body_parts.extend([("lit", body)] if quoted else _scan_double(body, 0, None, "$`\\\n")[0] or [("lit", "")])
         heredocs.clear()
         return j
 
@@ -209,31 +261,18 @@ def tokenize(src: str) -> list[tuple[str, object]]:
             i = end + 1
         elif c == '"':
             flush_raw()
-            j, buf = i + 1, ""
-            while j < n and src[j] != '"':
-                if src[j] == "\\" and j + 1 < n and src[j + 1] in '"\\$`\n':
-                    if buf:
-                        parts.append(("dq", buf))
-                        buf = ""
-                    if src[j + 1] != "\n":
-                        parts.append(("lit", src[j + 1]))
-                    j += 2
-                elif src.startswith("$(", j):
-                    if buf:
-                        parts.append(("dq", buf))
-                        buf = ""
-                    body, j = read_sub(j + 2)
-                    parts.append(("sub", body))
-                else:
-                    buf += src[j]
-                    j += 1
+            dq_parts, j = _scan_double(src, i + 1, '"', '"\\$`\n')
             if j >= n:
                 raise SyntaxErr("Unterminated quoted string")
-            parts.append(("dq", buf))
+            parts.extend(dq_parts or [("dq", "")])
             i = j + 1
         elif src.startswith("$(", i):
             flush_raw()
-            body, i = read_sub(i + 2)
+            body, i = _read_sub(src, i + 2)
+            parts.append(("sub", body))
+        elif c == "`":
+            flush_raw()
+            body, i = _read_backquote(src, i + 1)
             parts.append(("sub", body))
         elif c == "#" and not raw and not parts:
             while i < n and src[i] != "\n":
@@ -265,7 +304,7 @@ def tokenize(src: str) -> list[tuple[str, object]]:
                 op = None  # "a2>b" is a word
             if op is not None:
                 end_word()
-                tokens.append(("op", op))
+                tokens.append(("op", ">" if op == ">|" else op))  # >| overrides noclobber, which is never on
                 i += len(op)
                 if op == "\n" and heredocs:
                     i = read_heredocs(i)
