@@ -28,8 +28,22 @@ class ShellExit(Exception):
 
 
 class LoopControl(Exception):
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, levels: int = 1):
         self.kind = kind
+        self.levels = levels  # `break 2` leaves two loops
+
+
+class Killed(ShellExit):
+    """The shell was killed by a signal it does not trap (`kill $$`): it ends at once with 128+signal."""
+
+
+class FunctionReturn(Exception):
+    def __init__(self, code: int):
+        self.code = code
+
+
+class ShellError(Exception):
+    """An expansion error (${x?}, set -u, arithmetic): a non-interactive shell prints it and exits with 2."""
 
 
 class StartError(Exception):
@@ -129,7 +143,8 @@ def find_executable(fs: MountedFS, name: str, env: dict[str, str], cwd: str = "/
 
 OPERATORS = ("&&", "||", ";;", ">>", ">|", "2>&1", "1>&2", ">&2", "2>>", "2>", "1>", ";", "&", "|", "(", ")", ">", "<",
              "\n")
-KEYWORDS = {"if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "in", "{", "}", "!"}
+KEYWORDS = {"if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "in", "{", "}", "!", "case",
+            "esac"}
 
 
 class SyntaxErr(Exception):
@@ -353,7 +368,7 @@ class Parser:
             while self.peek() in (("op", "\n"), ("op", ";")):
                 self.pos += 1
             tok = self.peek()
-            if tok[0] == "eof" or tok == ("op", ")") or self.is_kw(tok, *terminators):
+            if tok[0] == "eof" or tok in (("op", ")"), ("op", ";;")) or self.is_kw(tok, *terminators):
                 break
             node = self.parse_andor()
             background = False
@@ -391,12 +406,53 @@ class Parser:
         if not self.is_kw(tok, word):
             raise SyntaxErr(f"syntax error: expected \"{word}\"")
 
+    def parse_condition(self, terminator: str):
+        """The list of an if/while condition; an empty one is ash's 'unexpected "then"'."""
+        cond = self.parse_list((terminator,))
+        if not cond[1]:
+            tok = self.peek()
+            text = "".join(p[1] for p in tok[1]) if tok[0] == "word" else tok[1] or "end of file"
+            raise SyntaxErr(f"syntax error: unexpected \"{text}\"")
+        return cond
+
+    def parse_case(self):
+        word = self.next()
+        if word[0] != "word":
+            raise SyntaxErr("syntax error: expected a word after case")
+        self.skip_newlines()
+        self.expect_kw("in")
+        items = []
+        while True:
+            self.skip_newlines()
+            if self.is_kw(self.peek(), "esac"):
+                self.pos += 1
+                break
+            if self.peek() == ("op", "("):
+                self.pos += 1
+            patterns = [self.next()]
+            while self.peek() == ("op", "|"):
+                self.pos += 1
+                patterns.append(self.next())
+            if any(p[0] != "word" for p in patterns) or self.next() != ("op", ")"):
+                raise SyntaxErr("syntax error: expected \")\" in case")
+            body = self.parse_list(("esac",))
+            if self.peek() == ("op", ";;"):
+                self.pos += 1
+            items.append(([p[1] for p in patterns], body))
+        return self.with_redirs(("case", word[1], items))
+
+    def at_function_definition(self) -> bool:
+        tok = self.peek()
+        return (tok[0] == "word" and len(tok[1]) == 1 and tok[1][0][0] == "raw"
+                and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", tok[1][0][1]) is not None
+                and self.tokens[self.pos + 1:self.pos + 3] == [("op", "("), ("op", ")")])
+
     def parse_command(self):
         tok = self.peek()
         if self.is_kw(tok, "if"):
             self.pos += 1
             branches = []
-            cond = self.parse_list(("then",))
+            cond = self.parse_condition("then")
             self.expect_kw("then")
             body = self.parse_list(("elif", "else", "fi"))
             branches.append((cond, body))
@@ -404,7 +460,7 @@ class Parser:
             while True:
                 tok = self.next()
                 if self.is_kw(tok, "elif"):
-                    cond = self.parse_list(("then",))
+                    cond = self.parse_condition("then")
                     self.expect_kw("then")
                     branches.append((cond, self.parse_list(("elif", "else", "fi"))))
                 elif self.is_kw(tok, "else"):
@@ -416,7 +472,7 @@ class Parser:
             return self.with_redirs(("if", branches, else_body))
         if self.is_kw(tok, "while", "until"):
             self.pos += 1
-            cond = self.parse_list(("do",))
+            cond = self.parse_condition("do")
             self.expect_kw("do")
             body = self.parse_list(("done",))
             self.expect_kw("done")
@@ -444,6 +500,15 @@ class Parser:
             body = self.parse_list(("}",))
             self.expect_kw("}")
             return self.with_redirs(("group", body))
+        if self.is_kw(tok, "case"):
+            self.pos += 1
+            return self.parse_case()
+        if self.at_function_definition():
+            name = tok[1][0][1]
+            self.pos += 3
+            while self.peek() == ("op", "\n"):
+                self.pos += 1
+            return ("func", name, self.parse_command())
         if tok == ("op", "("):
             self.pos += 1
             body = self.parse_list(())
@@ -524,6 +589,26 @@ class Shell:
         self.cwd = ctx.cwd or "/"
         self.vars.setdefault("PWD", self.cwd)
         self.background: list[asyncio.Task] = []
+        self.options: set[str] = set()  # set -e -u -x
+        self.functions: dict[str, object] = {}
+        self.local_frames: list[dict[str, str | None]] = []  # per function call: the values `local` hid
+        self.exit_trap: str | None = None  # `trap ACTION EXIT`: run by the shell that set it, when it ends
+        self.errexit_off = 0  # > 0 inside if/while conditions and the left of && ||, where set -e does not apply
+        self.last_sub: int | None = None  # status of the last command substitution (an assignment's status)
+
+    def subshell(self) -> Shell:
+        """A ( ... ), $( ... ) or pipeline stage: a copy of this shell's state; traps are reset."""
+        sub = Shell(self.ctx, list(self.args), self.name)
+        sub.vars, sub.exported, sub.cwd = dict(self.vars), set(self.exported), self.cwd
+        sub.options, sub.functions, sub.status = set(self.options), dict(self.functions), self.status
+        return sub
+
+    def child(self, args: list[str], name: str) -> Shell:
+        """A new sh process started by this one: it sees the exported variables only."""
+        env = self.env()
+        sub = Shell(self.ctx, args, name)
+        sub.vars, sub.exported, sub.cwd = dict(env), set(env), self.cwd
+        return sub
 
     # -- helpers for builtins --
     def path(self, p: str) -> str:
@@ -550,12 +635,32 @@ class Shell:
             io.err(f"{self.name}: {err}\n".encode())
             return 2
         try:
-            return await self.eval(tree, io)
-        except ShellExit as done:
-            return done.code
+            try:
+                code = await self.eval(tree, io)
+            except Killed as killed:  # an untrapped signal: no EXIT trap runs
+                return killed.code
+            except ShellExit as done:
+                code = done.code
+            except ShellError as err:
+                io.err(f"{self.name}: {err}\n".encode())
+                code = 2
+            return await self.run_exit_trap(code, io)
         finally:
             for task in self.background:
                 task.cancel()
+
+    async def run_exit_trap(self, code: int, io: IO) -> int:
+        action, self.exit_trap = self.exit_trap, None
+        if not action:
+            return code
+        self.status = code  # the trap sees the exit status in $?
+        try:
+            await self.eval(Parser(tokenize(action)).parse(), io)
+        except ShellExit as done:
+            return done.code
+        except (ShellError, SyntaxErr) as err:
+            io.err(f"{self.name}: {err}\n".encode())
+        return code
 
     def root_io(self) -> IO:
         return IO(self.ctx.stdin, lambda d: self.ctx.write(1, d), lambda d: self.ctx.write(2, d))
@@ -569,7 +674,10 @@ class Shell:
             return done.code
 
     # -- expansion --
-    def lookup_var(self, name: str) -> str:
+    def lookup_var(self, name: str, strict: bool = False) -> str:
+        """The value of $name; with `strict` (a plain $x or ${x}) and set -u an unset name is an error."""
+        if strict and "u" in self.options and name not in "@*" and not self.is_set(name):
+            raise ShellError(f"{name}: parameter not set")
         if name == "?":
             return str(self.status)
         if name == "$":
@@ -588,28 +696,68 @@ class Shell:
     def expand_text(self, text: str) -> str:
         def repl(m: re.Match) -> str:
             if m.group(1) is not None:
-                expr = m.group(1)
-                mm = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*|[0-9?$#@*])(?:(:?[-=+?])(.*))?", expr, re.S)
-                if not mm:
-                    return ""
-                name, op, word = mm.group(1), mm.group(2), mm.group(3) or ""
-                value = self.lookup_var(name)
-                is_set = name in self.vars or not name.isidentifier()
-                empty = value == "" if op and op.startswith(":") else not is_set
-                if op in ("-", ":-"):
-                    return word if empty else value
-                if op in ("=", ":="):
-                    if empty:
-                        self.vars[name] = word
-                        return word
-                    return value
-                if op in ("+", ":+"):
-                    return "" if empty else word
-                if expr.startswith("#") and len(expr) > 1:
-                    return str(len(self.lookup_var(expr[1:])))
-                return value
-            return self.lookup_var(m.group(2))
+                return self.expand_braced(m.group(1))
+            return self.lookup_var(m.group(2), strict=True)
         return re.sub(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*|[0-9?$#@*])", repl, text)
+
+    def expand_braced(self, expr: str) -> str:
+        """${...}: the POSIX forms plus ash's ${x:off:len} and ${x/p/r}."""
+        if len(expr) > 1 and expr[0] == "#" and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?$#@*]", expr[1:]):
+            return str(len(self.lookup_var(expr[1:])))
+        mm = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?$#@*])(?:(:?[-=+?]|##?|%%?|//?|:)(.*))?", expr, re.S)
+        if not mm:
+            raise ShellError("syntax error: bad substitution")
+        name, op, word = mm.group(1), mm.group(2), mm.group(3) or ""
+        if op is None:
+            return self.lookup_var(name, strict=True)
+        value = self.lookup_var(name)
+        is_set = self.is_set(name)
+        if op in ("#", "##", "%", "%%"):
+            return _strip(value, self.expand_text(word), op)
+        if op in ("/", "//"):
+            pattern, _, replacement = word.partition("/")
+            return _replace(value, self.expand_text(pattern), self.expand_text(replacement), op == "//")
+        if op == ":":
+            offset_text, _, length_text = word.partition(":")
+            offset = int(self.arithmetic(offset_text or "0"))
+            piece = value[max(offset, 0) if offset >= 0 else max(len(value) + offset, 0):]
+            return piece[:max(int(self.arithmetic(length_text)), 0)] if length_text else piece
+        empty = value == "" if op.startswith(":") else not is_set
+        word = self.expand_text(word)
+        if op in ("-", ":-"):
+            return word if empty else value
+        if op in ("=", ":="):
+            if empty:
+                self.vars[name] = word
+                return word
+            return value
+        if op in ("+", ":+"):
+            return "" if empty else word
+        if empty:  # ?, :?
+            raise ShellError(f"{name}: {word or 'parameter not set'}")
+        return value
+
+    def is_set(self, name: str) -> bool:
+        if name.isdigit():
+            return int(name) <= len(self.args)
+        return name in self.vars or not name.isidentifier()
+
+    def split_fields(self, value: str) -> list[str]:
+        """Field splitting on $IFS: runs of IFS whitespace separate, each other IFS character delimits one field."""
+        ifs = self.vars.get("IFS", " \t\n")
+        if ifs == "":
+            return [value] if value else []
+        white = "".join(c for c in ifs if c in " \t\n")
+        other = "".join(c for c in ifs if c not in " \t\n")
+        stripped = value.strip(white) if white else value
+        if not stripped:
+            return []
+        if not other:
+            return re.split(f"[{re.escape(white)}]+", stripped)
+        ws = f"[{re.escape(white)}]*" if white else ""
+        fields = re.split(f"{ws}[{re.escape(other)}]{ws}|[{re.escape(white)}]+" if white else f"[{re.escape(other)}]",
+                          stripped)
+        return fields[:-1] if fields and fields[-1] == "" else fields
 
     async def expand_word(self, parts, split: bool = True) -> list[str]:
         fields: list[str] = []
@@ -620,6 +768,17 @@ class Shell:
                 current += text
                 has_quoted = True
             elif kind == "dq":
+                if re.search(r"\$@|\$\{@\}", text):  # "$@": one field per positional parameter
+                    segments = re.split(r"\$@|\$\{@\}", text)
+                    for index, segment in enumerate(segments):
+                        current += self.expand_text(segment)
+                        if index < len(segments) - 1 and self.args:
+                            current += self.args[0]
+                            for arg in self.args[1:]:
+                                fields.append(current)
+                                current = arg
+                    has_quoted = has_quoted or bool(self.args) or any(segments)
+                    continue
                 current += self.expand_text(text)
                 has_quoted = True
             else:
@@ -627,17 +786,18 @@ class Shell:
                 if kind == "raw" and text.startswith("~") and not current:
                     value = self.vars.get("HOME", "/root") + value[1:] if value == text else value
                 if split and (kind == "sub" or "$" in text):
-                    pieces = value.split()
+                    pieces = self.split_fields(value)
                     if not pieces:
                         continue
-                    if value[:1].isspace() and current:
+                    white = [c for c in self.vars.get("IFS", " \t\n") if c in " \t\n"]
+                    if value[:1] in white and current:
                         fields.append(current)
                         current = ""
                     current += pieces[0]
                     for piece in pieces[1:]:
                         fields.append(current)
                         current = piece
-                    if value[-1:].isspace():
+                    if value[-1:] in white:
                         fields.append(current)
                         current = ""
                         has_quoted = False
@@ -651,7 +811,7 @@ class Shell:
         out = []
         for parts in words:
             for word in await self.expand_word(parts):
-                if any(k == "raw" and ("*" in t or "?" in t) for k, t in parts) and ("*" in word or "?" in word):
+                if any(k == "raw" and any(c in t for c in "*?[") for k, t in parts) and any(c in word for c in "*?["):
                     out.extend(self.glob(word) or [word])
                 else:
                     out.append(word)
@@ -682,10 +842,9 @@ class Shell:
         if src.startswith("(") and src.endswith(")"):
             return self.arithmetic(src[1:-1])
         chunks: list[bytes] = []
-        sub = Shell(self.ctx, self.args, self.name)
-        sub.vars, sub.exported, sub.cwd = dict(self.vars), set(self.exported), self.cwd
+        sub = self.subshell()
         io = IO(Pipe(closed=True), chunks.append, lambda d: self.ctx.write(2, d))
-        self.status = await sub.run_script(src, io)
+        self.status = self.last_sub = await sub.run_script(src, io)
         return b"".join(chunks).decode(errors="replace").rstrip("\n")
 
     # -- evaluation --
@@ -702,23 +861,31 @@ class Shell:
                 self.status = status
             return status
         if kind == "andor":
-            status = await self.eval(node[1], io)
-            for op, pipeline in node[2]:
+            chain = [node[1], *(pipeline for _, pipeline in node[2])]
+            ran = 0
+            status = await self.eval_guarded(chain[0], io, guarded=len(chain) > 1)
+            for index, (op, pipeline) in enumerate(node[2], start=1):
                 if (op == "&&") == (status == 0):
-                    status = await self.eval(pipeline, io)
+                    status = await self.eval_guarded(pipeline, io, guarded=index < len(chain) - 1)
+                    ran = index
             self.status = status
+            # set -e: a failing command exits the shell unless it is tested (left of && ||, negated, a condition)
+            if status and "e" in self.options and not self.errexit_off and ran == len(chain) - 1 \
+                    and not chain[-1][2]:
+                raise ShellExit(status)
             return status
         if kind == "pipeline":
             cmds, negate = node[1], node[2]
             if len(cmds) == 1:
-                status = await self.eval(cmds[0], io)
+                status = await self.eval_guarded(cmds[0], io, guarded=negate)
             else:
                 pipes = [Pipe() for _ in cmds[1:]]
                 tasks = []
-                for i, cmd in enumerate(cmds):
+                for i, cmd in enumerate(cmds):  # every stage runs in a subshell, as in ash
                     stdin = io.stdin if i == 0 else pipes[i - 1]
                     out = pipes[i].feed if i < len(pipes) else io.out
-                    tasks.append(self._pipe_stage(cmd, IO(stdin, out, io.err), pipes[i] if i < len(pipes) else None))
+                    stage = self.subshell()
+                    tasks.append(stage._pipe_stage(cmd, IO(stdin, out, io.err), pipes[i] if i < len(pipes) else None))
                 results = await asyncio.gather(*tasks)
                 status = results[-1]
             status = (0 if status else 1) if negate else status
@@ -736,19 +903,22 @@ class Shell:
                 files()
         if kind == "if":
             for cond, body in node[1]:
-                if await self.eval(cond, io) == 0:
+                if await self.eval_guarded(cond, io) == 0:
                     return await self.eval(body, io)
             return await self.eval(node[2], io) if node[2] is not None else 0
         if kind == "while":
             status = 0
             while True:
                 await self.checkpoint()
-                ok = await self.eval(node[1], io) == 0
+                ok = await self.eval_guarded(node[1], io) == 0
                 if ok == node[3]:
                     break
                 try:
                     status = await self.eval(node[2], io)
                 except LoopControl as ctl:
+                    if ctl.levels > 1:  # an outer loop's turn
+                        ctl.levels -= 1
+                        raise
                     if ctl.kind == "break":
                         break
                 await asyncio.sleep(0)  # let the loop breathe: `while true; do echo; done` must stay killable
@@ -761,25 +931,75 @@ class Shell:
                 try:
                     status = await self.eval(node[3], io)
                 except LoopControl as ctl:
+                    if ctl.levels > 1:  # an outer loop's turn
+                        ctl.levels -= 1
+                        raise
                     if ctl.kind == "break":
                         break
             return status
         if kind == "group":
             return await self.eval(node[1], io)
         if kind == "subshell":
-            sub = Shell(self.ctx, self.args, self.name)
-            sub.vars, sub.exported, sub.cwd = dict(self.vars), set(self.exported), self.cwd
-            try:
-                return await sub.eval(node[1], io)
-            except ShellExit as done:
-                return done.code
+            return await self.subshell()._pipe_stage(node[1], io, None)
+        if kind == "func":
+            self.functions[node[1]] = node[2]
+            return 0
+        if kind == "case":
+            value = "".join(await self.expand_word(node[1], split=False))
+            for patterns, body in node[2]:
+                for pattern in patterns:
+                    if fnmatch.fnmatchcase(value, await self.expand_pattern(pattern)):
+                        return await self.eval(body, io)
+            return 0
         raise SyntaxErr(f"unknown node {kind}")
+
+    async def eval_guarded(self, node, io: IO, guarded: bool = True) -> int:
+        """Evaluate a tested command: set -e does not apply inside it."""
+        if not guarded:
+            return await self.eval(node, io)
+        self.errexit_off += 1
+        try:
+            return await self.eval(node, io)
+        finally:
+            self.errexit_off -= 1
+
+    async def expand_pattern(self, parts) -> str:
+        """A case pattern: quoted parts match literally, unquoted ones (and their expansions) are glob patterns."""
+        pattern = ""
+        for kind, text in parts:
+            if kind == "lit":
+                pattern += _glob_escape(text)
+            elif kind == "dq":
+                pattern += _glob_escape(self.expand_text(text))
+            elif kind == "sub":
+                pattern += await self.command_sub(text)
+            else:
+                pattern += self.expand_text(text)
+        return pattern
+
+    async def call_function(self, body, argv: list[str], io: IO) -> int:
+        saved_args, self.args = self.args, argv[1:]
+        self.local_frames.append({})
+        try:
+            return await self.eval(body, io)
+        except FunctionReturn as returned:
+            return returned.code
+        finally:
+            self.args = saved_args
+            for name, old in self.local_frames.pop().items():
+                if old is None:
+                    self.vars.pop(name, None)
+                else:
+                    self.vars[name] = old
 
     async def _pipe_stage(self, cmd, io: IO, out_pipe: Pipe | None) -> int:
         try:
             return await self.eval(cmd, io)
         except ShellExit as done:
             return done.code
+        except ShellError as err:
+            io.err(f"{self.name}: {err}\n".encode())
+            return 2
         finally:
             if out_pipe is not None:
                 out_pipe.close()
@@ -836,6 +1056,7 @@ class Shell:
 
     async def eval_simple(self, node, io: IO) -> int:
         _, assigns, words, redirs = node
+        self.last_sub = None
         temp_env: dict[str, str] = {}
         for parts in assigns:
             first_kind, first_text = parts[0]
@@ -850,8 +1071,11 @@ class Shell:
                 inner, _ = await self.apply_redirs(redirs, io)
                 if inner is None:
                     return 1
-            self.status = 0
-            return 0
+            # An assignment's status is that of its last command substitution, 0 without one.
+            self.status = self.last_sub or 0
+            return self.status
+        if "x" in self.options:
+            io.err(("+ " + " ".join(_trace_quote(a) for a in argv) + "\n").encode())
         if redirs:
             inner_io, done = await self.apply_redirs(redirs, io)
             if inner_io is None:
@@ -867,6 +1091,8 @@ class Shell:
         name = argv[0]
         if name in SPECIAL_BUILTINS:
             return await BUILTINS[name](self, argv, io)
+        if name in self.functions:
+            return await self.call_function(self.functions[name], argv, io)
         saved = None
         if temp_env:
             saved = (dict(self.vars), set(self.exported))
@@ -900,9 +1126,7 @@ class Shell:
             interpreter = content.split(b"\n", 1)[0][2:].decode(errors="replace").strip()
             script = content.decode(errors="replace")
             if posixpath.basename(interpreter.split()[0] if interpreter else "sh") in ("sh", "bash", "ash", "dash"):
-                sub = Shell(self.ctx, argv[1:], argv[0])
-                sub.vars, sub.exported, sub.cwd = dict(self.vars), set(self.exported), self.cwd
-                return await sub.run_script(script, io)
+                return await self.child(argv[1:], argv[0]).run_script(script, io)
         if base == "busybox":  # a multi-call binary: the applet is the name it was called by
             applet = posixpath.basename(argv[0])
             argv = argv[1:] if applet == "busybox" else argv
@@ -914,6 +1138,47 @@ class Shell:
 
 async def _discard_async(_: bytes) -> None:
     return None
+
+
+def _strip(value: str, pattern: str, op: str) -> str:
+    """${x#p} ${x##p} ${x%p} ${x%%p}: remove the shortest/longest prefix/suffix matching the glob pattern."""
+    cuts = range(len(value) + 1)
+    if op in ("#", "##"):
+        for i in (reversed(cuts) if op == "##" else cuts):
+            if fnmatch.fnmatchcase(value[:i], pattern):
+                return value[i:]
+    else:
+        for i in (cuts if op == "%%" else reversed(cuts)):
+            if fnmatch.fnmatchcase(value[i:], pattern):
+                return value[:i]
+    return value
+
+
+def _replace(value: str, pattern: str, replacement: str, every: bool) -> str:
+    """${x/p/r} and ${x//p/r}: the longest match of the pattern at the leftmost place, once or everywhere."""
+    out, i = "", 0
+    while i < len(value):
+        for j in range(len(value), i, -1):
+            if fnmatch.fnmatchcase(value[i:j], pattern):
+                out += replacement
+                i = j
+                break
+        else:
+            out += value[i]
+            i += 1
+            continue
+        if not every:
+            return out + value[i:]
+    return out
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _trace_quote(arg: str) -> str:
+    """How set -x shows an argument: bare when it is plain, else single-quoted."""
+    return arg if re.fullmatch(r"[A-Za-z0-9_./=:@%+,-]+", arg) else "'" + arg.replace("'", "'\\''") + "'"
 
 
 def _discard(_: bytes) -> None:
@@ -941,12 +1206,17 @@ def _flags(args: list[str], known: str) -> tuple[set[str], list[str]]:
 
 # -- builtins ------------------------------------------------------------------------------------------------
 
-SPECIAL_BUILTINS = {"break", "continue", "exit", "export", "cd", "set", "unset", ":", "read", "shift", "trap", "wait", "exec", "."}
+SPECIAL_BUILTINS = {"break", "continue", "exit", "export", "cd", "set", "unset", ":", "read", "shift", "trap", "wait",
+                    "exec", ".", "eval", "return", "local", "command", "type"}
+# The commands busybox ash itself implements (`type` calls them shell builtins); the other builtins are applets.
+ASH_BUILTINS = {".", ":", "[", "break", "cd", "command", "continue", "echo", "eval", "exec", "exit", "export", "false",
+                "kill", "local", "printf", "pwd", "read", "return", "set", "shift", "test", "trap", "true", "type",
+                "unset", "wait"}
 
 
 @builtin("break", "continue")
 async def b_loop(sh: Shell, args: list[str], io: IO) -> int:
-    raise LoopControl(args[0])
+    raise LoopControl(args[0], int(args[1]) if len(args) > 1 and args[1].isdigit() and int(args[1]) > 0 else 1)
 
 
 @builtin("exit")
@@ -992,6 +1262,7 @@ async def b_trap(sh: Shell, args, io) -> int:
     action = args[1]
     for name in args[2:]:
         if name in ("EXIT", "0"):
+            sh.exit_trap = None if action in ("-", "") else action
             continue
         try:
             sig = parse_signal(name)
@@ -1005,11 +1276,132 @@ async def b_trap(sh: Shell, args, io) -> int:
     return 0
 
 
-@builtin("set", "wait")
-async def b_ignored(sh: Shell, args, io) -> int:
-    if args[0] == "wait":
-        for task in list(sh.background):
-            await task
+@builtin("return")
+async def b_return(sh: Shell, args, io) -> int:
+    raise FunctionReturn(int(args[1]) & 0xFF if len(args) > 1 and args[1].lstrip("-").isdigit() else sh.status)
+
+
+@builtin("local")
+async def b_local(sh: Shell, args, io) -> int:
+    if not sh.local_frames:
+        io.err(f"{sh.name}: local: not in a function\n".encode())
+        return 2
+    frame = sh.local_frames[-1]
+    for arg in args[1:]:
+        name, eq, value = arg.partition("=")
+        frame.setdefault(name, sh.vars.get(name))
+        if eq:
+            sh.vars[name] = value
+    return 0
+
+
+async def _run_source(sh: Shell, src: str, io: IO) -> int:
+    """Parse and run text in this shell (eval, .): its variables, functions and `exit` act here."""
+    try:
+        tree = Parser(tokenize(src)).parse()
+    except SyntaxErr as err:
+        io.err(f"{sh.name}: {err}\n".encode())
+        return 2
+    return await sh.eval(tree, io)
+
+
+@builtin("eval")
+async def b_eval(sh: Shell, args, io) -> int:
+    return await _run_source(sh, " ".join(args[1:]), io)
+
+
+@builtin(".", "source")
+async def b_source(sh: Shell, args, io) -> int:
+    if len(args) < 2:
+        return 0
+    name = args[1]
+    candidates = [sh.path(name)] if "/" in name else \
+        [posixpath.join(d or ".", name) for d in sh.vars.get("PATH", DEFAULT_PATH).split(":")]
+    for path in candidates:
+        try:
+            text = sh.ctx.fs.read(sh.path(path)).decode(errors="replace")
+        except OSError:
+            continue
+        saved = sh.args
+        if len(args) > 2:
+            sh.args = args[2:]
+        try:
+            return await _run_source(sh, text, io)
+        finally:
+            sh.args = saved
+    io.err(f"{sh.name}: .: can't open '{name}'\n".encode())
+    raise ShellExit(2)
+
+
+def _describe(sh: Shell, name: str) -> str | None:
+    """What `command -v`/`type` say a name is, None when nothing runs by that name."""
+    if name in sh.functions:
+        return "function"
+    if name in ASH_BUILTINS:
+        return "builtin"
+    if name in BUILTINS:
+        return "applet"
+    try:
+        return find_executable(sh.ctx.fs, name, sh.vars, sh.cwd)
+    except StartError:
+        return None
+
+
+@builtin("command")
+async def b_command(sh: Shell, args, io) -> int:
+    rest = args[1:]
+    if rest[:1] in (["-v"], ["-V"]):
+        if len(rest) < 2:
+            return 0
+        kind = _describe(sh, rest[1])
+        if kind is None:
+            return 1
+        io.out(((kind if kind.startswith("/") else rest[1]) + "\n").encode())
+        return 0
+    return await sh.exec_external(rest, io) if rest else 0  # `command NAME`: skips shell functions
+
+
+@builtin("type")
+async def b_type(sh: Shell, args, io) -> int:
+    status = 0
+    for name in args[1:]:
+        kind = _describe(sh, name)
+        text = {"function": "a function", "builtin": "a shell builtin", "applet": name, None: None}.get(kind, kind)
+        if text is None:
+            io.out(f"{name}: not found\n".encode())
+            status = 127
+        else:
+            io.out(f"{name} is {text}\n".encode())
+    return status
+
+
+@builtin("wait")
+async def b_wait(sh: Shell, args, io) -> int:
+    for task in list(sh.background):
+        await task
+    return 0
+
+
+@builtin("set")
+async def b_set(sh: Shell, args, io) -> int:
+    """Options -e -u -x (and +e ...) and the positional parameters (`set -- a b`, `set a b`)."""
+    rest = args[1:]
+    while rest and rest[0][:1] in ("-", "+") and rest[0] not in ("-", "+"):
+        opt = rest.pop(0)
+        if opt == "--":
+            sh.args = rest
+            return 0
+        for flag in opt[1:]:
+            if flag == "o" and rest:  # set -o NAME: only the names of the letter options
+                flag = {"errexit": "e", "nounset": "u", "xtrace": "x"}.get(rest.pop(0), "")
+            if opt[0] == "-":
+                sh.options.add(flag)
+            else:
+                sh.options.discard(flag)
+    if rest:
+        sh.args = rest
+    elif len(args) == 1:
+        io.out("".join(f"{k}='{v}'\n" for k, v in sorted(sh.vars.items())).encode())
     return 0
 
 
@@ -1044,8 +1436,12 @@ async def b_read(sh: Shell, args, io) -> int:
     line = await io.stdin.readline()
     if not line:
         return 1
-    values = line.decode(errors="replace").rstrip("\n").split(None, max(len(names) - 1, 0)) if names else []
-    for i, name in enumerate(names or ["REPLY"]):
+    text = line.decode(errors="replace").rstrip("\n")
+    if not names:  # no names: the whole line, unsplit, in REPLY
+        sh.vars["REPLY"] = text
+        return 0
+    values = text.split(None, max(len(names) - 1, 0))
+    for i, name in enumerate(names):
         sh.vars[name] = values[i] if i < len(values) else ""
     return 0
 
@@ -1175,8 +1571,9 @@ async def b_env(sh: Shell, args, io) -> int:
         extra[k] = v
         rest = rest[1:]
     if rest:
-        sub = Shell(sh.ctx, sh.args, sh.name)
-        sub.vars, sub.exported, sub.cwd = {**sh.vars, **extra}, sh.exported | set(extra), sh.cwd
+        sub = sh.child(sh.args, sh.name)
+        sub.vars.update(extra)
+        sub.exported |= set(extra)
         return await sub.exec_external(rest, io)
     env = {**sh.env(), **extra}
     io.out("".join(f"{k}={v}\n" for k, v in env.items()).encode())
@@ -1526,8 +1923,7 @@ async def b_sh(sh: Shell, args, io) -> int:
                 io.err(f"{args[0]}: -c requires an argument\n".encode())
                 return 2
             script = rest.pop(0)
-    sub = Shell(sh.ctx, rest[1:] if script is not None else rest[1:], rest[0] if rest else args[0])
-    sub.vars, sub.exported, sub.cwd = dict(sh.vars), set(sh.exported), sh.cwd
+    sub = sh.child(rest[1:], rest[0] if rest else args[0])
     if script is not None:
         return await sub.run_script(script, io)
     if rest:
@@ -1561,7 +1957,35 @@ async def b_sh(sh: Shell, args, io) -> int:
 
 @builtin("kill")
 async def b_kill(sh: Shell, args, io) -> int:
+    """Signals to the shell itself ($$) act as they would (a trap, or the default action); other process ids are
+    not simulated and are accepted silently."""
+    from .process import parse_signal
+
+    rest, sig = args[1:], 15
+    try:
+        if rest[:1] == ["-s"] and len(rest) > 1:
+            sig, rest = parse_signal(rest[1]), rest[2:]
+        elif rest and rest[0].startswith("-") and rest[0] != "--" and len(rest[0]) > 1:
+            sig, rest = (0 if rest[0] == "-0" else parse_signal(rest[0][1:])), rest[1:]
+    except ValueError:
+        io.err(f"{sh.name}: kill: bad signal name '{rest[0]}'\n".encode())
+        return 1
+    for target in rest:
+        if target == str(sh.ctx.pid) and sig:
+            _signal_self(sh, sig)
     return 0
+
+
+def _signal_self(sh: Shell, sig: int) -> None:
+    if sig in sh.ctx.traps:
+        sh.ctx.pending.append(sig)  # the trap runs at the next command, as a real shell runs it after the builtin
+    elif sig in (17, 18, 23, 28) or (sh.ctx.pid == 1 and sig != 9):
+        return  # ignored by default, or PID 1 without a handler
+    elif sig in (19, 20, 21, 22):
+        if sh.ctx.running is not None:
+            sh.ctx.running.clear()
+    else:
+        raise Killed(128 + sig)
 
 
 @builtin("nproc")
