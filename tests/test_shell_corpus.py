@@ -14,17 +14,12 @@ from tests.shell_corpus.corpus import busybox_available, load, mismatch, run_bus
 
 CASES = load()
 
-_NO_APPLET = "applet not built in: "
 _ARITH = "arithmetic is not ash's int64 evaluator (operators, literals, wrap-around, errors)"
 
 KNOWN_DIFFERENCES: dict[str, str] = {
-    "pipe-three": _NO_APPLET + "sort",
-    "pipe-group": _NO_APPLET + "tr",
-    "redir-missing-input": "the text for a missing input file differs from busybox's 'can't open X: no such file'",
     "redir-fd3": "redirections of file descriptors other than 0-2 (exec 3>, >&3, 3>&-) are not parsed",
     "redir-fd-dup-in": "input fd duplication (4<, <&4) is not parsed",
     "func-recursion": _ARITH + " ($(( $1 * $(f) )) with a substitution inside)",
-    "func-in-pipeline": _NO_APPLET + "tr",
     "arith-unary": _ARITH,
     "arith-logic": _ARITH,
     "arith-ternary": _ARITH,
@@ -45,13 +40,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "arith-syntax-error": _ARITH,
     "arith-comma": _ARITH,
     "arith-min-div": _ARITH,
-    "heredoc-pipe": _NO_APPLET + "tr",
-    "exit-unterminated-quote": "busybox 1.35's text is 'syntax error: unterminated quoted string'",
-    "applet-test-bracket-missing": "busybox prints 'sh: missing ]' for a [ without ]",
-    "applet-grep-flags": "grep -n is not implemented",
-    "applet-cut-tr": _NO_APPLET + "cut, tr",
-    "applet-sort-uniq": _NO_APPLET + "sort, uniq",
-    "applet-expr": _NO_APPLET + "expr",
 }
 
 

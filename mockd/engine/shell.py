@@ -270,7 +270,7 @@ def tokenize(src: str) -> list[tuple[str, object]]:
         elif c == "'":
             end = src.find("'", i + 1)
             if end < 0:
-                raise SyntaxErr("Unterminated quoted string")
+                raise SyntaxErr("syntax error: unterminated quoted string")
             flush_raw()
             parts.append(("lit", src[i + 1:end]))
             i = end + 1
@@ -278,7 +278,7 @@ def tokenize(src: str) -> list[tuple[str, object]]:
             flush_raw()
             dq_parts, j = _scan_double(src, i + 1, '"', '"\\$`\n')
             if j >= n:
-                raise SyntaxErr("Unterminated quoted string")
+                raise SyntaxErr("syntax error: unterminated quoted string")
             parts.extend(dq_parts or [("dq", "")])
             i = j + 1
         elif src.startswith("$(", i):
@@ -1026,7 +1026,7 @@ class Shell:
                 try:
                     data = self.ctx.fs.read(path)
                 except OSError:
-                    io.err(f"{self.name}: can't open '{name}': No such file or directory\n".encode())
+                    io.err(f"{self.name}: can't open {name}: no such file\n".encode())
                     return None, lambda: None
                 stdin = Pipe()
                 stdin.feed(data)
@@ -1804,15 +1804,17 @@ async def b_wc(sh: Shell, args, io) -> int:
 
 @builtin("grep")
 async def b_grep(sh: Shell, args, io) -> int:
-    flags, rest = _flags(args[1:], "qvicEFn")
+    flags, rest = _flags(args[1:], "qvicEFnx")
     if not rest:
         io.err(b"grep: no pattern\n")
         return 2
     pattern = rest[0]
     regex = re.compile(re.escape(pattern) if "F" in flags else pattern, re.I if "i" in flags else 0)
     data = sh.ctx.fs.read(sh.path(rest[1])) if len(rest) > 1 else await io.stdin.read_all()
-    hits = [line for line in data.decode(errors="replace").splitlines(keepends=True)
-            if bool(regex.search(line)) != ("v" in flags)]
+    match = regex.fullmatch if "x" in flags else regex.search
+    hits = [f"{number}:{line}" if "n" in flags else line
+            for number, line in enumerate(data.decode(errors="replace").splitlines(keepends=True), start=1)
+            if bool(match(line.rstrip("\n"))) != ("v" in flags)]
     if "c" in flags:
         io.out(f"{len(hits)}\n".encode())
     elif "q" not in flags:
@@ -1872,7 +1874,7 @@ async def b_test(sh: Shell, args, io) -> int:
     expr = args[1:]
     if args[0] == "[":
         if not expr or expr[-1] != "]":
-            io.err(b"[: missing ]\n")
+            io.err(f"{sh.name}: missing ]\n".encode())
             return 2
         expr = expr[:-1]
     return 0 if _test(sh, expr) else 1
@@ -2045,3 +2047,175 @@ async def b_ln(sh: Shell, args, io) -> int:
     else:
         tree.write(inner, sh.ctx.fs.read(sh.path(rest[0])))
     return 0
+
+
+async def _input_lines(sh: Shell, files: list[str], io: IO) -> list[str] | None:
+    """The lines of the named files (stdin when none or "-"), None after reporting a missing file."""
+    data = b""
+    for name in files or ["-"]:
+        if name == "-":
+            data += await io.stdin.read_all()
+            continue
+        try:
+            data += sh.ctx.fs.read(sh.path(name))
+        except OSError:
+            io.err(f"{name}: No such file or directory\n".encode())
+            return None
+    return data.decode(errors="replace").splitlines()
+
+
+def _tr_set(text: str) -> str:
+    """A tr SET: escapes (\\n \\t \\\\) and ranges (a-z) spelled out."""
+    text = re.sub(r"\\([ntr\\])", lambda m: {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}[m.group(1)], text)
+    out, i = "", 0
+    while i < len(text):
+        if i + 2 < len(text) and text[i + 1] == "-":
+            out += "".join(chr(c) for c in range(ord(text[i]), ord(text[i + 2]) + 1))
+            i += 3
+        else:
+            out += text[i]
+            i += 1
+    return out
+
+
+@builtin("tr")
+async def b_tr(sh: Shell, args, io) -> int:
+    flags, sets = _flags(args[1:], "ds")
+    if not sets:
+        io.err(b"tr: missing operand\n")
+        return 1
+    data = (await io.stdin.read_all()).decode(errors="replace")
+    first = _tr_set(sets[0])
+    if "d" in flags:
+        data = "".join(c for c in data if c not in first)
+        squeeze = _tr_set(sets[1]) if len(sets) > 1 else ""
+    elif len(sets) > 1:
+        second = _tr_set(sets[1])
+        second = (second + second[-1:] * len(first))[:len(first)] if second else ""
+        data = data.translate(str.maketrans(first, second)) if second else data
+        squeeze = second
+    else:
+        squeeze = first
+    if "s" in flags:
+        data = re.sub("([" + re.escape(squeeze) + "])\\1+", r"\1", data) if squeeze else data
+    io.out(data.encode())
+    return 0
+
+
+def _cut_ranges(spec: str) -> list[tuple[int, int]]:
+    ranges = []
+    for item in spec.split(","):
+        start, dash, end = item.partition("-")
+        ranges.append((int(start or 1), int(end) if end else (10**9 if dash else int(start))))
+    return ranges
+
+
+@builtin("cut")
+async def b_cut(sh: Shell, args, io) -> int:
+    delimiter, fields, chars, files = "\t", None, None, []
+    rest = args[1:]
+    while rest:
+        arg = rest.pop(0)
+        if arg[:2] in ("-d", "-f", "-c"):
+            value = arg[2:] or (rest.pop(0) if rest else "")
+            if arg[:2] == "-d":
+                delimiter = value[:1]
+            elif arg[:2] == "-f":
+                fields = _cut_ranges(value)
+            else:
+                chars = _cut_ranges(value)
+        else:
+            files.append(arg)
+    lines = await _input_lines(sh, files, io)
+    if lines is None:
+        return 1
+    out = []
+    for line in lines:
+        if chars is not None:
+            out.append("".join(c for i, c in enumerate(line, 1) if any(a <= i <= b for a, b in chars)))
+        elif fields is not None:
+            if delimiter not in line:
+                out.append(line)  # no delimiter: the whole line, as without -s
+                continue
+            parts = line.split(delimiter)
+            out.append(delimiter.join(p for i, p in enumerate(parts, 1) if any(a <= i <= b for a, b in fields)))
+    io.out("".join(line + "\n" for line in out).encode())
+    return 0
+
+
+@builtin("sort")
+async def b_sort(sh: Shell, args, io) -> int:
+    flags, files = _flags(args[1:], "rnu")
+    lines = await _input_lines(sh, files, io)
+    if lines is None:
+        return 1
+
+    def number(line: str) -> float:
+        m = re.match(r"\s*(-?\d+(?:\.\d*)?)", line)
+        return float(m.group(1)) if m else 0.0
+
+    lines.sort(key=(lambda line: (number(line), line)) if "n" in flags else None, reverse="r" in flags)
+    if "u" in flags:
+        lines = list(dict.fromkeys(lines))
+    io.out("".join(line + "\n" for line in lines).encode())
+    return 0
+
+
+@builtin("uniq")
+async def b_uniq(sh: Shell, args, io) -> int:
+    flags, files = _flags(args[1:], "cdu")
+    lines = await _input_lines(sh, files, io)
+    if lines is None:
+        return 1
+    runs: list[list] = []
+    for line in lines:
+        if runs and runs[-1][0] == line:
+            runs[-1][1] += 1
+        else:
+            runs.append([line, 1])
+    if "d" in flags:
+        runs = [r for r in runs if r[1] > 1]
+    if "u" in flags:
+        runs = [r for r in runs if r[1] == 1]
+    io.out("".join((f"{count:7d} {line}" if "c" in flags else line) + "\n" for line, count in runs).encode())
+    return 0
+
+
+@builtin("expr")
+async def b_expr(sh: Shell, args, io) -> int:
+    """expr A OP B (arithmetic, comparison, `:` match) and `length S`; the status is 1 for 0 or an empty result."""
+    rest = args[1:]
+    if len(rest) == 2 and rest[0] == "length":
+        result: int | str = len(rest[1])
+    elif len(rest) == 1:
+        result = rest[0]
+    elif len(rest) == 3:
+        left, op, right = rest
+        try:
+            a, b = int(left), int(right)
+            numeric = True
+        except ValueError:
+            a, b, numeric = 0, 0, False
+        if op in ("+", "-", "*", "/", "%"):
+            if not numeric:
+                io.err(b"expr: non-numeric argument\n")
+                return 2
+            if op in "/%" and b == 0:
+                io.err(b"expr: division by zero\n")
+                return 2
+            quotient = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1) if b else 0
+            result = {"+": a + b, "-": a - b, "*": a * b, "/": quotient, "%": a - b * quotient if b else 0}[op]
+        elif op in ("=", "!=", "<", ">", "<=", ">="):
+            x, y = (a, b) if numeric else (left, right)
+            result = int({"=": x == y, "!=": x != y, "<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op])
+        elif op == ":":
+            m = re.match(right, left)
+            result = (m.group(1) or "") if m and m.groups() else (m.end() if m else 0)
+        else:
+            io.err(b"expr: syntax error\n")
+            return 2
+    else:
+        io.err(b"expr: syntax error\n")
+        return 2
+    io.out(f"{result}\n".encode())
+    return 0 if result not in (0, "", "0") else 1
