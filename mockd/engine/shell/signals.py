@@ -22,7 +22,8 @@ async def b_trap(sh: Shell, args, io) -> int:
         try:
             sig = parse_signal(name)
         except ValueError:
-            io.err(f"trap: {name}: bad trap\n".encode())
+            # busybox counts lines of a `sh -c` script from 0 here; mockd does not track lines, so always 0.
+            io.err(f"{sh.name}: trap: line 0: {name}: invalid signal specification\n".encode())
             return 1
         if action == "-":
             sh.ctx.traps.pop(sig, None)
@@ -44,7 +45,7 @@ async def b_kill(sh: Shell, args, io) -> int:
         elif rest and rest[0].startswith("-") and rest[0] != "--" and len(rest[0]) > 1:
             sig, rest = (0 if rest[0] == "-0" else parse_signal(rest[0][1:])), rest[1:]
     except ValueError:
-        io.err(f"{sh.name}: kill: bad signal name '{rest[0]}'\n".encode())
+        io.err(f"{sh.name}: bad signal name '{rest[0].lstrip('-')}'\n".encode())
         return 1
     for target in rest:
         if target == str(sh.ctx.pid) and sig:
