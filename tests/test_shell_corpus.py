@@ -14,32 +14,10 @@ from tests.shell_corpus.corpus import busybox_available, load, mismatch, run_bus
 
 CASES = load()
 
-_ARITH = "arithmetic is not ash's int64 evaluator (operators, literals, wrap-around, errors)"
 
 KNOWN_DIFFERENCES: dict[str, str] = {
     "redir-fd3": "redirections of file descriptors other than 0-2 (exec 3>, >&3, 3>&-) are not parsed",
     "redir-fd-dup-in": "input fd duplication (4<, <&4) is not parsed",
-    "func-recursion": _ARITH + " ($(( $1 * $(f) )) with a substitution inside)",
-    "arith-unary": _ARITH,
-    "arith-logic": _ARITH,
-    "arith-ternary": _ARITH,
-    "arith-bits": _ARITH,
-    "arith-assign": _ARITH,
-    "arith-incr": _ARITH,
-    "arith-hex-octal": _ARITH,
-    "arith-overflow-wrap": _ARITH,
-    "arith-mul-wrap": _ARITH,
-    "arith-shift-wrap": _ARITH,
-    "arith-div-negative": _ARITH,
-    "arith-div-zero": _ARITH,
-    "arith-mod-zero": _ARITH,
-    "arith-power": _ARITH,
-    "arith-power-negative": _ARITH,
-    "arith-whitespace-newline": _ARITH,
-    "arith-var-recursive": _ARITH,
-    "arith-syntax-error": _ARITH,
-    "arith-comma": _ARITH,
-    "arith-min-div": _ARITH,
 }
 
 

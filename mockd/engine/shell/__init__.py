@@ -12,12 +12,12 @@ builtins/ (the commands, by area), signals (trap, kill), lookup (users and execu
 
 from . import builtins, signals
 from .context import IO, Context
-from .errors import ShellExit, StartError, SyntaxErr
+from .errors import ShellError, ShellExit, StartError, SyntaxErr
 from .interpreter import Shell
 from .lexer import tokenize
 from .lookup import DEFAULT_PATH, find_executable, resolve_user
 from .parser import Parser
 from .registry import BUILTINS
 
-__all__ = ["BUILTINS", "DEFAULT_PATH", "IO", "Context", "Parser", "Shell", "ShellExit", "StartError", "SyntaxErr",
+__all__ = ["BUILTINS", "DEFAULT_PATH", "IO", "Context", "Parser", "Shell", "ShellError", "ShellExit", "StartError", "SyntaxErr",
            "builtins", "find_executable", "resolve_user", "signals", "tokenize"]

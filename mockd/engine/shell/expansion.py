@@ -7,8 +7,10 @@ import fnmatch
 import posixpath
 import re
 
+from . import arith
 from .context import Context
 from .errors import ShellError
+from .lexer import scan_double
 
 
 class Expander:
@@ -72,9 +74,9 @@ class Expander:
             return _replace(value, self.expand_text(pattern), self.expand_text(replacement), op == "//")
         if op == ":":
             offset_text, _, length_text = word.partition(":")
-            offset = int(self.arithmetic(offset_text or "0"))
+            offset = self.arith_value(offset_text or "0")
             piece = value[max(offset, 0) if offset >= 0 else max(len(value) + offset, 0):]
-            return piece[:max(int(self.arithmetic(length_text)), 0)] if length_text else piece
+            return piece[:max(self.arith_value(length_text), 0)] if length_text else piece
         empty = value == "" if op.startswith(":") else not is_set
         word = self.expand_text(word)
         if op in ("-", ":-"):
@@ -193,17 +195,21 @@ class Expander:
                 pattern += self.expand_text(text)
         return pattern
 
-    def arithmetic(self, expr: str) -> str:
-        expr = re.sub(r"\$?([A-Za-z_][A-Za-z0-9_]*)", lambda m: self.vars.get(m.group(1), "0") or "0",
-                      self.expand_text(expr))
-        if not re.fullmatch(r"[\d\s+\-*/%()<>=!&|]*", expr):
-            return "0"
-        try:
-            value = eval(expr.replace("/", "//").replace("&&", " and ").replace("||", " or "),  # noqa: S307
-                         {"__builtins__": {}})
-        except Exception:
-            return "0"
-        return str(int(value))
+    def arith_value(self, text: str) -> int:
+        """An arithmetic expression with parameters in it (${x:off:len}); see arith.py for the semantics."""
+        return arith.evaluate(self.expand_text(text), self.read_var, self.vars.__setitem__)
+
+    async def arithmetic(self, expr: str) -> str:
+        """$(( expr )): parameters, command substitutions and nested $(( )) expanded first, then evaluated."""
+        parts, _ = scan_double(expr, 0, None, "$`\\\n")
+        text = ""
+        for kind, piece in parts:
+            text += await self.command_sub(piece) if kind == "sub" else self.expand_text(piece) if kind == "dq" \
+                else piece
+        return str(arith.evaluate(text, self.read_var, self.vars.__setitem__))
+
+    def read_var(self, name: str) -> str:
+        return self.vars.get(name, "")
 
 
 def _strip(value: str, pattern: str, op: str) -> str:

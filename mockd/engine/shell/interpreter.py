@@ -117,7 +117,7 @@ class Shell(Expander):
 
     async def command_sub(self, src: str) -> str:
         if src.startswith("(") and src.endswith(")"):
-            return self.arithmetic(src[1:-1])
+            return await self.arithmetic(src[1:-1])
         chunks: list[bytes] = []
         sub = self.subshell()
         io = IO(Pipe(closed=True), chunks.append, lambda d: self.ctx.write(2, d))

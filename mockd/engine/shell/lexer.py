@@ -41,7 +41,7 @@ def _read_backquote(src: str, start: int) -> tuple[str, int]:
     return body, j + 1
 
 
-def _scan_double(src: str, j: int, stop: str | None, escapable: str) -> tuple[list[tuple[str, str]], int]:
+def scan_double(src: str, j: int, stop: str | None, escapable: str) -> tuple[list[tuple[str, str]], int]:
     """Parts of double-quoted text (or an unquoted here-document body when `stop` is None) from `j` up to the
     `stop` character; returns the parts and the index of `stop` (len(src) when there is none)."""
     parts: list[tuple[str, str]] = []
@@ -113,7 +113,7 @@ def tokenize(src: str) -> list[tuple[str, object]]:
                 lines.append(line + "\n")
             body = "".join(lines)
             # Unquoted: expanded like double-quoted text, where a backslash escapes only $ ` \ and newline.
-            body_parts.extend([("lit", body)] if quoted else _scan_double(body, 0, None, "$`\\\n")[0] or [("lit", "")])
+            body_parts.extend([("lit", body)] if quoted else scan_double(body, 0, None, "$`\\\n")[0] or [("lit", "")])
         heredocs.clear()
         return j
 
@@ -135,7 +135,7 @@ def tokenize(src: str) -> list[tuple[str, object]]:
             i = end + 1
         elif c == '"':
             flush_raw()
-            dq_parts, j = _scan_double(src, i + 1, '"', '"\\$`\n')
+            dq_parts, j = scan_double(src, i + 1, '"', '"\\$`\n')
             if j >= n:
                 raise SyntaxErr("syntax error: unterminated quoted string")
             parts.extend(dq_parts or [("dq", "")])
