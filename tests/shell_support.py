@@ -21,5 +21,5 @@ def run(script: str, stdin: bytes | None = None, env: dict | None = None, fs: Mo
         pipe.close()
     ctx = Context(fs, {"PATH": "/bin:/usr/bin", "HOME": "/root", **(env or {})}, lambda s, d: out.append((s, d)),
                   stdin=pipe, hostname="box", pid=pid)
-    code = asyncio.run(Shell(ctx).run_script(script))
+    code = asyncio.run(Shell(ctx).run_argv(["sh", "-c", script]))
     return (code, b"".join(d for s, d in out if s == 1).decode(), b"".join(d for s, d in out if s == 2).decode())

@@ -24,6 +24,7 @@ class Context:
     tty: bool = False  # stdin/stdout are a terminal: an interactive sh prompts
     traps: dict[int, str] = field(default_factory=dict)  # signal -> action, set by the `trap` builtin
     pending: list[int] = field(default_factory=list)  # trapped signals waiting for the next checkpoint
+    slice_started: float = 0.0  # time.monotonic() of the process's last yield to the event loop (limits.SLICE)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import fnmatch
 import posixpath
 import re
 
-from . import arith
+from . import arith, limits
 from .context import Context
 from .errors import ShellError
 from .lexer import scan_double
@@ -158,6 +158,7 @@ class Expander:
                         has_quoted = False
                 else:
                     current += value
+            limits.check_size(current)  # `x=$x$x` in a loop: a value past MAX_VALUE is an out-of-memory kill
         if current or has_quoted:
             fields.append(current)
         return fields

@@ -7,10 +7,12 @@ import asyncio
 import fnmatch
 import posixpath
 import re
+import time
 from collections.abc import Callable
 
 from ..filesystem import MountedFS
-from ..pipe import Pipe
+from ..pipe import BrokenPipe, Pipe
+from . import limits
 from .context import IO, Context
 from .errors import FunctionReturn, Killed, LoopControl, ShellError, ShellExit, StartError, SyntaxErr
 from .expansion import Expander
@@ -39,6 +41,7 @@ class Shell(Expander):
         self.exit_trap: str | None = None  # `trap ACTION EXIT`: run by the shell that set it, when it ends
         self.errexit_off = 0  # > 0 inside if/while conditions and the left of && ||, where set -e does not apply
         self.last_sub: int | None = None  # status of the last command substitution (an assignment's status)
+        self.out_pipe: Pipe | None = None  # a pipeline stage's output: its writes wait while the reader lags
 
     def subshell(self) -> Shell:
         """A ( ... ), $( ... ) or pipeline stage: a copy of this shell's state; traps are reset."""
@@ -61,8 +64,14 @@ class Shell(Expander):
         return {k: self.vars[k] for k in self.exported if k in self.vars}
 
     async def checkpoint(self) -> None:
+        """Called between commands, loop turns and chunks of applet work: pause, yield, backpressure, traps."""
         if self.ctx.running is not None and not self.ctx.running.is_set():
             await self.ctx.running.wait()
+        if time.monotonic() - self.ctx.slice_started >= limits.SLICE:
+            await asyncio.sleep(0)  # the event loop serves everyone else before this shell goes on
+            self.ctx.slice_started = time.monotonic()
+        if self.out_pipe is not None:
+            await self.out_pipe.drain()
         while self.ctx.pending:
             action = self.ctx.traps.get(self.ctx.pending.pop(0))
             if action:
@@ -110,19 +119,31 @@ class Shell(Expander):
     async def run_argv(self, argv: list[str], io: IO | None = None) -> int:
         """exec semantics for argv (the container's Path + Args)."""
         io = io or self.root_io()
+        self.ctx.slice_started = time.monotonic()
         try:
             return await self.run_command(argv, io, {})
         except ShellExit as done:
             return done.code
+        except limits.OutOfMemory:
+            return limits.OOM_STATUS
+        except RecursionError:
+            return limits.STACK_OVERFLOW_STATUS
+        except BrokenPipe:
+            return limits.BROKEN_PIPE_STATUS
 
     async def command_sub(self, src: str) -> str:
         if src.startswith("(") and src.endswith(")"):
             return await self.arithmetic(src[1:-1])
-        chunks: list[bytes] = []
+        collected = bytearray()
+
+        def collect(data: bytes) -> None:
+            collected.extend(data)
+            limits.check_size(collected)
+
         sub = self.subshell()
-        io = IO(Pipe(closed=True), chunks.append, lambda d: self.ctx.write(2, d))
+        io = IO(Pipe(closed=True), collect, lambda d: self.ctx.write(2, d))
         self.status = self.last_sub = await sub.run_script(src, io)
-        return b"".join(chunks).decode(errors="replace").rstrip("\n")
+        return collected.decode(errors="replace").rstrip("\n")
 
     async def eval(self, node, io: IO) -> int:
         kind = node[0]
@@ -161,7 +182,8 @@ class Shell(Expander):
                     stdin = io.stdin if i == 0 else pipes[i - 1]
                     out = pipes[i].feed if i < len(pipes) else io.out
                     stage = self.subshell()
-                    tasks.append(stage._pipe_stage(cmd, IO(stdin, out, io.err), pipes[i] if i < len(pipes) else None))
+                    tasks.append(stage._pipe_stage(cmd, IO(stdin, out, io.err), pipes[i] if i < len(pipes) else None,
+                                                   pipes[i - 1] if i else None))
                 results = await asyncio.gather(*tasks)
                 status = results[-1]
             status = (0 if status else 1) if negate else status
@@ -185,7 +207,7 @@ class Shell(Expander):
         if kind == "while":
             status = 0
             while True:
-                await self.checkpoint()
+                await self.checkpoint()  # `while :; do :; done` runs for ever, but yields to the event loop
                 ok = await self.eval_guarded(node[1], io) == 0
                 if ok == node[3]:
                     break
@@ -193,12 +215,12 @@ class Shell(Expander):
                 if turn is None:
                     break
                 status = turn
-                await asyncio.sleep(0)  # let the loop breathe: `while true; do echo; done` must stay killable
             return status
         if kind == "for":
             words = await self.expand_words(node[2]) if node[2] is not None else list(self.args)
             status = 0
             for word in words:
+                await self.checkpoint()
                 self.vars[node[1]] = word
                 turn = await self.loop_turn(node[3], io)
                 if turn is None:
@@ -256,7 +278,8 @@ class Shell(Expander):
                 else:
                     self.vars[name] = old
 
-    async def _pipe_stage(self, cmd, io: IO, out_pipe: Pipe | None) -> int:
+    async def _pipe_stage(self, cmd, io: IO, out_pipe: Pipe | None, in_pipe: Pipe | None = None) -> int:
+        self.out_pipe = out_pipe
         try:
             return await self.eval(cmd, io)
         except ShellExit as done:
@@ -264,9 +287,13 @@ class Shell(Expander):
         except ShellError as err:
             io.err(f"{self.name}: {err}\n".encode())
             return 2
+        except BrokenPipe:  # its reader ended: SIGPIPE, which a shell does not report
+            return limits.BROKEN_PIPE_STATUS
         finally:
             if out_pipe is not None:
                 out_pipe.close()
+            if in_pipe is not None:
+                in_pipe.close_reader()
 
     async def apply_redirs(self, redirs, io: IO):
         out, err, stdin = io.out, io.err, io.stdin

@@ -128,10 +128,15 @@ async def b_nproc(sh: Shell, args, io) -> int:
 
 @builtin("yes")
 async def b_yes(sh: Shell, args, io) -> int:
-    text = (" ".join(args[1:]) or "y") + "\n"
-    while True:
-        io.out(text.encode())
-        await asyncio.sleep(0.001)  # a real `yes` floods; a mock must keep the loop alive
+    text = ((" ".join(args[1:]) or "y") + "\n").encode()
+    if sh.out_pipe is not None:  # into a pipeline: as fast as the reader takes it (checkpoint waits for it)
+        chunk = text * max(1, 8192 // len(text))
+        while True:
+            io.out(chunk)
+            await sh.checkpoint()
+    while True:  # into the container's output: paced, as the log store has no backpressure to give
+        io.out(text)
+        await asyncio.sleep(0.001)
         await sh.checkpoint()
 
 

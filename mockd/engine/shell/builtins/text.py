@@ -98,10 +98,11 @@ async def b_cat(sh: Shell, args, io) -> int:
 
 @builtin("head", "tail")
 async def b_head(sh: Shell, args, io) -> int:
-    count, rest, i = 10, [], 1
+    count, size, rest, i = 10, None, [], 1
     while i < len(args):
-        if args[i] == "-n" and i + 1 < len(args):
-            count = int(args[i + 1].lstrip("+-") or 10)
+        if args[i] in ("-n", "-c") and i + 1 < len(args):
+            value = int(args[i + 1].lstrip("+-") or 10)
+            count, size = (value, size) if args[i] == "-n" else (count, value)
             i += 2
             continue
         if re.fullmatch(r"-n?\d+", args[i]):
@@ -109,7 +110,21 @@ async def b_head(sh: Shell, args, io) -> int:
         elif args[i] != "-f":
             rest.append(args[i])
         i += 1
-    data = sh.ctx.fs.read(sh.path(rest[0])) if rest else await io.stdin.read_all()
+    if args[0] == "head" and not rest:  # stop reading once done: the writer of `yes | head` gets SIGPIPE
+        taken = b""
+        while (len(taken) < size if size is not None else taken.count(b"\n") < count) and \
+                (line := await io.stdin.readline()):
+            taken += line
+        io.out(taken[:size] if size is not None else taken)
+        return 0
+    try:
+        data = sh.ctx.fs.read(sh.path(rest[0])) if rest else await io.stdin.read_all()
+    except OSError:
+        io.err(f"{args[0]}: {rest[0]}: No such file or directory\n".encode())
+        return 1
+    if size is not None:
+        io.out(data[:size] if args[0] == "head" else data[-size:] if size else b"")
+        return 0
     lines = data.splitlines(keepends=True)
     io.out(b"".join(lines[:count] if args[0] == "head" else lines[-count:] if count else []))
     return 0
@@ -161,8 +176,14 @@ async def b_tee(sh: Shell, args, io) -> int:
 async def b_seq(sh: Shell, args, io) -> int:
     nums = [int(a) for a in args[1:]]
     start, step, end = (1, 1, nums[0]) if len(nums) == 1 else (nums[0], 1, nums[1]) if len(nums) == 2 else nums
-    io.out("".join(f"{i}\n" for i in range(start, end + (1 if step > 0 else -1), step)).encode())
+    numbers = range(start, end + (1 if step > 0 else -1), step)
+    for offset in range(0, len(numbers), _SEQ_CHUNK):  # `seq 1000000000` streams, with backpressure
+        io.out("".join(f"{i}\n" for i in numbers[offset:offset + _SEQ_CHUNK]).encode())
+        await sh.checkpoint()
     return 0
+
+
+_SEQ_CHUNK = 4096
 
 
 @builtin("basename", "dirname")
