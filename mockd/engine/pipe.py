@@ -6,21 +6,47 @@ import asyncio
 import re
 
 
+class BrokenPipe(Exception):
+    """Written after the reading end went away: the writer gets SIGPIPE (not an OSError, so no `except OSError`
+    around a file operation mistakes it for a missing file)."""
+
+
 class Pipe:
+    # A writer that awaits drain() waits while this much is unread, as a Linux pipe (64 KiB) blocks its writer.
+    LIMIT = 64 * 1024
+
     def __init__(self, closed: bool = False):
         self._buf = bytearray()
         self._eof = closed
+        self._reader_gone = False
         self._changed = asyncio.Event()
+        self._drained = asyncio.Event()
 
     @property
     def closed(self) -> bool:
         return self._eof
 
     def feed(self, data: bytes) -> None:
+        if self._reader_gone:
+            raise BrokenPipe()
         if self._eof or not data:
             return
         self._buf += data
         self._changed.set()
+
+    def close_reader(self) -> None:
+        """The reading end is closed (the next command of a pipeline ended): later writes are a broken pipe."""
+        self._reader_gone = True
+        self._buf.clear()
+        self._drained.set()
+
+    async def drain(self) -> None:
+        """Wait until the reader has taken the buffer below LIMIT (backpressure); BrokenPipe once it is gone."""
+        while len(self._buf) >= self.LIMIT and not self._reader_gone:
+            self._drained.clear()
+            await self._drained.wait()
+        if self._reader_gone:
+            raise BrokenPipe()
 
     def close(self) -> None:
         self._eof = True
@@ -37,6 +63,7 @@ class Pipe:
         size = len(self._buf) if n < 0 else min(n, len(self._buf))
         data = bytes(self._buf[:size])
         del self._buf[:size]
+        self._drained.set()
         return data
 
     async def readline(self) -> bytes:
@@ -46,6 +73,7 @@ class Pipe:
         size = idx + 1 if idx >= 0 else len(self._buf)
         data = bytes(self._buf[:size])
         del self._buf[:size]
+        self._drained.set()
         return data
 
     async def read_all(self) -> bytes:

@@ -1,0 +1,36 @@
+"""What a shell runs in: the process's filesystem, environment and output (Context), and a command's streams (IO)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..filesystem import MountedFS
+from ..pipe import Pipe
+
+
+@dataclass
+class Context:
+    fs: MountedFS
+    env: dict[str, str]
+    write: Callable[[int, bytes], None]  # (1 stdout | 2 stderr, data)
+    stdin: Pipe = field(default_factory=lambda: Pipe(closed=True))
+    cwd: str = "/"
+    user: str = ""
+    hostname: str = "localhost"
+    running: asyncio.Event | None = None  # cleared while the container is paused
+    pid: int = 1
+    tty: bool = False  # stdin/stdout are a terminal: an interactive sh prompts
+    traps: dict[int, str] = field(default_factory=dict)  # signal -> action, set by the `trap` builtin
+    pending: list[int] = field(default_factory=list)  # trapped signals waiting for the next checkpoint
+    main: bool = False  # the container's own command: an unsimulated program keeps running (opaque.py)
+    unsimulated: Callable[[str], None] | None = None  # reports a program mockd does not simulate
+    slice_started: float = 0.0  # time.monotonic() of the process's last yield to the event loop (limits.SLICE)
+
+
+@dataclass
+class IO:
+    stdin: Pipe
+    out: Callable[[bytes], None]
+    err: Callable[[bytes], None]

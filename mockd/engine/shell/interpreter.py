@@ -1,0 +1,444 @@
+"""The interpreter: evaluates the parser's tree: lists, pipelines, compound commands, functions, redirections,
+and runs commands (functions, builtins, `#!` scripts in the simulated filesystem)."""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import posixpath
+import re
+import time
+from collections.abc import Callable
+
+from ..filesystem import MountedFS
+from ..opaque import run_opaque
+from ..pipe import BrokenPipe, Pipe
+from . import limits
+from .context import IO, Context
+from .errors import FunctionReturn, Killed, LoopControl, ShellError, ShellExit, StartError, SyntaxErr
+from .expansion import Expander
+from .lexer import tokenize
+from .lookup import find_executable
+from .parser import Parser
+from .registry import BUILTINS, SPECIAL_BUILTINS
+
+
+class Shell(Expander):
+    """One shell process (or subshell): its variables, functions and options, evaluating trees in a Context."""
+
+    def __init__(self, ctx: Context, args: list[str] | None = None, name: str = "sh"):
+        self.ctx = ctx
+        self.vars: dict[str, str] = dict(ctx.env)
+        self.exported: set[str] = set(ctx.env)
+        self.args = args or []
+        self.name = name
+        self.status = 0
+        self.cwd = ctx.cwd or "/"
+        self.vars.setdefault("PWD", self.cwd)
+        self.background: list[asyncio.Task] = []
+        self.options: set[str] = set()  # set -e -u -x
+        self.functions: dict[str, object] = {}
+        self.local_frames: list[dict[str, str | None]] = []  # per function call: the values `local` hid
+        self.exit_trap: str | None = None  # `trap ACTION EXIT`: run by the shell that set it, when it ends
+        self.errexit_off = 0  # > 0 inside if/while conditions and the left of && ||, where set -e does not apply
+        self.last_sub: int | None = None  # status of the last command substitution (an assignment's status)
+        self.out_pipe: Pipe | None = None  # a pipeline stage's output: its writes wait while the reader lags
+
+    def subshell(self) -> Shell:
+        """A ( ... ), $( ... ) or pipeline stage: a copy of this shell's state; traps are reset."""
+        sub = Shell(self.ctx, list(self.args), self.name)
+        sub.vars, sub.exported, sub.cwd = dict(self.vars), set(self.exported), self.cwd
+        sub.options, sub.functions, sub.status = set(self.options), dict(self.functions), self.status
+        return sub
+
+    def child(self, args: list[str], name: str) -> Shell:
+        """A new sh process started by this one: it sees the exported variables only."""
+        env = self.env()
+        sub = Shell(self.ctx, args, name)
+        sub.vars, sub.exported, sub.cwd = dict(env), set(env), self.cwd
+        return sub
+
+    def path(self, p: str) -> str:
+        return posixpath.normpath(posixpath.join(self.cwd, p)) if p else self.cwd
+
+    def env(self) -> dict[str, str]:
+        return {k: self.vars[k] for k in self.exported if k in self.vars}
+
+    async def checkpoint(self) -> None:
+        """Called between commands, loop turns and chunks of applet work: pause, yield, backpressure, traps."""
+        if self.ctx.running is not None and not self.ctx.running.is_set():
+            await self.ctx.running.wait()
+        if time.monotonic() - self.ctx.slice_started >= limits.SLICE:
+            await asyncio.sleep(0)  # the event loop serves everyone else before this shell goes on
+            self.ctx.slice_started = time.monotonic()
+        if self.out_pipe is not None:
+            await self.out_pipe.drain()
+        while self.ctx.pending:
+            action = self.ctx.traps.get(self.ctx.pending.pop(0))
+            if action:
+                # A trap action runs in this shell: its `exit` ends the process.
+                await self.eval(Parser(tokenize(action)).parse(), self.root_io())
+
+    async def run_script(self, src: str, io: IO | None = None) -> int:
+        io = io or self.root_io()
+        try:
+            tree = Parser(tokenize(src)).parse()
+        except SyntaxErr as err:
+            io.err(f"{self.name}: {err}\n".encode())
+            return 2
+        try:
+            try:
+                code = await self.eval(tree, io)
+            except Killed as killed:  # an untrapped signal: no EXIT trap runs
+                return killed.code
+            except ShellExit as done:
+                code = done.code
+            except ShellError as err:
+                io.err(f"{self.name}: {err}\n".encode())
+                code = 2
+            return await self.run_exit_trap(code, io)
+        finally:
+            for task in self.background:
+                task.cancel()
+
+    async def run_exit_trap(self, code: int, io: IO) -> int:
+        action, self.exit_trap = self.exit_trap, None
+        if not action:
+            return code
+        self.status = code  # the trap sees the exit status in $?
+        try:
+            await self.eval(Parser(tokenize(action)).parse(), io)
+        except ShellExit as done:
+            return done.code
+        except (ShellError, SyntaxErr) as err:
+            io.err(f"{self.name}: {err}\n".encode())
+        return code
+
+    def root_io(self) -> IO:
+        return IO(self.ctx.stdin, lambda d: self.ctx.write(1, d), lambda d: self.ctx.write(2, d))
+
+    async def run_argv(self, argv: list[str], io: IO | None = None) -> int:
+        """exec semantics for argv (the container's Path + Args)."""
+        io = io or self.root_io()
+        self.ctx.slice_started = time.monotonic()
+        try:
+            return await self.run_command(argv, io, {})
+        except ShellExit as done:
+            return done.code
+        except limits.OutOfMemory:
+            return limits.OOM_STATUS
+        except RecursionError:
+            return limits.STACK_OVERFLOW_STATUS
+        except BrokenPipe:
+            return limits.BROKEN_PIPE_STATUS
+
+    async def command_sub(self, src: str) -> str:
+        if src.startswith("(") and src.endswith(")"):
+            return await self.arithmetic(src[1:-1])
+        collected = bytearray()
+
+        def collect(data: bytes) -> None:
+            collected.extend(data)
+            limits.check_size(collected)
+
+        sub = self.subshell()
+        io = IO(Pipe(closed=True), collect, lambda d: self.ctx.write(2, d))
+        self.status = self.last_sub = await sub.run_script(src, io)
+        return collected.decode(errors="replace").rstrip("\n")
+
+    async def eval(self, node, io: IO) -> int:
+        kind = node[0]
+        if kind == "list":
+            status = 0
+            for item, background in node[1]:
+                if background:
+                    self.background.append(asyncio.ensure_future(self.eval(item, io)))
+                    status = 0
+                else:
+                    status = await self.eval(item, io)
+                self.status = status
+            return status
+        if kind == "andor":
+            chain = [node[1], *(pipeline for _, pipeline in node[2])]
+            ran = 0
+            status = await self.eval_guarded(chain[0], io, guarded=len(chain) > 1)
+            for index, (op, pipeline) in enumerate(node[2], start=1):
+                if (op == "&&") == (status == 0):
+                    status = await self.eval_guarded(pipeline, io, guarded=index < len(chain) - 1)
+                    ran = index
+            self.status = status
+            # set -e: a failing command exits the shell unless it is tested (left of && ||, negated, a condition)
+            if status and "e" in self.options and not self.errexit_off and ran == len(chain) - 1 \
+                    and not chain[-1][2]:
+                raise ShellExit(status)
+            return status
+        if kind == "pipeline":
+            cmds, negate = node[1], node[2]
+            if len(cmds) == 1:
+                status = await self.eval_guarded(cmds[0], io, guarded=negate)
+            else:
+                pipes = [Pipe() for _ in cmds[1:]]
+                tasks = []
+                for i, cmd in enumerate(cmds):  # every stage runs in a subshell, as in ash
+                    stdin = io.stdin if i == 0 else pipes[i - 1]
+                    out = pipes[i].feed if i < len(pipes) else io.out
+                    stage = self.subshell()
+                    tasks.append(stage._pipe_stage(cmd, IO(stdin, out, io.err), pipes[i] if i < len(pipes) else None,
+                                                   pipes[i - 1] if i else None))
+                results = await asyncio.gather(*tasks)
+                status = results[-1]
+            status = (0 if status else 1) if negate else status
+            self.status = status
+            return status
+        if kind == "simple":
+            return await self.eval_simple(node, io)
+        if kind == "redirected":
+            inner_io, files = await self.apply_redirs(node[2], io)
+            if inner_io is None:
+                return 1
+            try:
+                return await self.eval(node[1], inner_io)
+            finally:
+                files()
+        if kind == "if":
+            for cond, body in node[1]:
+                if await self.eval_guarded(cond, io) == 0:
+                    return await self.eval(body, io)
+            return await self.eval(node[2], io) if node[2] is not None else 0
+        if kind == "while":
+            status = 0
+            while True:
+                await self.checkpoint()  # `while :; do :; done` runs for ever, but yields to the event loop
+                ok = await self.eval_guarded(node[1], io) == 0
+                if ok == node[3]:
+                    break
+                turn = await self.loop_turn(node[2], io)
+                if turn is None:
+                    break
+                status = turn
+            return status
+        if kind == "for":
+            words = await self.expand_words(node[2]) if node[2] is not None else list(self.args)
+            status = 0
+            for word in words:
+                await self.checkpoint()
+                self.vars[node[1]] = word
+                turn = await self.loop_turn(node[3], io)
+                if turn is None:
+                    break
+                status = turn
+            return status
+        if kind == "group":
+            return await self.eval(node[1], io)
+        if kind == "subshell":
+            return await self.subshell()._pipe_stage(node[1], io, None)
+        if kind == "func":
+            self.functions[node[1]] = node[2]
+            return 0
+        if kind == "case":
+            value = "".join(await self.expand_word(node[1], split=False))
+            for patterns, body in node[2]:
+                for pattern in patterns:
+                    if fnmatch.fnmatchcase(value, await self.expand_pattern(pattern)):
+                        return await self.eval(body, io)
+            return 0
+        raise SyntaxErr(f"unknown node {kind}")
+
+    async def loop_turn(self, body, io: IO) -> int | None:
+        """One turn of a loop body: its status, or None when `break` ends the loop."""
+        try:
+            return await self.eval(body, io)
+        except LoopControl as ctl:
+            if ctl.levels > 1:  # `break 2`: an outer loop's turn
+                ctl.levels -= 1
+                raise
+            return None if ctl.kind == "break" else self.status
+
+    async def eval_guarded(self, node, io: IO, guarded: bool = True) -> int:
+        """Evaluate a tested command: set -e does not apply inside it."""
+        if not guarded:
+            return await self.eval(node, io)
+        self.errexit_off += 1
+        try:
+            return await self.eval(node, io)
+        finally:
+            self.errexit_off -= 1
+
+    async def call_function(self, body, argv: list[str], io: IO) -> int:
+        saved_args, self.args = self.args, argv[1:]
+        self.local_frames.append({})
+        try:
+            return await self.eval(body, io)
+        except FunctionReturn as returned:
+            return returned.code
+        finally:
+            self.args = saved_args
+            for name, old in self.local_frames.pop().items():
+                if old is None:
+                    self.vars.pop(name, None)
+                else:
+                    self.vars[name] = old
+
+    async def _pipe_stage(self, cmd, io: IO, out_pipe: Pipe | None, in_pipe: Pipe | None = None) -> int:
+        self.out_pipe = out_pipe
+        try:
+            return await self.eval(cmd, io)
+        except ShellExit as done:
+            return done.code
+        except ShellError as err:
+            io.err(f"{self.name}: {err}\n".encode())
+            return 2
+        except BrokenPipe:  # its reader ended: SIGPIPE, which a shell does not report
+            return limits.BROKEN_PIPE_STATUS
+        finally:
+            if out_pipe is not None:
+                out_pipe.close()
+            if in_pipe is not None:
+                in_pipe.close_reader()
+
+    async def apply_redirs(self, redirs, io: IO):
+        out, err, stdin = io.out, io.err, io.stdin
+        closers = []
+        for op, target in redirs:
+            if op == "2>&1":
+                err = out
+                continue
+            if op in ("1>&2", ">&2"):
+                out = err
+                continue
+            if op == "<<":  # here-document: expanded (unless its delimiter was quoted), never split
+                stdin = Pipe()
+                stdin.feed("".join(await self.expand_word(target, split=False)).encode())
+                stdin.close()
+                continue
+            words = await self.expand_word(target)
+            name = words[0] if words else ""
+            path = self.path(name)
+            if op == "<":
+                try:
+                    data = self.ctx.fs.read(path)
+                except OSError:
+                    io.err(f"{self.name}: can't open {name}: no such file\n".encode())
+                    return None, lambda: None
+                stdin = Pipe()
+                stdin.feed(data)
+                stdin.close()
+                continue
+            if path == "/dev/null":
+                sink = discard
+            elif path in ("/dev/stdout", "/proc/self/fd/1"):
+                sink = io.out
+            elif path in ("/dev/stderr", "/proc/self/fd/2"):
+                sink = io.err
+            else:
+                try:
+                    self.ctx.fs.write(path, b"", append=op in (">>", "2>>"))
+                except PermissionError:
+                    io.err(f"{self.name}: can't create {name}: Read-only file system\n".encode())
+                    return None, lambda: None
+                except OSError:
+                    io.err(f"{self.name}: can't create {name}: nonexistent directory\n".encode())
+                    return None, lambda: None
+                sink = _file_sink(self.ctx.fs, path)
+            if op in ("2>", "2>>"):
+                err = sink
+            else:
+                out = sink
+        return IO(stdin, out, err), lambda: [c() for c in closers]
+
+    async def eval_simple(self, node, io: IO) -> int:
+        _, assigns, words, redirs = node
+        self.last_sub = None
+        temp_env: dict[str, str] = {}
+        for parts in assigns:
+            first_kind, first_text = parts[0]
+            name, _, rest = first_text.partition("=")
+            value_parts = ([(first_kind, rest)] if rest else []) + list(parts[1:])
+            value = "".join(await self.expand_word(value_parts, split=False)) if value_parts else ""
+            temp_env[name] = value
+        argv = await self.expand_words(words)
+        if not argv:
+            self.vars.update(temp_env)
+            if redirs:
+                inner, _ = await self.apply_redirs(redirs, io)
+                if inner is None:
+                    return 1
+            # An assignment's status is that of its last command substitution, 0 without one.
+            self.status = self.last_sub or 0
+            return self.status
+        if "x" in self.options:
+            io.err(("+ " + " ".join(_trace_quote(a) for a in argv) + "\n").encode())
+        if redirs:
+            inner_io, done = await self.apply_redirs(redirs, io)
+            if inner_io is None:
+                self.status = 1
+                return 1
+            io = inner_io
+        status = await self.run_command(argv, io, temp_env)
+        self.status = status
+        return status
+
+    async def run_command(self, argv: list[str], io: IO, temp_env: dict[str, str]) -> int:
+        await self.checkpoint()
+        name = argv[0]
+        if name in SPECIAL_BUILTINS:
+            return await BUILTINS[name](self, argv, io)
+        if name in self.functions:
+            return await self.call_function(self.functions[name], argv, io)
+        saved = None
+        if temp_env:
+            saved = (dict(self.vars), set(self.exported))
+            self.vars.update(temp_env)
+            self.exported |= set(temp_env)
+        try:
+            return await self.exec_external(argv, io)
+        finally:
+            if saved is not None:
+                self.vars, self.exported = saved
+
+    async def exec_external(self, argv: list[str], io: IO) -> int:
+        name = argv[0]
+        if "/" not in name and name in BUILTINS:
+            return await BUILTINS[name](self, argv, io)
+        try:
+            path = find_executable(self.ctx.fs, name, self.vars, self.cwd)
+        except StartError as err:
+            msg = "not found" if "not found" in err.message or "no such file" in err.message else "Permission denied"
+            io.err(f"{self.name}: {name}: {msg}\n".encode())
+            return err.exit_code
+        return await self.run_file(path, argv, io)
+
+    async def run_file(self, path: str, argv: list[str], io: IO) -> int:
+        base = posixpath.basename(path)
+        try:
+            content = self.ctx.fs.read(path)
+        except OSError:
+            content = b""
+        if content.startswith(b"#!") and not content.startswith(b"#!mockd"):
+            interpreter = content.split(b"\n", 1)[0][2:].decode(errors="replace").strip()
+            script = content.decode(errors="replace")
+            if posixpath.basename(interpreter.split()[0] if interpreter else "sh") in ("sh", "bash", "ash", "dash"):
+                return await self.child(argv[1:], argv[0]).run_script(script, io)
+        if base == "busybox":  # a multi-call binary: the applet is the name it was called by
+            applet = posixpath.basename(argv[0])
+            argv = argv[1:] if applet == "busybox" else argv
+            base = posixpath.basename(argv[0]) if argv else "busybox"
+        if base in BUILTINS:
+            return await BUILTINS[base](self, [base, *argv[1:]], io)
+        return await run_opaque(argv, io.stdin, main=self.ctx.main, running=self.ctx.running,
+                                report=self.ctx.unsimulated)
+
+
+def _trace_quote(arg: str) -> str:
+    """How set -x shows an argument: bare when it is plain, else single-quoted."""
+    return arg if re.fullmatch(r"[A-Za-z0-9_./=:@%+,-]+", arg) else "'" + arg.replace("'", "'\\''") + "'"
+
+
+def discard(_: bytes) -> None:
+    return None
+
+
+def _file_sink(fs: MountedFS, path: str) -> Callable[[bytes], None]:
+    def write(data: bytes) -> None:
+        fs.write(path, data, append=True)
+    return write
