@@ -7,8 +7,8 @@ import asyncio
 
 from mockd.engine.filesystem import MountedFS
 from mockd.engine.pipe import Pipe
-from mockd.engine.process import Process
 from mockd.engine.registry import base_rootfs
+from mockd.engine.runtime import Process
 from tests.shell_support import run
 
 
