@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -182,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=120, help="per-test timeout, seconds")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --), e.g. -k exec")
     args = parser.parse_args(argv)
+    # A stop by SIGTERM still runs the `finally` below: the daemons, their bridge and containers go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     if not args.docker_py and not args.aiodocker:
         parser.error("give --docker-py and/or --aiodocker")
     args.ext.mkdir(parents=True, exist_ok=True)

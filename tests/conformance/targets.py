@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.realdaemons import (
+    BUSYBOX,
     Daemon,
     busybox_rootfs_tar,
     parse_json_stream,
@@ -66,15 +67,93 @@ def _shared_libs(binary: str) -> list[str]:
     return libs
 
 
+# Alpine's /etc/passwd and /etc/group (the suites exec as `postgres`, for one) and its directory skeleton.
+ALPINE_PASSWD = """\
+root:x:0:0:root:/root:/bin/ash
+bin:x:1:1:bin:/bin:/sbin/nologin
+daemon:x:2:2:daemon:/sbin:/sbin/nologin
+adm:x:3:4:adm:/var/adm:/sbin/nologin
+lp:x:4:7:lp:/var/spool/lpd:/sbin/nologin
+sync:x:5:0:sync:/sbin:/bin/sync
+mail:x:8:12:mail:/var/spool/mail:/sbin/nologin
+operator:x:11:0:operator:/root:/sbin/nologin
+postmaster:x:14:12:postmaster:/var/spool/mail:/sbin/nologin
+cron:x:16:16:cron:/var/spool/cron:/sbin/nologin
+ftp:x:21:21::/var/lib/ftp:/sbin/nologin
+sshd:x:22:22:sshd:/dev/null:/sbin/nologin
+games:x:35:35:games:/usr/games:/sbin/nologin
+postgres:x:70:70::/var/lib/postgresql:/bin/sh
+ntp:x:123:123:NTP:/var/empty:/sbin/nologin
+guest:x:405:100:guest:/dev/null:/sbin/nologin
+nobody:x:65534:65534:nobody:/:/sbin/nologin
+"""
+ALPINE_GROUP = """\
+root:x:0:root
+bin:x:1:root,bin,daemon
+daemon:x:2:root,bin,daemon
+adm:x:4:root,adm,daemon
+wheel:x:10:root
+mail:x:12:mail
+cron:x:16:cron
+ftp:x:21:
+sshd:x:22:
+games:x:35:
+postgres:x:70:
+ntp:x:123:
+users:x:100:games
+nogroup:x:65533:
+nobody:x:65534:
+"""
+ALPINE_DIRS = ("lib", "media", "mnt", "opt", "run", "sbin", "srv", "usr/lib", "usr/local", "usr/local/bin",
+               "usr/sbin", "usr/share", "var/cache", "var/empty", "var/lib", "var/lib/postgresql", "var/local",
+               "var/log", "var/opt", "var/run", "var/spool")
+
+
+def _busybox_applets() -> list[str]:
+    out = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True, check=True).stdout
+    return sorted(set(out.split()))
+
+
+def _add(tar: tarfile.TarFile, name: str, kind: bytes, mode: int, data: bytes = b"", target: str = "") -> None:
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.mtime, info.linkname = kind, mode, 1_700_000_000, target
+    info.size = len(data) if kind == tarfile.REGTYPE else 0
+    tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+
+
+def alpine_like_rootfs_tar() -> bytes:
+    """The project's busybox rootfs made closer to alpine: every busybox applet, alpine's users and groups and
+    its directory skeleton. (The suites' alpine/busybox images are only ever run for busybox commands.)"""
+    replaced = {"etc/passwd": ALPINE_PASSWD.encode(), "etc/group": ALPINE_GROUP.encode()}
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(busybox_rootfs_tar())) as base, \
+            tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        names = set()
+        for member in base.getmembers():
+            names.add(member.name)
+            if member.name in replaced:
+                _add(tar, member.name, tarfile.REGTYPE, 0o644, replaced[member.name])
+            else:
+                tar.addfile(member, base.extractfile(member) if member.isfile() else None)
+        for d in ALPINE_DIRS:
+            if d not in names:
+                _add(tar, d, tarfile.DIRTYPE, 0o755)
+        for applet in _busybox_applets():
+            if f"bin/{applet}" not in names and applet != "busybox":
+                _add(tar, f"bin/{applet}", tarfile.SYMTYPE, 0o777, target="busybox")
+    return out.getvalue()
+
+
 def python_rootfs_tar() -> bytes:
-    """The busybox rootfs plus the host's python3 (as /usr/local/bin/python and python3), its shared libraries
-    and its stdlib (tests and tooling left out). Real enough for `python -c ...` and an interactive `python`."""
-    buf = io.BytesIO(busybox_rootfs_tar())
+    """The alpine-like rootfs plus the host's python3 (as /usr/local/bin/python and python3), its shared
+    libraries and its stdlib (tests and tooling left out). Real enough for `python -c ...` and `python -q`."""
+    buf = io.BytesIO(alpine_like_rootfs_tar())
     out = io.BytesIO()
     with tarfile.open(fileobj=buf) as base, tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for member in base.getmembers():
-            tar.addfile(member, base.extractfile(member) if member.isfile() else None)
         seen: set[str] = set()
+        for member in base.getmembers():
+            seen.add(member.name)
+            tar.addfile(member, base.extractfile(member) if member.isfile() else None)
 
         def add_path(path: str, arcname: str | None = None) -> None:
             name = (arcname or path).lstrip("/")
@@ -83,15 +162,11 @@ def python_rootfs_tar() -> bytes:
                 parent = "/".join(parts[:i])
                 if parent not in seen:
                     seen.add(parent)
-                    info = tarfile.TarInfo(parent)
-                    info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, 1_700_000_000
-                    tar.addfile(info)
+                    _add(tar, parent, tarfile.DIRTYPE, 0o755)
             if name not in seen:
                 seen.add(name)
                 tar.add(os.path.realpath(path), arcname=name, recursive=False)
 
-        for d in ("bin", "usr", "usr/bin", "etc"):
-            seen.add(d)
         add_path(HOST_PYTHON, "/usr/local/bin/python")
         for lib in _shared_libs(HOST_PYTHON):
             add_path(lib)
@@ -101,9 +176,7 @@ def python_rootfs_tar() -> bytes:
             for f in sorted(files):
                 add_path(os.path.join(root, f))
         for alias in ("python3", "python3.11"):
-            info = tarfile.TarInfo(f"usr/local/bin/{alias}")
-            info.type, info.linkname, info.mode = tarfile.SYMTYPE, "python", 0o777
-            tar.addfile(info)
+            _add(tar, f"usr/local/bin/{alias}", tarfile.SYMTYPE, 0o777, target="python")
     return out.getvalue()
 
 
@@ -152,7 +225,7 @@ def start_real_dockerd(log_dir: str) -> Target:
     except Exception:
         _ip("link", "del", bridge)
         raise
-    rootfs, python = busybox_rootfs_tar(), python_rootfs_tar()
+    rootfs, python = alpine_like_rootfs_tar(), python_rootfs_tar()
     for ref in BUSYBOX_REFS:
         import_image(daemon.socket, ref, rootfs)
     for ref in PYTHON_REFS:
