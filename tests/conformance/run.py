@@ -102,9 +102,14 @@ def read_deselect(path: Path = DESELECT) -> dict[str, list[tuple[str, str]]]:
 def run_suite(python: Path, suite: Suite, target: Target, deselect: list[tuple[str, str]], out_dir: Path,
               extra: list[str], timeout: int) -> dict[str, Result]:
     junit = out_dir / f"{suite.name}-{target.name}.xml"
-    config = tempfile.mkdtemp(prefix="cfcfg", dir="/tmp")
+    home = tempfile.mkdtemp(prefix="cfhome", dir="/tmp")
+    config = os.path.join(home, ".docker")
+    os.makedirs(config)
+    # With no config file docker-py keeps its contexts in ./contexts of the working directory (the checkout),
+    # where a failed run's leftovers break the next run: an empty config.json puts them in this run's dir.
+    Path(config, "config.json").write_text("{}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "PYTHON", "MOCKD_"))}
-    env.update(DOCKER_HOST=target.host, DOCKER_CONFIG=config, DOCKER_TEST_API_VERSION=target.api_version,
+    env.update(HOME=home, DOCKER_HOST=target.host, DOCKER_CONFIG=config, DOCKER_TEST_API_VERSION=target.api_version,
                PYTHONPATH=str(suite.root), PYTHONDONTWRITEBYTECODE="1")
     argv = [str(python), "-m", "pytest", suite.tests, "-o", "addopts=", "-p", "no:cacheprovider", "-q",
             f"--junitxml={junit}", f"--timeout={timeout}", "-o", "junit_family=xunit2", "-rN",
@@ -113,7 +118,7 @@ def run_suite(python: Path, suite: Suite, target: Target, deselect: list[tuple[s
     log = out_dir / f"{suite.name}-{target.name}.log"
     with open(log, "wb") as fh:
         subprocess.run(argv, cwd=suite.root, env=env, stdout=fh, stderr=subprocess.STDOUT, check=False)
-    shutil.rmtree(config, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
     print(f"  {suite.name} on {target.name}: {time.monotonic() - started:.0f}s (log {log})", file=sys.stderr)
     return parse_junit(junit)
 
