@@ -326,8 +326,10 @@ def _spawn_and_wait(
     return daemon
 
 
-def start_dockerd(tmpdir: str | os.PathLike[str] | None = None, timeout: float = START_TIMEOUT) -> Daemon:
-    """Start a private dockerd (vfs storage, no bridge, no iptables). Containers need ``--network none``.
+def start_dockerd(tmpdir: str | os.PathLike[str] | None = None, timeout: float = START_TIMEOUT,
+                  bridge: str = "none") -> Daemon:
+    """Start a private dockerd (vfs storage, no bridge, no iptables). Containers need ``--network none``, unless
+    ``bridge`` names an existing Linux bridge with an address for the default network (tests/conformance).
 
     The socket and exec root live in a fresh short directory under /tmp; the data root and the log go to
     ``tmpdir`` (default: the short directory). The log is kept after ``stop()``, the data root is removed.
@@ -348,7 +350,7 @@ def start_dockerd(tmpdir: str | os.PathLike[str] | None = None, timeout: float =
         "--exec-root", str(short / "exec"),
         "--pidfile", str(short / "dockerd.pid"),
         "--config-file", str(config),
-        "--iptables=false", "--ip6tables=false", "--bridge=none",
+        "--iptables=false", "--ip6tables=false", f"--bridge={bridge}",
         "--storage-driver=vfs",
         "--shutdown-timeout=2",
     ]  # fmt: skip
