@@ -102,27 +102,51 @@ def build(min_version: str | None = None, max_version: str | None = None, behavi
         cell.by_kind[_kind(row[3])] += 1
         cell.by_severity[row[4]] += 1
 
+    # Per Change: where its items go ((to the newer-client cell?, item index, kind, severity) per effect),
+    # worked out on its first pairing. Keyed by the object (kept alive here) since pairs share Changes.
+    plans: dict[int, tuple[diffmod.Change, list[tuple[bool, int, str, str]]]] = {}
+
+    def plan_of(ch: diffmod.Change, older: _Entry, newer: _Entry) -> list[tuple[bool, int, str, str]]:
+        tk = (ch.key, ch.change, id(ch.detail), ch.fields)
+        if tk not in texts:
+            f = diffmod.to_finding(ch, older.version, newer.version)
+            texts[tk] = (where(f), detail_text(f))
+        w, text = texts[tk]
+        out = []
+        for direction, severity in ch.effects.items():
+            ident = (*tk, severity)
+            n = index.get(ident)
+            if n is None:
+                n = index[ident] = len(items)
+                items.append((ch.key.method, ch.key.path, w, ch.change, severity, text, "spec"))
+            out.append((direction == "newer-client", n, _kind(ch.change), severity))
+        return out
+
     for a, older in enumerate(entries):
         for newer in entries[a + 1:]:
             if specs.compare(older.version, newer.version) == 0 and older.index is not None and newer.index is not None:
                 continue
-            cells[(newer.label, older.label)].direction = "newer-client"
-            cells[(older.label, newer.label)].direction = "newer-server"
+            to_client = cells[(newer.label, older.label)]
+            to_server = cells[(older.label, newer.label)]
+            to_client.direction = "newer-client"
+            to_server.direction = "newer-server"
             if older.index is not None and newer.index is not None:
                 changes = diffmod.pair_changes(older.index, newer.index)
             else:
                 changes = diffmod.compare_views(older.view, newer.view)
+            sides = {True: (to_client.items, [], []), False: (to_server.items, [], [])}
             for ch in changes:
-                tk = (ch.key, ch.change, id(ch.detail), ch.fields)
-                if tk not in texts:
-                    f = diffmod.to_finding(ch, older.version, newer.version)
-                    texts[tk] = (where(f), detail_text(f))
-                w, text = texts[tk]
-                for direction, severity in ch.effects.items():
-                    cell = cells[(newer.label, older.label)] if direction == "newer-client" else cells[(older.label, newer.label)]
-                    k = ch.key
-                    add(cell, (*tk, severity),
-                        lambda k=k, ch=ch, severity=severity, w=w, text=text: (k.method, k.path, w, ch.change, severity, text, "spec"))
+                known = plans.get(id(ch))
+                if known is None or known[0] is not ch:
+                    known = plans[id(ch)] = (ch, plan_of(ch, older, newer))
+                for side, n, kind, severity in known[1]:
+                    numbers, kinds, severities = sides[side]
+                    numbers.append(n)
+                    kinds.append(kind)
+                    severities.append(severity)
+            for cell, side in ((to_client, True), (to_server, False)):
+                cell.by_kind.update(sides[side][1])  # Counter.update counts in order: same as one by one
+                cell.by_severity.update(sides[side][2])
     if behaviour:
         for c in entries:
             for s in entries:
