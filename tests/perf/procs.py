@@ -135,27 +135,48 @@ class CommandCost:
     returncode: int
 
 
-def run_measured(argv: list[str], timeout: float = 300.0, env: dict[str, str] | None = None) -> CommandCost:
-    """Run a command to its end: wall seconds and its own peak RSS (``wait4``'s rusage, in KiB on Linux)."""
+# Runs a module or code as ``python -m``/``-c`` would, then writes the process's own peak RSS (VmHWM) to the
+# file $PERF_PEAK_FILE. (wait4's ru_maxrss would also count the suite's memory the child had before exec.)
+_PEAK = """
+import atexit, os, runpy, sys
+def _peak():
+    with open('/proc/self/status') as f:
+        hwm = next(line.split()[1] for line in f if line.startswith('VmHWM:'))
+    with open(os.environ['PERF_PEAK_FILE'], 'w') as out:
+        out.write(hwm)
+atexit.register(_peak)
+kind, target, *sys.argv[1:] = sys.argv[1:]
+sys.argv[0] = target
+if kind == '-m':
+    runpy.run_module(target, run_name='__main__', alter_sys=True)
+else:
+    exec(compile(target, '<code>', 'exec'), {'__name__': '__main__'})
+"""
+
+
+def run_python(kind: str, target: str, *args: str, timeout: float = 300.0) -> CommandCost:
+    """``python -m target args`` (kind ``-m``) or ``python -c target`` to its end: wall seconds, peak RSS."""
+    fd, peak_file = tempfile.mkstemp(prefix="mperf-peak-")
+    os.close(fd)
     out = tempfile.TemporaryFile()
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env or env_for_children(), cwd=ROOT)
-    deadline = started + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.005)
+    proc = subprocess.Popen([sys.executable, "-c", _PEAK, kind, target, *args], stdout=out, stderr=subprocess.STDOUT,
+                            env=env_for_children(PERF_PEAK_FILE=peak_file), cwd=ROOT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
     seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
     out.seek(0)
     text = out.read().decode(errors="replace")
     out.close()
-    return CommandCost(seconds, usage.ru_maxrss / 1024, text, proc.returncode)
+    try:
+        peak = int(Path(peak_file).read_text() or "0") / 1024
+    except ValueError:
+        peak = float("nan")
+    os.unlink(peak_file)
+    return CommandCost(seconds, peak, text, proc.returncode)
 
 
 def stop_all(procs: list[Proc]) -> None:

@@ -52,7 +52,7 @@ class Plan:
     bulk_units: int  # 10 MB transfers per round and side
 
 
-FULL = Plan(rounds=3, seconds=2.5, fill=5000, events=1000, listeners=50, rss_requests=100_000, warm_starts=5,
+FULL = Plan(rounds=5, seconds=1.5, fill=5000, events=1000, listeners=50, rss_requests=100_000, warm_starts=5,
             bulk_units=8)
 QUICK = Plan(rounds=2, seconds=1.0, fill=5000, events=200, listeners=50, rss_requests=20_000, warm_starts=3,
              bulk_units=3)
@@ -336,7 +336,7 @@ def endpoint_rows(bench: Bench) -> None:
                                        "Labels": {"pick": "yes"} if i % pick_every == 0 else {"pick": "no"}})
     total = len(mockd_get(sock, f"{V}/containers/json?all=1"))  # type: ignore[arg-type]
     bench.simple(f"GET /containers/json?all=1 ({total})", "GET", f"{V}/containers/json?all=1",
-                 note=f"{total} containers", target=">= 0.5x")
+                 note=f"{total} containers; at most 32 requests per round", target=">= 0.5x", max_units=32)
     flt = "%7B%22label%22%3A%5B%22pick%3Dyes%22%5D%7D"  # {"label":["pick=yes"]}
     picked = len(mockd_get(sock, f"{V}/containers/json?all=1&filters={flt}"))  # type: ignore[arg-type]
     bench.simple(f"GET /containers/json?all=1&filters=label ({total})", "GET",
@@ -518,12 +518,12 @@ def apicheck_figures(report: Report) -> None:
     print("== apicheck (fresh processes: spec parsing and flattening included)", flush=True)
     for label, code, target in (("apicheck diff, all adjacent pairs, in-process", HISTORY, "<= 1 s"),
                                 ("apicheck 32x32 matrix, in-process", MATRIX, "<= 3 s (must)")):
-        cost = procs.run_measured([sys.executable, "-c", code])
+        cost = procs.run_python("-c", code)
         seconds, items = cost.stdout.split()[-2:]
         report.fig(label, float(seconds), "s", f"{items} items; peak RSS {cost.max_rss_mb:.0f} MB", target=target)
     for label, argv in (("`apicheck diff 1.25 1.56 --format json` (command)", ["diff", "1.25", "1.56", "--format", "json"]),
                         ("`apicheck matrix --format json` (command)", ["matrix", "--format", "json"])):
-        cost = procs.run_measured([sys.executable, "-m", "checker.cli", *argv])
+        cost = procs.run_python("-m", "checker.cli", *argv)
         report.fig(label, cost.seconds, "s", f"exit {cost.returncode}; peak RSS {cost.max_rss_mb:.0f} MB")
 
 
