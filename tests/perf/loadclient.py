@@ -173,13 +173,19 @@ class Measured:
     latencies: list[float] = field(default_factory=list)
     failures: int = 0
     first_failure: str = ""
+    server_cpu: float = 0.0  # CPU seconds the server process spent meanwhile (when known)
 
     def add(self, other: Measured) -> None:
+        self.server_cpu += other.server_cpu
         self.units += other.units
         self.seconds += other.seconds
         self.latencies += other.latencies
         self.failures += other.failures
         self.first_failure = self.first_failure or other.first_failure
+
+    @property
+    def cpu_per_unit(self) -> float:
+        return self.server_cpu / self.units if self.units else float("nan")
 
     @property
     def rate(self) -> float:

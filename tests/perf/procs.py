@@ -49,12 +49,13 @@ def env_for_children(**extra: str) -> dict[str, str]:
 class Proc:
     """A server subprocess listening on ``socket``; ``ready()`` waits for its first answered ping."""
 
-    def __init__(self, argv: list[str], socket_path: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, argv: list[str], socket_path: str, env: dict[str, str] | None = None,
+                 cwd: str | Path = ROOT) -> None:
         self.socket = socket_path
         self.started = time.perf_counter()
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env or env_for_children(),
-                                     cwd=ROOT)
+                                     cwd=cwd)
         self.startup = float("nan")
 
     def ready(self, timeout: float = 30.0, interval: float = 0.003) -> float:
@@ -76,6 +77,9 @@ class Proc:
     def rss_mb(self) -> float:
         return rss_mb(self.proc.pid)
 
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -85,6 +89,13 @@ class Proc:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process used so far (/proc/PID/stat, clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -112,9 +123,10 @@ def mockd_argv(socket_path: str, *flags: str) -> list[str]:
     return [sys.executable, "-m", "mockd.cli", "-H", f"unix://{socket_path}", "--log-level", "warning", *flags]
 
 
-def start_mockd(work: Workdir, name: str, *flags: str, env: dict[str, str] | None = None) -> Proc:
+def start_mockd(work: Workdir, name: str, *flags: str, env: dict[str, str] | None = None,
+                cwd: str | Path = ROOT) -> Proc:
     sock = work.sock(name)
-    return Proc(mockd_argv(sock, *flags), sock, env)
+    return Proc(mockd_argv(sock, *flags), sock, env, cwd)
 
 
 def baseline_argv(socket_path: str, *, raw: bool = False, uvloop: bool = False) -> list[str]:
