@@ -39,8 +39,15 @@ def answers_ping(path: str, timeout: float = 1.0) -> bool:
         sock.close()
 
 
+# Bytecode of every child process goes here (set by the suite: a directory of its run), so that a warm start
+# is warm even where PYTHONDONTWRITEBYTECODE is set, and the worktree gets no __pycache__ directories.
+PYCACHE: list[str] = []
+
+
 def env_for_children(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_") and k != "PYTHONDONTWRITEBYTECODE"}
+    if PYCACHE:
+        env["PYTHONPYCACHEPREFIX"] = PYCACHE[0]
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(extra)
     return env
@@ -111,6 +118,7 @@ class Workdir:
 
     def __init__(self) -> None:
         self.path = tempfile.mkdtemp(prefix="mperf-", dir="/tmp")
+        PYCACHE[:] = [os.path.join(self.path, "pycache")]
 
     def sock(self, name: str) -> str:
         return os.path.join(self.path, f"{name}.sock")
