@@ -231,7 +231,7 @@ def _forward_pairs() -> dict[tuple[int, int], list[_Contribution]]:
     out once and handed to the pairs with those states; keys that contribute nothing cost nothing further."""
     rows, _ = _pair_table()
     n = len(rows[0].states) if rows else 0
-    out: dict[tuple[int, int], list[_Contribution]] = {(i, j): [] for i in range(n) for j in range(i + 1, n)}
+    by_older: list[list[list[_Contribution]]] = [[[] for _j in range(n)] for _i in range(n)]
     for row in rows:
         versions: dict[int, list[int]] = {}
         for t, state in enumerate(row.states):
@@ -253,10 +253,11 @@ def _forward_pairs() -> dict[tuple[int, int], list[_Contribution]]:
                     continue
                 item = (row.key, *result)
                 for i in olders:
+                    lists = by_older[i]
                     for j in newers:
                         if j > i:
-                            out[(i, j)].append(item)  # type: ignore[arg-type]
-    return out
+                            lists[j].append(item)  # type: ignore[arg-type]
+    return {(i, j): by_older[i][j] for i in range(n) for j in range(i + 1, n)}
 
 
 def _pair_contributions(i: int, j: int) -> list[_Contribution]:
@@ -283,8 +284,8 @@ class _KeyRow:
     key: Key
     ancestors: tuple[Key, ...]
     recs: tuple[Rec | None, ...]
-    presence: tuple[tuple[bool, ...], ...]
-    states: tuple[int, ...]  # per version: an id of (record, presence)
+    presence: tuple[tuple[bool, ...], ...]  # per ancestor: present in each version
+    states: tuple[int, ...]  # per version: an id of (record, ancestors present)
     results: dict[tuple[int, int, bool], tuple[tuple[Change, ...], Key | None]] = field(default_factory=dict)
 
 
@@ -294,6 +295,7 @@ def _pair_table() -> tuple[list[_KeyRow], list[tuple[int, ...]]]:
     states by version (one column per version, a row's state at index n: a pair compares two columns)."""
     tl = timeline()
     rows = []
+    present: dict[Key, tuple[bool, ...]] = {}  # ancestors are shared by many keys
     for key in sorted(tl.changing, key=_key_order):
         ancestors = []
         parent = parent_key(key)
@@ -301,10 +303,15 @@ def _pair_table() -> tuple[list[_KeyRow], list[tuple[int, ...]]]:
             ancestors.append(parent)
             parent = parent_key(parent)
         recs = tuple(v.recs.get(key) for v in tl.views)
-        presence = tuple(tuple(map(v.recs.__contains__, ancestors)) for v in tl.views)
+        presence = []
+        for ancestor in ancestors:
+            known = present.get(ancestor)
+            if known is None:
+                known = present[ancestor] = tuple(ancestor in v.recs for v in tl.views)
+            presence.append(known)
         ids: dict[tuple, int] = {}
-        states = tuple(ids.setdefault((r, p), len(ids)) for r, p in zip(recs, presence, strict=True))
-        rows.append(_KeyRow(key, tuple(ancestors), recs, presence, states))
+        states = tuple(ids.setdefault(state, len(ids)) for state in zip(recs, *presence, strict=True))
+        rows.append(_KeyRow(key, tuple(ancestors), recs, tuple(presence), states))
     columns = [tuple(row.states[t] for row in rows) for t in range(len(tl.views))]
     return rows, columns
 
@@ -316,10 +323,10 @@ def _key_result(row: _KeyRow, i: int, j: int, reverse: bool) -> tuple[tuple[Chan
     if before == after:  # another ancestor, same record: no change
         return (), None
     if before is None or after is None:
-        side, other = (row.presence[i], row.presence[j]) if before is None else (row.presence[j], row.presence[i])
+        side, other = (i, j) if before is None else (j, i)
         top = None
-        for n, ancestor in enumerate(row.ancestors):
-            if side[n] or not other[n]:
+        for ancestor, present in zip(row.ancestors, row.presence, strict=True):
+            if present[side] or not present[other]:
                 break
             top = ancestor
         if top is not None:
