@@ -483,10 +483,27 @@ def startup_figures(plan: Plan, work: procs.Workdir, report: Report) -> None:
     try:
         slowest = max(p.ready(timeout=120) for p in many)
         rss = sum(p.rss_mb() for p in many)
+        cpu = sum(p.cpu() for p in many)
         report.fig(f"{len(many)} daemons side by side (processes): all answering", slowest, "s",
-                   f"RSS total {rss:.0f} MB", target="<= 3 s")
+                   f"RSS total {rss:.0f} MB; CPU {cpu:.1f} s", target="<= 3 s")
     finally:
         procs.stop_all(many)
+    if (ROOT / "mockd" / "multi.py").exists():  # the one-process multi-daemon mode (`mockd --daemon SPEC`)
+        socks = [work.sock(f"m{v}") for v in versions]
+        argv = [*procs.mockd_argv(socks[0])[:3], "--log-level", "warning"]
+        for sock, v in zip(socks, versions, strict=True):
+            argv += ["--daemon", f"unix://{sock},api={v}"]
+        one = procs.Proc(argv, socks[-1])
+        try:
+            one.ready(timeout=120)
+            deadline = time.perf_counter() + 60
+            while not all(procs.answers_ping(s) for s in socks) and time.perf_counter() < deadline:
+                time.sleep(0.003)
+            slowest = time.perf_counter() - one.started
+            report.fig(f"{len(versions)} daemons in one process (`mockd --daemon ...`): all answering", slowest, "s",
+                       f"RSS {one.rss_mb():.0f} MB; CPU {one.cpu():.1f} s", target="<= 3 s")
+        finally:
+            one.stop()
 
 
 def rss_figures(plan: Plan, work: procs.Workdir, report: Report) -> None:
