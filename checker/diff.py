@@ -192,6 +192,154 @@ def diff(from_ref: str | Path, to_ref: str | Path) -> list[Finding]:
 
 @lru_cache(maxsize=2048)
 def pair_changes(i: int, j: int) -> list[Change]:
-    """Changes between bundled versions by timeline index (cached per process for the matrix)."""
+    """Changes between bundled versions by timeline index (cached per process for the matrix).
+
+    The same answer as ``compare_views(views[i], views[j], changing, reverse=i > j)``, computed from the
+    timeline's per-key table: a key's contribution to a pair depends only on its state (record, and which
+    of its ancestors exist) at the two versions, and each key has few distinct states, so it is worked out
+    once per (key, state, state) and reused by every pair with those states."""
+    contributions = _forward_pairs()[(i, j)] if i < j else _pair_contributions(i, j)
+    folded: dict[Key, list[str]] = {}
+    for key, changes, top in contributions:
+        if not changes:
+            folded.setdefault(top, []).append(key.name)  # type: ignore[arg-type]
+    if not folded:
+        return [c for _key, changes, _top in contributions for c in changes]
+    out: list[Change] = []
+    for key, changes, _top in contributions:
+        extra = folded.get(key)
+        if extra:
+            fields = tuple(sorted(extra))
+            out += [Change(c.key, c.change, c.detail, c.effects, fields) if c.change in ("added", "removed") else c
+                    for c in changes]
+        else:
+            out += changes
+    return out
+
+
+_Contribution = tuple[Key, tuple[Change, ...], Key | None]  # a key's changes, or the ancestor it folds into
+
+
+def _contributes(result: tuple[tuple[Change, ...], Key | None]) -> bool:
+    changes, top = result
+    return bool(changes) or (top is not None and top.location != "endpoint")
+
+
+@lru_cache(maxsize=1)
+def _forward_pairs() -> dict[tuple[int, int], list[_Contribution]]:
+    """Every pair (older, newer) of the timeline at once, key by key: each (state, state) of a key is worked
+    out once and handed to the pairs with those states; keys that contribute nothing cost nothing further."""
+    rows, _ = _pair_table()
+    n = len(rows[0].states) if rows else 0
+    by_older: list[list[list[_Contribution]]] = [[[] for _j in range(n)] for _i in range(n)]
+    for row in rows:
+        versions: dict[int, list[int]] = {}
+        for t, state in enumerate(row.states):
+            versions.setdefault(state, []).append(t)
+        if len(versions) == 1:
+            continue
+        for a, olders in versions.items():
+            for b, newers in versions.items():
+                if a == b or newers[-1] < olders[0]:
+                    continue
+                result = row.results.get((a, b, False))
+                if result is None:
+                    i = olders[0]
+                    j = next(t for t in newers if t > i) if newers[-1] > i else None
+                    if j is None:
+                        continue
+                    result = row.results[(a, b, False)] = _key_result(row, i, j, False)
+                if not _contributes(result):
+                    continue
+                item = (row.key, *result)
+                for i in olders:
+                    lists = by_older[i]
+                    for j in newers:
+                        if j > i:
+                            lists[j].append(item)  # type: ignore[arg-type]
+    return {(i, j): by_older[i][j] for i in range(n) for j in range(i + 1, n)}
+
+
+def _pair_contributions(i: int, j: int) -> list[_Contribution]:
+    """One pair (any direction), from the two state columns."""
+    rows, columns = _pair_table()
+    reverse = i > j
+    si, sj = columns[i], columns[j]
+    out: list[_Contribution] = []
+    for n in [n for n, (a, b) in enumerate(zip(si, sj, strict=True)) if a != b]:
+        row = rows[n]
+        state = (si[n], sj[n], reverse)
+        result = row.results.get(state)
+        if result is None:
+            result = row.results[state] = _key_result(row, i, j, reverse)
+        if _contributes(result):
+            out.append((row.key, *result))  # type: ignore[arg-type]
+    return out
+
+
+@dataclass
+class _KeyRow:
+    """One changing key across the timeline: its record and state (record + ancestors present) per version."""
+
+    key: Key
+    ancestors: tuple[Key, ...]
+    recs: tuple[Rec | None, ...]
+    presence: tuple[tuple[bool, ...], ...]  # per ancestor: present in each version
+    states: tuple[int, ...]  # per version: an id of (record, ancestors present)
+    results: dict[tuple[int, int, bool], tuple[tuple[Change, ...], Key | None]] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _pair_table() -> tuple[list[_KeyRow], list[tuple[int, ...]]]:
+    """The changing keys in output order (:func:`_order`), each with its per-version states; and the
+    states by version (one column per version, a row's state at index n: a pair compares two columns)."""
     tl = timeline()
-    return compare_views(tl.views[i], tl.views[j], tl.changing, reverse=i > j)
+    rows = []
+    present: dict[Key, tuple[bool, ...]] = {}  # ancestors are shared by many keys
+    for key in sorted(tl.changing, key=_key_order):
+        ancestors = []
+        parent = parent_key(key)
+        while parent is not None:
+            ancestors.append(parent)
+            parent = parent_key(parent)
+        recs = tuple(v.recs.get(key) for v in tl.views)
+        presence = []
+        for ancestor in ancestors:
+            known = present.get(ancestor)
+            if known is None:
+                known = present[ancestor] = tuple(ancestor in v.recs for v in tl.views)
+            presence.append(known)
+        ids: dict[tuple, int] = {}
+        states = tuple(ids.setdefault(state, len(ids)) for state in zip(recs, *presence, strict=True))
+        rows.append(_KeyRow(key, tuple(ancestors), recs, tuple(presence), states))
+    columns = [tuple(row.states[t] for row in rows) for t in range(len(tl.views))]
+    return rows, columns
+
+
+def _key_result(row: _KeyRow, i: int, j: int, reverse: bool) -> tuple[tuple[Change, ...], Key | None]:
+    """What ``compare_views`` does with one key of a pair: its changes (in output order), or none and the
+    ancestor it is folded into (see :func:`_top_absent`)."""
+    before, after = row.recs[i], row.recs[j]
+    if before == after:  # another ancestor, same record: no change
+        return (), None
+    if before is None or after is None:
+        side, other = (i, j) if before is None else (j, i)
+        top = None
+        for ancestor, present in zip(row.ancestors, row.presence, strict=True):
+            if present[side] or not present[other]:
+                break
+            top = ancestor
+        if top is not None:
+            return (), top
+    out = []
+    for change, detail in _cached_changes(before, after):
+        effects = rules.effects_of(change, row.key.location, row.key.name, detail)
+        if reverse:
+            effects = {_swap(d): s for d, s in effects.items()}
+        out.append(Change(row.key, change, detail, effects))
+    out.sort(key=_order)
+    return tuple(out), None
+
+
+def _key_order(k: Key) -> tuple:
+    return (k.path, k.method, LOCATION_ORDER.get(k.location, 9), k.status, k.name)

@@ -108,27 +108,55 @@ def build(min_version: str | None = None, max_version: str | None = None, behavi
         cell.by_kind[_kind(row[3])] += 1
         cell.by_severity[row[4]] += 1
 
+    # Per Change: the item numbers it adds to the newer-client cell and to the newer-server cell, worked out
+    # on its first pairing. Keyed by the object (kept alive here): pairs share their Change objects.
+    plans: dict[int, tuple[diffmod.Change, tuple[int, ...], tuple[int, ...]]] = {}
+
+    def plan_of(ch: diffmod.Change, older: _Entry, newer: _Entry) -> tuple[diffmod.Change, tuple[int, ...], tuple[int, ...]]:
+        tk = (ch.key, ch.change, id(ch.detail), ch.fields)
+        if tk not in texts:
+            f = diffmod.to_finding(ch, older.version, newer.version)
+            texts[tk] = (where(f), detail_text(f))
+        w, text = texts[tk]
+        to_client: list[int] = []
+        to_server: list[int] = []
+        for direction, severity in ch.effects.items():
+            ident = (*tk, severity)
+            n = index.get(ident)
+            if n is None:
+                n = index[ident] = len(items)
+                items.append((ch.key.method, ch.key.path, w, ch.change, severity, text, "spec"))
+            (to_client if direction == "newer-client" else to_server).append(n)
+        return ch, tuple(to_client), tuple(to_server)
+
+    kinds: list[str] = []  # per item number: its kind and severity (the cells' counters)
+    severities: list[str] = []
     for a, older in enumerate(entries):
         for newer in entries[a + 1:]:
             if specs.compare(older.version, newer.version) == 0 and older.index is not None and newer.index is not None:
                 continue
-            cells[(newer.label, older.label)].direction = "newer-client"
-            cells[(older.label, newer.label)].direction = "newer-server"
+            to_client = cells[(newer.label, older.label)]
+            to_server = cells[(older.label, newer.label)]
+            to_client.direction = "newer-client"
+            to_server.direction = "newer-server"
             if older.index is not None and newer.index is not None:
                 changes = diffmod.pair_changes(older.index, newer.index)
             else:
                 changes = diffmod.compare_views(older.view, newer.view)
+            client_items, server_items = to_client.items, to_server.items
             for ch in changes:
-                tk = (ch.key, ch.change, id(ch.detail), ch.fields)
-                if tk not in texts:
-                    f = diffmod.to_finding(ch, older.version, newer.version)
-                    texts[tk] = (where(f), detail_text(f))
-                w, text = texts[tk]
-                for direction, severity in ch.effects.items():
-                    cell = cells[(newer.label, older.label)] if direction == "newer-client" else cells[(older.label, newer.label)]
-                    k = ch.key
-                    add(cell, (*tk, severity),
-                        lambda k=k, ch=ch, severity=severity, w=w, text=text: (k.method, k.path, w, ch.change, severity, text, "spec"))
+                known = plans.get(id(ch))
+                if known is None or known[0] is not ch:
+                    known = plans[id(ch)] = plan_of(ch, older, newer)
+                client_items += known[1]
+                server_items += known[2]
+            for row in items[len(kinds):]:
+                kinds.append(_kind(row[3]))
+                severities.append(row[4])
+            for cell in (to_client, to_server):
+                # Counting the finished list in order gives the counters the same keys in the same order.
+                cell.by_kind.update(map(kinds.__getitem__, cell.items))
+                cell.by_severity.update(map(severities.__getitem__, cell.items))
     if behaviour:
         for c in entries:
             for s in entries:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)$")
 
@@ -14,6 +15,7 @@ class InvalidVersion(ValueError):
     """A string that is not an API version of the form MAJOR.MINOR."""
 
 
+@lru_cache(maxsize=4096)  # per request in mockd, per pair in the matrix; bounded: clients send any string
 def parse_version(text: str) -> tuple[int, int]:
     """``"1.41"`` (or ``"v1.41"``) -> ``(1, 41)``; anything else raises :class:`InvalidVersion`."""
     match = _VERSION.match(text.strip()) if isinstance(text, str) else None
