@@ -1,0 +1,799 @@
+"""Simulated programs: the named behaviours the image catalog's executables refer to (`#!mockd program: NAME`).
+
+A program runs inside the built-in shell, in the process that executes its file: it writes what the real
+program prints (start-up lines, as the published images print them), stays up, ends on its stop signal with
+the real exit code, and answers its own client and health commands. What a server leaves in the container
+while it runs is what the real one leaves: postgres' and mysqld's unix sockets and pid files, redis' dump on
+shutdown. Programs only ever touch the container's simulated filesystem; no host program runs.
+
+The sockets a server listens on are recorded per container (`bound`, keyed by the container's root
+filesystem, which every process of one container shares) so its client in another process of that container
+finds it; published ports and connections from elsewhere are the port listeners' business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import posixpath
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .filesystem import FileTree
+
+PROGRAM_MARKER = b"#!mockd program: "
+SIGINT, SIGQUIT, SIGTERM, SIGKILL, SIGWINCH = 2, 3, 15, 9, 28
+_POLL = 0.05  # how often a waiting program looks at its pending signals (the shell's own checkpoint cadence)
+
+Program = Callable[["Run"], Awaitable[int]]
+PROGRAMS: dict[str, Program] = {}
+# container root filesystem -> {port or unix path: program name}, for clients in the same container
+bound: weakref.WeakKeyDictionary[FileTree, dict[int | str, str]] = weakref.WeakKeyDictionary()
+
+
+def program(*names: str) -> Callable[[Program], Program]:
+    def register(fn: Program) -> Program:
+        for name in names:
+            PROGRAMS[name] = fn
+        return fn
+    return register
+
+
+def program_name(content: bytes) -> str | None:
+    """The program a marker file names, or None for any other file."""
+    if not content.startswith(PROGRAM_MARKER):
+        return None
+    return content[len(PROGRAM_MARKER):].split(b"\n", 1)[0].decode().strip() or None
+
+
+@dataclass
+class Run:
+    """One run of a program: the shell process it runs in (its context: filesystem, environment, signals),
+    its argv and streams."""
+
+    shell: Any  # mockd.engine.shell.Shell (not imported: the shell imports this module)
+    argv: list[str]
+    io: Any  # mockd.engine.shell.IO
+
+    @property
+    def ctx(self) -> Any:
+        return self.shell.ctx
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.shell.vars
+
+    @property
+    def fs(self) -> Any:
+        return self.ctx.fs
+
+    def out(self, text: str) -> None:
+        self.io.out(text.encode())
+
+    def err(self, text: str) -> None:
+        self.io.err(text.encode())
+
+    # -- the container's network namespace, as far as its own clients see it --
+    def _sockets(self) -> dict[int | str, str]:
+        return bound.setdefault(self.fs.root, {})
+
+    def bind(self, name: str, *endpoints: int | str) -> None:
+        for endpoint in endpoints:
+            self._sockets()[endpoint] = name
+
+    def unbind(self, *endpoints: int | str) -> None:
+        for endpoint in endpoints:
+            self._sockets().pop(endpoint, None)
+
+    def listening(self, endpoint: int | str) -> str | None:
+        return self._sockets().get(endpoint)
+
+    # -- files the program leaves --
+    def write_file(self, path: str, text: str, mode: int = 0o644) -> None:
+        try:
+            self.fs.mkdir(posixpath.dirname(path), parents=True)
+            self.fs.write(path, text.encode(), mode=mode)
+        except OSError:
+            pass  # a read-only rootfs or mount: the real program would log and carry on too
+
+    def remove_file(self, path: str) -> None:
+        try:
+            self.fs.remove(path)
+        except OSError:
+            pass
+
+    # -- signals --
+    def catch(self, *signals: int) -> None:
+        """Handle these signals (the real program installs handlers): they reach `wait_signal` instead of
+        being ignored by PID 1 or killing the process."""
+        for sig in signals:
+            self.ctx.traps[sig] = "# handled by the simulated program"
+
+    async def wait_signal(self, timeout: float | None = None) -> int | None:
+        """The next caught signal, or None after `timeout` seconds. Pausing the container stops the clock."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            if self.ctx.pending:
+                return self.ctx.pending.pop(0)
+            if deadline is not None and loop.time() >= deadline:
+                return None
+            running = self.ctx.running
+            if running is not None and not running.is_set():
+                await running.wait()
+            await asyncio.sleep(_POLL)
+
+    async def exec(self, argv: list[str]) -> int:
+        """exec(3): the program replaces itself with another executable of the container."""
+        return await self.shell.exec_external(argv, self.io)
+
+
+async def run_program(shell: Any, name: str, argv: list[str], io: Any) -> int | None:
+    """Run the named program; None when no simulation exists (the caller treats the file as opaque)."""
+    fn = PROGRAMS.get(name)
+    if fn is None:
+        return None
+    return await fn(Run(shell, argv, io))
+
+
+# -- shared shapes ------------------------------------------------------------------------------------------
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _option(argv: list[str], *names: str, default: str = "") -> str:
+    """The value of `-p 6379`, `-p6379` or `--port=6379` style options."""
+    for i, arg in enumerate(argv):
+        for name in names:
+            if arg == name and i + 1 < len(argv):
+                return argv[i + 1]
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+            if not name.startswith("--") and arg.startswith(name) and len(arg) > len(name):
+                return arg[len(name):]
+    return default
+
+
+def _version(run: Run, key: str, default: str) -> str:
+    return run.env.get(key, default)
+
+
+@program("hello-world")
+async def hello_world(run: Run) -> int:
+    run.out(HELLO)
+    return 0
+
+
+HELLO = """
+Hello from Docker!
+This message shows that your installation appears to be working correctly.
+
+To generate this message, Docker took the following steps:
+ 1. The Docker client contacted the Docker daemon.
+ 2. The Docker daemon pulled the "hello-world" image from the Docker Hub.
+    (amd64)
+ 3. The Docker daemon created a new container from that image which runs the
+    executable that produces the output you are currently reading.
+ 4. The Docker daemon streamed that output to the Docker client, which sent it
+    to your terminal.
+
+To try something more ambitious, you can run an Ubuntu container with:
+ $ docker run -it ubuntu bash
+
+Share images, automate workflows, and more with a free Docker ID:
+ https://hub.docker.com/
+
+For more examples and ideas, visit:
+ https://docs.docker.com/get-started/
+
+"""
+
+
+@program("gosu")
+async def gosu(run: Run) -> int:
+    """gosu USER[:GROUP] CMD...: run CMD as that user (ownership is not enforced by the simulation)."""
+    if len(run.argv) < 3:
+        run.err("Usage: gosu user-spec command [args]\n")
+        return 1
+    run.ctx.user = run.argv[1]
+    return await run.exec(run.argv[2:])
+
+
+# -- nginx --------------------------------------------------------------------------------------------------
+
+_ENTRYPOINT_D = ("10-listen-on-ipv6-by-default.sh", "15-local-resolvers.envsh", "20-envsubst-on-templates.sh",
+                 "30-tune-worker-processes.sh")
+
+
+@program("nginx-entrypoint")
+async def nginx_entrypoint(run: Run) -> int:
+    """/docker-entrypoint.sh: for `nginx`/`nginx-debug` it runs the /docker-entrypoint.d steps first (their
+    notices on stdout unless NGINX_ENTRYPOINT_QUIET_LOGS), then execs the command."""
+    args = run.argv[1:]
+    if args and args[0] in ("nginx", "nginx-debug"):
+        quiet = bool(run.env.get("NGINX_ENTRYPOINT_QUIET_LOGS"))
+        say = (lambda _text: None) if quiet else run.out
+        me = "/docker-entrypoint.sh"
+        say(f"{me}: /docker-entrypoint.d/ is not empty, will attempt to perform configuration\n")
+        say(f"{me}: Looking for shell scripts in /docker-entrypoint.d/\n")
+        for step in _ENTRYPOINT_D:
+            if step.endswith(".envsh"):
+                say(f"{me}: Sourcing /docker-entrypoint.d/{step}\n")
+            else:
+                say(f"{me}: Launching /docker-entrypoint.d/{step}\n")
+            if step.startswith("10-"):
+                _listen_on_ipv6(run, say)
+        say(f"{me}: Configuration complete; ready for start up\n")
+    if not args:
+        return 0
+    return await run.exec(args)
+
+
+def _listen_on_ipv6(run: Run, say: Callable[[str], None]) -> None:
+    conf = "/etc/nginx/conf.d/default.conf"
+    me = "10-listen-on-ipv6-by-default.sh"
+    try:
+        text = run.fs.read(conf).decode()
+    except OSError:
+        say(f"{me}: info: {conf} is not a file or does not exist\n")
+        return
+    if "listen  [::]:80;" in text:
+        say(f"{me}: info: IPv6 listen already enabled\n")
+        return
+    say(f"{me}: info: Getting the checksum of {conf}\n")
+    run.write_file(conf, text.replace("listen       80;", "listen       80;\n    listen  [::]:80;", 1))
+    say(f"{me}: info: Enabled listen on IPv6 in {conf}\n")
+
+
+@program("nginx")
+async def nginx(run: Run) -> int:
+    version = _version(run, "NGINX_VERSION", "1.31.4")
+    args = run.argv[1:]
+    if "-v" in args or "-V" in args:
+        run.err(f"nginx version: nginx/{version}\n")
+        if "-V" in args:
+            run.err("built by gcc 14.2.0 (Debian 14.2.0-19) \nbuilt with OpenSSL 3.5.1 1 Jul 2025\n"
+                    "TLS SNI support enabled\n")
+        return 0
+    if "-t" in args or "-T" in args:
+        run.err("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n"
+                "nginx: configuration file /etc/nginx/nginx.conf test is successful\n")
+        return 0
+    if "-s" in args:  # nginx -s reload|quit|stop talks to the running master: nothing to print when it is up
+        return 0 if run.listening(80) else _nginx_no_master(run)
+    run.catch(SIGQUIT, SIGTERM, SIGINT, 1)
+    stamp = lambda: _now().strftime("%Y/%m/%d %H:%M:%S")  # noqa: E731 - nginx's error_log time format
+    pid = run.ctx.pid
+    notice = lambda text: run.err(f"{stamp()} [notice] {pid}#{pid}: {text}\n")  # noqa: E731
+    notice('using the "epoll" event method')
+    notice(f"nginx/{version}")
+    notice("built by gcc 14.2.0 (Debian 14.2.0-19) ")
+    notice("OS: Linux 6.1.0-mockd")
+    notice("getrlimit(RLIMIT_NOFILE): 1048576:1048576")
+    notice("start worker processes")
+    for n in range(2):
+        notice(f"start worker process {pid + 28 + n}")
+    run.bind("nginx", 80)
+    run.write_file("/run/nginx.pid", f"{pid}\n")
+    try:
+        while True:
+            sig = await run.wait_signal()
+            if sig == 1:
+                notice("signal 1 (SIGHUP) received from 0, reconfiguring")
+                continue
+            name = {SIGQUIT: "SIGQUIT", SIGTERM: "SIGTERM", SIGINT: "SIGINT"}[sig]
+            if sig == SIGQUIT:
+                notice(f"signal {sig} ({name}) received from 0, shutting down")
+                for n in range(2):
+                    notice(f"gracefully shutting down worker process {pid + 28 + n}")
+            else:
+                notice(f"signal {sig} ({name}) received from 0, exiting")
+            for n in range(2):
+                notice(f"exit worker process {pid + 28 + n}" if sig == SIGQUIT else
+                       f"exiting worker process {pid + 28 + n}")
+            notice("exit")
+            return 0
+    finally:
+        run.unbind(80)
+        run.remove_file("/run/nginx.pid")
+
+
+def _nginx_no_master(run: Run) -> int:
+    stamp = _now().strftime("%Y/%m/%d %H:%M:%S")
+    run.err('nginx: [error] open() "/run/nginx.pid" failed (2: No such file or directory)\n'
+            if not run.fs.exists("/run/nginx.pid") else f"{stamp} [error] invalid PID number\n")
+    return 1
+
+
+# -- redis --------------------------------------------------------------------------------------------------
+
+@program("redis-entrypoint")
+async def redis_entrypoint(run: Run) -> int:
+    """docker-entrypoint.sh: options or a .conf file as first argument mean redis-server; redis-server runs as
+    the redis user (gosu) and, unless its config file sets protected-mode, with `--protected-mode no`, so that
+    other containers may connect."""
+    args = run.argv[1:]
+    if args and (args[0].startswith("-") or args[0].endswith(".conf")):
+        args = ["redis-server", *args]
+    if not args:
+        return 0
+    if args[0] == "redis-server":
+        if run.ctx.user in ("", "0", "root"):
+            run.ctx.user = "redis"  # exec gosu redis "$0" "$@"
+        config = args[1] if len(args) > 1 and run.fs.exists(args[1]) else ""
+        protected = bool(config) and any(line.startswith("protected-mode")
+                                         for line in run.fs.read(config).decode(errors="replace").splitlines())
+        if not protected:
+            args = ["redis-server", *([config] if config else []), "--protected-mode", "no",
+                    *args[1 + bool(config):]]
+    return await run.exec(args)
+
+
+def _redis_stamp(role: str, pid: int) -> str:
+    now = _now()
+    return f"{pid}:{role} {now.strftime('%d %b %Y %H:%M:%S')}.{now.microsecond // 1000:03d}"
+
+
+@program("redis-server")
+async def redis_server(run: Run) -> int:
+    version = _version(run, "REDIS_VERSION", "8.10.1")
+    args = run.argv[1:]
+    if "--version" in args or "-v" in args:
+        run.out(f"Redis server v={version} sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=0000000000000000\n")
+        return 0
+    port = int(_option(args, "--port", default="6379") or 6379)
+    pid = run.ctx.pid
+    run.catch(SIGTERM, SIGINT)
+    log = lambda role, mark, text: run.out(f"{_redis_stamp(role, pid)} {mark} {text}\n")  # noqa: E731
+    log("C", "*", "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
+    log("C", "*", f"Redis version={version}, bits=64, commit=00000000, modified=0, pid={pid}, just started")
+    if args:  # a config file or options: redis says so; without either it warns
+        log("C", "*", "Configuration loaded")
+    else:
+        log("C", "#", "Warning: no config file specified, using the default config. In order to specify a config "
+                      f"file use {run.argv[0]} /path/to/redis.conf")
+    log("M", "*", "monotonic clock: POSIX clock_gettime")
+    log("M", "*", f"Running mode=standalone, port={port}.")
+    log("M", "*", "Server initialized")
+    log("M", "*", "Ready to accept connections tcp")
+    run.bind("redis-server", port)
+    try:
+        sig = None
+        while sig not in (SIGTERM, SIGINT):
+            sig = await run.wait_signal()
+        name = "SIGTERM" if sig == SIGTERM else "SIGINT"
+        run.out(f"{pid}:signal-handler ({int(time.time())}) Received {name} scheduling shutdown...\n")
+        log("M", "*", "User requested shutdown...")
+        log("M", "*", "Saving the final RDB snapshot before exiting.")
+        run.write_file(posixpath.join(run.shell.cwd, "dump.rdb"), f"REDIS0012\xfa\tredis-ver{version}")
+        log("M", "*", "DB saved on disk")
+        log("M", "#", "Redis is now ready to exit, bye bye...")
+        return 0
+    finally:
+        run.unbind(port)
+
+
+@program("redis-cli")
+async def redis_cli(run: Run) -> int:
+    args = run.argv[1:]
+    host = _option(args, "-h", default="127.0.0.1")
+    port = int(_option(args, "-p", default="6379") or 6379)
+    words = _positional(args, with_value=("-h", "-p", "-a", "-n", "-u", "--user", "--pass"))
+    if "--version" in args or "-v" in args:
+        run.out(f"redis-cli {_version(run, 'REDIS_VERSION', '8.10.1')}\n")
+        return 0
+    local = host in ("127.0.0.1", "localhost", "::1")
+    if not local or not run.listening(port):
+        run.err(f"Could not connect to Redis at {host}:{port}: Connection refused\n")
+        return 1
+    command = [w.lower() for w in words[:1]]
+    if not command or command == ["ping"]:
+        run.out("PONG\n" if len(words) < 2 else f"{words[1]}\n")
+    elif command == ["echo"] and len(words) > 1:
+        run.out(words[1] + "\n")
+    else:
+        # Data commands need the server's keyspace, which lives behind its port (the listeners' server).
+        run.err(f"mockd: redis-cli {words[0]} is not simulated; script it with a rule\n")
+        return 1
+    return 0
+
+
+def _positional(args: list[str], with_value: tuple[str, ...]) -> list[str]:
+    out, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in with_value:
+            skip = True
+        elif not arg.startswith("-"):
+            out.append(arg)
+    return out
+
+
+# -- postgres -----------------------------------------------------------------------------------------------
+
+def _pg_stamp() -> str:
+    now = _now()
+    return f"{now.strftime('%Y-%m-%d %H:%M:%S')}.{now.microsecond // 1000:03d} UTC"
+
+
+def _pg_banner(run: Run) -> str:
+    pg_version = _version(run, "PG_VERSION", "18.6")
+    short = pg_version.split("-")[0]
+    if "pgdg" in pg_version:
+        return (f"PostgreSQL {short} (Debian {pg_version}) on x86_64-pc-linux-gnu, compiled by gcc (Debian "
+                "14.2.0-19) 14.2.0, 64-bit")
+    return f"PostgreSQL {short} on x86_64-pc-linux-musl, compiled by gcc (Alpine 14.2.0) 14.2.0, 64-bit"
+
+
+@program("postgres-entrypoint")
+async def postgres_entrypoint(run: Run) -> int:
+    """docker-entrypoint.sh: options as first argument mean postgres; an empty PGDATA is initialised (initdb,
+    a temporary server for /docker-entrypoint-initdb.d, stopped again) before the server starts."""
+    args = run.argv[1:]
+    if args and args[0].startswith("-"):
+        args = ["postgres", *args]
+    if not args or args[0] != "postgres" or "--help" in args or "-V" in args or "--version" in args:
+        return await run.exec(args) if args else 0
+    pgdata = run.env.get("PGDATA", "/var/lib/postgresql/data")
+    if not run.fs.exists(posixpath.join(pgdata, "PG_VERSION")):
+        password = run.env.get("POSTGRES_PASSWORD", "")
+        method = run.env.get("POSTGRES_HOST_AUTH_METHOD", "")
+        if not password and method != "trust":
+            run.err(_PG_NO_PASSWORD)
+            return 1
+        _pg_initdb(run, pgdata)
+        me = "/usr/local/bin/docker-entrypoint.sh"
+        run.out("waiting for server to start....")
+        tmp = 48
+        run.err(f"{_pg_stamp()} [{tmp}] LOG:  starting {_pg_banner(run)}\n")
+        run.err(f'{_pg_stamp()} [{tmp}] LOG:  listening on Unix socket "/var/run/postgresql/.s.PGSQL.5432"\n')
+        run.err(f"{_pg_stamp()} [{tmp + 3}] LOG:  database system was shut down at {_pg_stamp()[:19]} UTC\n")
+        run.err(f"{_pg_stamp()} [{tmp}] LOG:  database system is ready to accept connections\n")
+        run.out(" done\nserver started\n")
+        database = run.env.get("POSTGRES_DB") or run.env.get("POSTGRES_USER") or "postgres"
+        if database != "postgres":
+            run.out("CREATE DATABASE\n")
+        run.out("\n")
+        scripts = _initdb_scripts(run) or ["*"]  # an empty directory: the shell's unmatched glob, ignored
+        for script in scripts:
+            verb = "running" if script.endswith((".sh", ".sql", ".sql.gz", ".sql.xz", ".sql.zst")) else "ignoring"
+            run.out(f"{me}: {verb} /docker-entrypoint-initdb.d/{script}\n")
+            run.out("\n\n" if ".sql" in script else "\n")
+        run.out("waiting for server to shut down...")
+        run.err(f"{_pg_stamp()} [{tmp}] LOG:  received fast shutdown request\n")
+        run.out(".")
+        run.err(f"{_pg_stamp()} [{tmp}] LOG:  aborting any active transactions\n")
+        run.err(f'{_pg_stamp()} [{tmp}] LOG:  background worker "logical replication launcher" (PID {tmp + 6}) '
+                "exited with exit code 1\n")
+        run.err(f"{_pg_stamp()} [{tmp + 1}] LOG:  shutting down\n")
+        run.err(f"{_pg_stamp()} [{tmp}] LOG:  database system is shut down\n")
+        run.out(" done\nserver stopped\n\nPostgreSQL init process complete; ready for start up.\n\n")
+    else:
+        run.out("\nPostgreSQL Database directory appears to contain a database; Skipping initialization\n\n")
+    run.ctx.user = run.ctx.user if run.ctx.user not in ("", "0", "root") else "postgres"  # exec gosu postgres
+    return await run.exec(args)
+
+
+_PG_NO_PASSWORD = """Error: Database is uninitialized and superuser password is not specified.
+       You must specify POSTGRES_PASSWORD to a non-empty value for the
+       superuser. For example, "-e POSTGRES_PASSWORD=password" on "docker run".
+
+       You may also use "POSTGRES_HOST_AUTH_METHOD=trust" to allow all
+       connections without a password. This is *not* recommended.
+
+       See PostgreSQL documentation about "trust":
+       https://www.postgresql.org/docs/current/auth-trust.html
+"""
+
+
+def _initdb_scripts(run: Run) -> list[str]:
+    try:
+        return run.fs.listdir("/docker-entrypoint-initdb.d")
+    except OSError:
+        return []
+
+
+def _pg_initdb(run: Run, pgdata: str) -> None:
+    user = run.env.get("POSTGRES_USER", "postgres")
+    run.out(f'The files belonging to this database system will be owned by user "{user if user else "postgres"}".\n'
+            "This user must also own the server process.\n\n"
+            'The database cluster will be initialized with locale "en_US.utf8".\n'
+            'The default database encoding has accordingly been set to "UTF8".\n'
+            'The default text search configuration will be set to "english".\n\n'
+            "Data page checksums are disabled.\n\n"
+            f"fixing permissions on existing directory {pgdata} ... ok\n"
+            "creating subdirectories ... ok\n"
+            "selecting dynamic shared memory implementation ... posix\n"
+            'selecting default "max_connections" ... 100\n'
+            'selecting default "shared_buffers" ... 128MB\n'
+            "selecting default time zone ... Etc/UTC\n"
+            "creating configuration files ... ok\n"
+            "running bootstrap script ... ok\n"
+            "performing post-bootstrap initialization ... ok\n"
+            "syncing data to disk ... ok\n\n\n"
+            "Success. You can now start the database server using:\n\n"
+            f"    pg_ctl -D {pgdata} -l logfile start\n\n")
+    major = _version(run, "PG_MAJOR", "18")
+    run.write_file(posixpath.join(pgdata, "PG_VERSION"), f"{major}\n")
+    run.write_file(posixpath.join(pgdata, "postgresql.conf"), "listen_addresses = '*'\n")
+    run.write_file(posixpath.join(pgdata, "pg_hba.conf"), "local all all trust\nhost all all all scram-sha-256\n")
+    run.err('initdb: warning: enabling "trust" authentication for local connections\n'
+            "initdb: hint: You can change this by editing pg_hba.conf or using the option -A, or --auth-local "
+            "and --auth-host, the next time you run initdb.\n")
+
+
+_PG_SOCKET = "/var/run/postgresql/.s.PGSQL.5432"
+
+
+@program("postgres")
+async def postgres(run: Run) -> int:
+    args = run.argv[1:]
+    if "--version" in args or "-V" in args:
+        run.out(f"postgres (PostgreSQL) {_version(run, 'PG_VERSION', '18.6').split('-')[0]}\n")
+        return 0
+    if run.ctx.user in ("", "0", "root"):
+        run.err('"root" execution of the PostgreSQL server is not permitted.\n'
+                "The server must be started under an unprivileged user ID to prevent\n"
+                "possible system security compromise.  See the documentation for\n"
+                "more information on how to properly start the server.\n")
+        return 1
+    pgdata = _option(args, "-D", default=run.env.get("PGDATA", "/var/lib/postgresql/data"))
+    pid = run.ctx.pid
+    run.catch(SIGTERM, SIGINT, SIGQUIT)
+    log = lambda p, text: run.err(f"{_pg_stamp()} [{p}] LOG:  {text}\n")  # noqa: E731
+    log(pid, f"starting {_pg_banner(run)}")
+    log(pid, 'listening on IPv4 address "0.0.0.0", port 5432')
+    log(pid, 'listening on IPv6 address "::", port 5432')
+    log(pid, f'listening on Unix socket "{_PG_SOCKET}"')
+    log(pid + 27, f"database system was shut down at {_pg_stamp()[:19]} UTC")
+    log(pid, "database system is ready to accept connections")
+    run.write_file(posixpath.join(pgdata, "postmaster.pid"), f"{pid}\n{pgdata}\n")
+    run.write_file(_PG_SOCKET, "", mode=0o777)
+    run.write_file(_PG_SOCKET + ".lock", f"{pid}\n")
+    run.bind("postgres", 5432, _PG_SOCKET)
+    try:
+        sig = await run.wait_signal()
+        kind = {SIGTERM: "smart", SIGINT: "fast", SIGQUIT: "immediate"}[sig]
+        log(pid, f"received {kind} shutdown request")
+        if sig != SIGQUIT:
+            if sig == SIGINT:
+                log(pid, "aborting any active transactions")
+            log(pid, f'background worker "logical replication launcher" (PID {pid + 30}) exited with exit code 1')
+            log(pid + 25, "shutting down")
+        log(pid, "database system is shut down")
+        return 0
+    finally:
+        run.unbind(5432, _PG_SOCKET)
+        for path in (_PG_SOCKET, _PG_SOCKET + ".lock", posixpath.join(pgdata, "postmaster.pid")):
+            run.remove_file(path)
+
+
+@program("pg_isready")
+async def pg_isready(run: Run) -> int:
+    args = run.argv[1:]
+    host = _option(args, "-h", "--host", default=run.env.get("PGHOST", "/var/run/postgresql"))
+    port = _option(args, "-p", "--port", default=run.env.get("PGPORT", "5432"))
+    quiet = "-q" in args or "--quiet" in args
+    local = host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")
+    up = local and (run.listening(_PG_SOCKET) if host.startswith("/") else run.listening(int(port)))
+    if not quiet:
+        run.out(f"{host}:{port} - {'accepting connections' if up else 'no response'}\n")
+    return 0 if up else 2
+
+
+# -- mysql and mariadb --------------------------------------------------------------------------------------
+
+_MYSQL_SOCKET = "/var/run/mysqld/mysqld.sock"
+
+
+@program("mysql-entrypoint", "mariadb-entrypoint")
+async def mysql_entrypoint(run: Run) -> int:
+    """docker-entrypoint.sh: options as first argument mean the server; a server start without a root
+    password choice is refused, as the images do."""
+    args = run.argv[1:]
+    server = "mariadbd" if run.fs.exists("/usr/sbin/mariadbd") else "mysqld"
+    if args and args[0].startswith("-"):
+        args = [server, *args]
+    if args and args[0] in ("mysqld", "mariadbd") and not any(h in args for h in ("--help", "--version", "-V")):
+        prefix = "MARIADB" if server == "mariadbd" else "MYSQL"
+        chosen = [k for k in ("ROOT_PASSWORD", "ALLOW_EMPTY_ROOT_PASSWORD", "ALLOW_EMPTY_PASSWORD",
+                              "RANDOM_ROOT_PASSWORD", "ROOT_PASSWORD_HASH")
+                  if run.env.get(f"{prefix}_{k}") or (server == "mariadbd" and run.env.get(f"MYSQL_{k}"))]
+        stamp = _now().strftime("%Y-%m-%d %H:%M:%S+00:00")
+        product = "MariaDB" if server == "mariadbd" else "MySQL"
+        version = run.env.get("MARIADB_VERSION" if server == "mariadbd" else "MYSQL_VERSION", "")
+        run.out(f"{stamp} [Note] [Entrypoint]: Entrypoint script for {product} Server {version} started.\n")
+        if not chosen:
+            if server == "mariadbd":
+                run.err(f"{stamp} [ERROR] [Entrypoint]: Database is uninitialized and password option is not "
+                        "specified\n\tYou need to specify one of MARIADB_ROOT_PASSWORD, MARIADB_ROOT_PASSWORD_HASH, "
+                        "MARIADB_ALLOW_EMPTY_ROOT_PASSWORD and MARIADB_RANDOM_ROOT_PASSWORD\n")
+            else:
+                run.err(f"{stamp} [ERROR] [Entrypoint]: Database is uninitialized and password option is not "
+                        "specified\n    You need to specify one of the following as an environment variable:\n"
+                        "    - MYSQL_ROOT_PASSWORD\n    - MYSQL_ALLOW_EMPTY_PASSWORD\n"
+                        "    - MYSQL_RANDOM_ROOT_PASSWORD\n")
+            return 1
+        run.out(f"{stamp} [Note] [Entrypoint]: Switching to dedicated user 'mysql'\n")
+        run.out(f"{stamp} [Note] [Entrypoint]: Entrypoint script for {product} Server {version} started.\n")
+        run.ctx.user = "mysql"
+        if not run.fs.exists("/var/lib/mysql/mysql"):
+            run.out(f"{stamp} [Note] [Entrypoint]: Initializing database files\n")
+            run.write_file("/var/lib/mysql/mysql/db.opt", "default-character-set=utf8mb4\n")
+            run.out(f"{stamp} [Note] [Entrypoint]: Database files initialized\n")
+            run.out(f"{stamp} [Note] [Entrypoint]: MySQL init process done. Ready for start up.\n\n"
+                    if server == "mysqld" else f"{stamp} [Note] [Entrypoint]: MariaDB init process done. Ready "
+                    "for start up.\n\n")
+    if not args:
+        return 0
+    return await run.exec(args)
+
+
+@program("mysqld", "mariadbd")
+async def mysqld(run: Run) -> int:
+    mariadb = posixpath.basename(run.argv[0]) == "mariadbd" or run.fs.exists("/usr/sbin/mariadbd")
+    args = run.argv[1:]
+    version = (run.env.get("MARIADB_VERSION", "1:12.3.2+maria").split(":")[-1].split("+")[0] if mariadb
+               else run.env.get("MYSQL_VERSION", "9.7.2-1.el9").split("-")[0])
+    if "--version" in args or "-V" in args:
+        run.out(f"mariadbd  Ver {version}-MariaDB-ubu2404 for debian-linux-gnu on x86_64 (mariadb.org binary "
+                "distribution)\n" if mariadb else f"/usr/sbin/mysqld  Ver {version} for Linux on x86_64 (MySQL "
+                "Community Server - GPL)\n")
+        return 0
+    pid = run.ctx.pid
+    run.catch(SIGTERM, SIGINT, SIGQUIT)
+    stamp = lambda: _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # noqa: E731
+    if mariadb:
+        when = lambda: _now().strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
+        run.err(f"{when()} 0 [Note] Starting MariaDB {version}-MariaDB-ubu2404 source revision  server_uid  "
+                f"as process {pid}\n")
+        run.err(f"{when()} 0 [Note] InnoDB: Buffer pool(s) load completed\n")
+        run.err(f"{when()} 0 [Note] Server socket created on IP: '0.0.0.0', port: '3306'.\n")
+        run.err(f"{when()} 0 [Note] Server socket created on IP: '::', port: '3306'.\n")
+        run.err(f"{when()} 0 [Note] mariadbd: ready for connections.\n")
+        run.err(f"Version: '{version}-MariaDB-ubu2404'  socket: '/run/mysqld/mysqld.sock'  port: 3306  "
+                "mariadb.org binary distribution\n")
+    else:
+        run.err(f"{stamp()} 0 [System] [MY-015015] [Server] MySQL Server - start.\n")
+        run.err(f"{stamp()} 0 [System] [MY-010116] [Server] /usr/sbin/mysqld ({version}) starting as process "
+                f"{pid}\n")
+        run.err(f"{stamp()} 0 [System] [MY-011323] [Server] X Plugin ready for connections. Bind-address: '::' "
+                "port: 33060, socket: /var/run/mysqld/mysqlx.sock\n")
+        run.err(f"{stamp()} 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections. Version: "
+                f"'{version}'  socket: '/var/run/mysqld/mysqld.sock'  port: 3306  MySQL Community Server - GPL.\n")
+    run.write_file(_MYSQL_SOCKET, "", mode=0o777)
+    run.write_file("/var/run/mysqld/mysqld.pid", f"{pid}\n")
+    run.bind("mariadbd" if mariadb else "mysqld", 3306, _MYSQL_SOCKET)
+    try:
+        await run.wait_signal()
+        if mariadb:
+            when = _now().strftime("%Y-%m-%d %H:%M:%S")
+            run.err(f"{when} 0 [Note] mariadbd (initiated by: unknown): Normal shutdown\n")
+            run.err(f"{when} 0 [Note] mariadbd: Shutdown complete\n\n")
+        else:
+            run.err(f"{stamp()} 0 [System] [MY-013172] [Server] Received SHUTDOWN from user <via user signal>. "
+                    "Shutting down mysqld (Version: " + version + ").\n")
+            run.err(f"{stamp()} 0 [System] [MY-010910] [Server] /usr/sbin/mysqld: Shutdown complete (mysqld "
+                    f"{version})  MySQL Community Server - GPL.\n")
+            run.err(f"{stamp()} 0 [System] [MY-015016] [Server] MySQL Server - end.\n")
+        return 0
+    finally:
+        run.unbind(3306, _MYSQL_SOCKET)
+        run.remove_file(_MYSQL_SOCKET)
+        run.remove_file("/var/run/mysqld/mysqld.pid")
+
+
+@program("mysqladmin", "mariadb-admin")
+async def mysqladmin(run: Run) -> int:
+    args = run.argv[1:]
+    words = _positional(args, with_value=("-h", "-P", "-u", "-p", "--host", "--port", "--user", "-S", "--socket"))
+    host = _option(args, "-h", "--host", default="localhost")
+    up = host in ("localhost", "127.0.0.1", "::1") and (run.listening(3306) or run.listening(_MYSQL_SOCKET))
+    me = posixpath.basename(run.argv[0])
+    if words[:1] == ["ping"]:
+        if up:
+            run.out("mysqld is alive\n")
+            return 0
+        run.err(f"{me}: connect to server at '{host}' failed\nerror: 'Can't connect to local server through socket "
+                f"'{_MYSQL_SOCKET}' (2)'\nCheck that mysqld is running and that the socket: '{_MYSQL_SOCKET}' "
+                "exists!\n")
+        return 1
+    if words[:1] == ["status"] and up:
+        run.out("Uptime: 1  Threads: 2  Questions: 1  Slow queries: 0  Opens: 119  Open tables: 38  Queries per "
+                "second avg: 1.000\n")
+        return 0
+    run.err(f"mockd: {me} {' '.join(words)} is not simulated; script it with a rule\n")
+    return 1
+
+
+@program("mariadb-healthcheck")
+async def mariadb_healthcheck(run: Run) -> int:
+    """healthcheck.sh --connect --innodb_initialized (the checks compose files use): the server answers."""
+    return 0 if run.listening(3306) or run.listening(_MYSQL_SOCKET) else 1
+
+
+# -- servers that start, log their readiness and stop on SIGTERM ---------------------------------------------
+
+@program("memcached-entrypoint", "node-entrypoint", "php-entrypoint", "temurin-entrypoint", "traefik-entrypoint",
+         "registry-entrypoint", "mongo-entrypoint", "rabbitmq-entrypoint")
+async def plain_entrypoint(run: Run) -> int:
+    """Entrypoints that hand options to the image's main program and exec everything else as given."""
+    default = {"memcached-entrypoint": "memcached", "php-entrypoint": "php", "traefik-entrypoint": "traefik",
+               "registry-entrypoint": "registry", "mongo-entrypoint": "mongod",
+               "rabbitmq-entrypoint": "rabbitmq-server", "node-entrypoint": "node"}
+    name = program_name(run.fs.read(run.argv[0]) if run.fs.exists(run.argv[0]) else b"") or ""
+    args = run.argv[1:]
+    target = default.get(name)
+    if args and args[0].startswith("-") and target:
+        args = [target, *args]
+    if name == "registry-entrypoint" and args and args[0].endswith((".yml", ".yaml")):
+        args = ["registry", "serve", *args]
+    if not args:
+        return 0
+    return await run.exec(args)
+
+
+@program("memcached")
+async def memcached(run: Run) -> int:
+    args = run.argv[1:]
+    if "-V" in args or "--version" in args:
+        run.out(f"memcached {_version(run, 'MEMCACHED_VERSION', '1.6.45')}\n")
+        return 0
+    if run.ctx.user in ("", "0", "root") and "-u" not in args:
+        run.err("can't run as root without the -u switch\n")
+        return 64
+    return await _serve(run, "memcached", int(_option(args, "-p", "--port", default="11211") or 11211), [])
+
+
+@program("httpd-foreground")
+async def httpd_foreground(run: Run) -> int:
+    run.remove_file("/usr/local/apache2/logs/httpd.pid")
+    return await run.exec(["httpd", "-DFOREGROUND", *run.argv[1:]])
+
+
+@program("apache-httpd")
+async def apache_httpd(run: Run) -> int:
+    args = run.argv[1:]
+    version = _version(run, "HTTPD_VERSION", "2.4.68")
+    if "-v" in args:
+        run.out(f"Server version: Apache/{version} (Unix)\nServer built:   Aug  1 2026 00:00:00\n")
+        return 0
+    now = _now()
+    when = now.strftime("%a %b %d %H:%M:%S.%f %Y")
+    pid = run.ctx.pid
+    lines = [f"AH00558: httpd: Could not reliably determine the server's fully qualified domain name, using "
+             f"{_ip(run)}. Set the 'ServerName' directive globally to suppress this message\n"] * 2 + [
+        f"[{when}] [mpm_event:notice] [pid {pid}:tid {pid}] AH00489: Apache/{version} (Unix) configured -- "
+        "resuming normal operations\n",
+        f"[{when}] [core:notice] [pid {pid}:tid {pid}] AH00094: Command line: 'httpd -D FOREGROUND'\n"]
+    return await _serve(run, "httpd", 80, lines, stop={SIGWINCH: 0, SIGTERM: 0})
+
+
+def _ip(run: Run) -> str:
+    try:
+        for line in run.fs.read("/etc/hosts").decode().splitlines():
+            parts = line.split()
+            if len(parts) > 1 and run.ctx.hostname in parts[1:] and not parts[0].startswith("127."):
+                return parts[0]
+    except OSError:
+        pass
+    return "172.17.0.2"
+
+
+async def _serve(run: Run, name: str, port: int, lines: list[str], stop: dict[int, int] | None = None) -> int:
+    """A server that prints its start-up lines (stderr), listens, and exits with `stop[signal]`."""
+    stop = stop or {SIGTERM: 0, SIGINT: 0}
+    run.catch(*stop)
+    for line in lines:
+        run.err(line)
+    run.bind(name, port)
+    try:
+        sig = await run.wait_signal()
+        return stop.get(sig or SIGTERM, 0)
+    finally:
+        run.unbind(port)
