@@ -9,7 +9,7 @@ import pytest
 
 from mockd.engine import Engine
 from mockd.engine.filesystem import MountedFS
-from mockd.engine.programs import SIGINT, SIGQUIT, SIGTERM, program_name, run_program
+from mockd.engine.programs import SIGINT, SIGQUIT, SIGTERM, run_program
 from mockd.engine.shell import Context, Shell
 
 
@@ -17,15 +17,8 @@ class ProgramShell(Shell):
     """The shell with the programs hook (until the shell's own run_file dispatches marker files)."""
 
     async def run_file(self, path, argv, io):
-        try:
-            name = program_name(self.ctx.fs.read(path))
-        except OSError:
-            name = None
-        if name:
-            code = await run_program(self, name, argv, io)
-            if code is not None:
-                return code
-        return await super().run_file(path, argv, io)
+        code = await run_program(self, path, argv, io)
+        return code if code is not None else await super().run_file(path, argv, io)
 
 
 class Box:
@@ -172,3 +165,38 @@ async def test_mysql_and_mariadb_ping(ref, admin):
 async def test_hello_world_prints_its_greeting():
     code, out, _ = await run(Box("hello-world"), ["/hello"])
     assert code == 0 and out.startswith("\nHello from Docker!\nThis message shows that your installation appears")
+
+
+async def test_curl_reaches_nginx_in_its_container():
+    box = Box("nginx")
+    assert (await run(box, ["curl", "-s", "http://localhost/"]))[0] == 7
+    proc = box.start()
+    await proc.until("start worker processes")
+    code, out, _ = await run(box, ["curl", "-fsS", "http://localhost/"])
+    assert code == 0 and "<title>Welcome to nginx!</title>" in out
+    assert (await run(box, ["curl", "-f", "-s", "http://127.0.0.1/nope"]))[0] == 22
+    proc.signal(SIGTERM)
+    assert await proc.exit_code() == 0
+
+
+async def test_mongo_and_rabbitmq_readiness_and_their_clients():
+    mongo = Box("mongo")
+    proc = mongo.start()
+    await proc.until('"msg":"Waiting for connections"')
+    assert await run(mongo, ["mongosh", "--quiet", "--eval", "db.adminCommand('ping')"]) == (0, "{ ok: 1 }\n", "")
+    proc.signal(SIGTERM)
+    assert await proc.exit_code() == 0
+    rabbit = Box("rabbitmq:management")
+    proc = rabbit.start()
+    await proc.until("Server startup complete; 4 plugins started.")
+    assert await run(rabbit, ["rabbitmq-diagnostics", "-q", "ping"]) == (0, "Ping succeeded\n", "")
+    proc.signal(SIGTERM)
+    assert await proc.exit_code() == 0
+    assert (await run(rabbit, ["rabbitmq-diagnostics", "-q", "ping"]))[0] == 69
+
+
+async def test_versions_come_from_the_image():
+    assert await run(Box("traefik:2"), ["traefik", "version"]) == (
+        0, "Version:      2.11.55\nCodename:     mimolette\nGo version:   go1.24\nOS/Arch:      linux/amd64\n", "")
+    assert (await run(Box("redis:6"), ["redis-server", "--version"]))[1].startswith("Redis server v=6.2.24 ")
+    assert await run(Box("postgres:15-alpine"), ["postgres", "--version"]) == (0, "postgres (PostgreSQL) 15.19\n", "")

@@ -353,8 +353,10 @@ def _place(tree: FileTree, path: str, item: Any, epoch: float) -> None:
     elif item.get("dir"):
         tree.nodes[real] = Node(DIR, mode=mode if mode is not None else 0o755, mtime=epoch, uid=uid, gid=gid)
     elif "program" in item:
-        tree.nodes[real] = Node(FILE, _marker(PROGRAM_MARKER, item["program"]), mode=mode or 0o755, mtime=epoch,
-                                uid=uid, gid=gid)
+        # Other keys are what the binary reports about itself (`version: 3.7.11`), one `key: value` line each.
+        info = "".join(f"{k}: {v}\n" for k, v in item.items() if k not in ("program", "mode", "owner"))
+        tree.nodes[real] = Node(FILE, _marker(PROGRAM_MARKER, item["program"]) + info.encode(), mode=mode or 0o755,
+                                mtime=epoch, uid=uid, gid=gid)
     elif "builtin" in item:
         tree.nodes[real] = Node(FILE, _marker(BUILTIN_MARKER, item["builtin"]), mode=mode or 0o755, mtime=epoch,
                                 uid=uid, gid=gid)

@@ -14,6 +14,7 @@ finds it; published ports and connections from elsewhere are the port listeners'
 from __future__ import annotations
 
 import asyncio
+import json
 import posixpath
 import time
 import weakref
@@ -57,6 +58,7 @@ class Run:
     shell: Any  # mockd.engine.shell.Shell (not imported: the shell imports this module)
     argv: list[str]
     io: Any  # mockd.engine.shell.IO
+    path: str = ""  # the executable's file, as found on PATH
 
     @property
     def ctx(self) -> Any:
@@ -126,17 +128,31 @@ class Run:
                 await running.wait()
             await asyncio.sleep(_POLL)
 
+    def build_info(self) -> dict[str, str]:
+        """What the binary says about itself (`--version`): the `key: value` lines after its marker."""
+        try:
+            content = self.fs.read(self.path) if self.path else b""
+        except OSError:
+            content = b""
+        lines = content.decode(errors="replace").splitlines()[1:]
+        return dict(line.split(": ", 1) for line in lines if ": " in line)
+
     async def exec(self, argv: list[str]) -> int:
         """exec(3): the program replaces itself with another executable of the container."""
         return await self.shell.exec_external(argv, self.io)
 
 
-async def run_program(shell: Any, name: str, argv: list[str], io: Any) -> int | None:
-    """Run the named program; None when no simulation exists (the caller treats the file as opaque)."""
-    fn = PROGRAMS.get(name)
+async def run_program(shell: Any, path: str, argv: list[str], io: Any) -> int | None:
+    """Run the program the marker file at `path` names; None when it is no marker or names no simulation
+    (the caller treats the file as opaque)."""
+    try:
+        name = program_name(shell.ctx.fs.read(path))
+    except OSError:
+        return None
+    fn = PROGRAMS.get(name or "")
     if fn is None:
         return None
-    return await fn(Run(shell, argv, io))
+    return await fn(Run(shell, argv, io, path))
 
 
 # -- shared shapes ------------------------------------------------------------------------------------------
@@ -726,7 +742,7 @@ async def plain_entrypoint(run: Run) -> int:
     default = {"memcached-entrypoint": "memcached", "php-entrypoint": "php", "traefik-entrypoint": "traefik",
                "registry-entrypoint": "registry", "mongo-entrypoint": "mongod",
                "rabbitmq-entrypoint": "rabbitmq-server", "node-entrypoint": "node"}
-    name = program_name(run.fs.read(run.argv[0]) if run.fs.exists(run.argv[0]) else b"") or ""
+    name = program_name(run.fs.read(run.path)) if run.path else ""
     args = run.argv[1:]
     target = default.get(name)
     if args and args[0].startswith("-") and target:
@@ -797,3 +813,196 @@ async def _serve(run: Run, name: str, port: int, lines: list[str], stop: dict[in
         return stop.get(sig or SIGTERM, 0)
     finally:
         run.unbind(port)
+
+
+# -- mongo, rabbitmq, traefik, registry --------------------------------------------------------------------
+
+def _mongo_log(run: Run, severity: str, component: str, log_id: int, ctx: str, msg: str, attr: dict) -> None:
+    """mongod's structured log line (4.4 and later), one JSON document per line."""
+    stamp = _now().strftime("%Y-%m-%dT%H:%M:%S.") + f"{_now().microsecond // 1000:03d}+00:00"
+    doc = {"t": {"$date": stamp}, "s": severity, "c": component, "id": log_id, "ctx": ctx, "msg": msg}
+    if attr:
+        doc["attr"] = attr
+    run.out(json.dumps(doc, separators=(",", ":")) + "\n")
+
+
+@program("mongod")
+async def mongod(run: Run) -> int:
+    args = run.argv[1:]
+    version = _version(run, "MONGO_VERSION", "8.0.29")
+    if "--version" in args:
+        run.out(f"db version v{version}\nBuild Info: {{\n    \"version\": \"{version}\"\n}}\n")
+        return 0
+    port = int(_option(args, "--port", default="27017") or 27017)
+    run.catch(SIGTERM, SIGINT)
+    pid = run.ctx.pid
+    _mongo_log(run, "I", "CONTROL", 23285, "main", "Automatically disabling TLS 1.0, to force-enable TLS 1.0 "
+               "specify --sslDisabledProtocols 'none'", {})
+    _mongo_log(run, "I", "CONTROL", 4615611, "initandlisten", "MongoDB starting",
+               {"pid": pid, "port": port, "dbPath": "/data/db", "architecture": "64-bit", "host": run.ctx.hostname})
+    _mongo_log(run, "I", "CONTROL", 23403, "initandlisten", "Build Info", {"buildInfo": {"version": version}})
+    _mongo_log(run, "I", "NETWORK", 23015, "listener", "Listening on", {"address": "/tmp/mongodb-27017.sock"})
+    _mongo_log(run, "I", "NETWORK", 23015, "listener", "Listening on", {"address": "0.0.0.0"})
+    _mongo_log(run, "I", "NETWORK", 23016, "listener", "Waiting for connections", {"port": port, "ssl": "off"})
+    run.write_file("/tmp/mongodb-27017.sock", "", mode=0o700)
+    run.bind("mongod", port)
+    try:
+        sig = await run.wait_signal()
+        _mongo_log(run, "I", "CONTROL", 23377, "SignalHandler", "Received signal",
+                   {"signal": sig, "error": "Terminated" if sig == SIGTERM else "Interrupt"})
+        _mongo_log(run, "I", "CONTROL", 4784900, "SignalHandler", "Shutdown started", {})
+        _mongo_log(run, "I", "CONTROL", 20565, "SignalHandler", "Now exiting", {})
+        _mongo_log(run, "I", "CONTROL", 8423404, "SignalHandler", "mongod shutdown complete",
+                   {"Summary of time elapsed": {"Statistics": {"Enter terminal shutdown": "0 ms"}}})
+        return 0
+    finally:
+        run.unbind(port)
+        run.remove_file("/tmp/mongodb-27017.sock")
+
+
+@program("mongosh")
+async def mongosh(run: Run) -> int:
+    args = run.argv[1:]
+    script = _option(args, "--eval", default="")
+    host = next((a for a in args if not a.startswith("-") and a != script), "localhost:27017")
+    port = int(host.rsplit(":", 1)[1].split("/")[0]) if ":" in host.split("/")[0] else 27017
+    if not run.listening(port):
+        run.err(f"MongoNetworkError: connect ECONNREFUSED 127.0.0.1:{port}\n")
+        return 1
+    if "ping" in script:
+        run.out("1\n" if script.rstrip().rstrip(";").endswith(".ok") else "{ ok: 1 }\n")
+        return 0
+    run.err("mockd: mongosh scripts other than ping are not simulated; script them with a rule\n")
+    return 1
+
+
+def _rabbit_log(run: Run, text: str, level: str = "info") -> None:
+    stamp = _now().strftime("%Y-%m-%d %H:%M:%S.%f") + "+00:00"
+    run.out(f"{stamp} [{level}] <0.{random_pid()}.0> {text}\n")
+
+
+def random_pid() -> int:
+    return 230 + int(time.monotonic() * 1000) % 600
+
+
+@program("rabbitmq-server")
+async def rabbitmq_server(run: Run) -> int:
+    version = _version(run, "RABBITMQ_VERSION", "4.3.5")
+    run.catch(SIGTERM, SIGINT)
+    node = f"rabbit@{run.ctx.hostname}"
+    plugins = 4 if run.fs.exists("/etc/rabbitmq/enabled_plugins") else 1
+    _rabbit_log(run, f"Starting RabbitMQ {version} on Erlang 27.3.4.13 [jit]")
+    _rabbit_log(run, f"node           : {node}")
+    _rabbit_log(run, "Ready to start client connection listeners")
+    _rabbit_log(run, "started TCP listener on [::]:5672")
+    _rabbit_log(run, f"Server startup complete; {plugins} plugins started.")
+    run.out(f" completed with {plugins} plugins.\n")
+    run.bind("rabbitmq-server", 5672, 4369, 25672, *((15672,) if plugins > 1 else ()))
+    try:
+        await run.wait_signal()
+        _rabbit_log(run, "RabbitMQ is asked to stop...")
+        _rabbit_log(run, "Successfully stopped RabbitMQ and its dependencies")
+        return 0
+    finally:
+        run.unbind(5672, 4369, 25672, 15672)
+
+
+@program("rabbitmq-diagnostics", "rabbitmqctl")
+async def rabbitmq_diagnostics(run: Run) -> int:
+    words = _positional(run.argv[1:], with_value=("-n", "--node", "-t", "--timeout"))
+    quiet = "-q" in run.argv or "--quiet" in run.argv
+    up = bool(run.listening(5672))
+    node = f"rabbit@{run.ctx.hostname}"
+    if words[:1] in (["ping"], ["check_running"], ["status"], ["check_port_connectivity"]):
+        if not up:
+            run.err(f"Error: unable to perform an operation on node '{node}'. Please see diagnostics information "
+                    "and suggestions below.\n")
+            return 69
+        if words[0] == "ping":
+            if not quiet:
+                run.out(f"Will ping {node}. This only checks if the OS process is running and registered with "
+                        "epmd. Timeout: 60000 ms.\n")
+            run.out("Ping succeeded\n")
+        return 0
+    run.err(f"mockd: {posixpath.basename(run.argv[0])} {' '.join(words)} is not simulated; script it with a rule\n")
+    return 64
+
+
+@program("traefik")
+async def traefik(run: Run) -> int:
+    info = run.build_info()
+    version = info.get("version", "")
+    if run.argv[1:2] == ["version"]:
+        run.out(f"Version:      {version}\nCodename:     {info.get('codename', '')}\nGo version:   go1.24\n"
+                "OS/Arch:      linux/amd64\n")
+        return 0
+    stamp = _now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    lines = [f"{stamp} INF Traefik version {version} built on 2026-08-06T15:00:00Z version={version}\n",
+             f"{stamp} INF Starting provider aggregator *aggregator.ProviderAggregator\n",
+             f"{stamp} INF Starting provider *traefik.Provider\n"]
+    return await _serve(run, "traefik", 80, lines)
+
+
+@program("registry")
+async def registry(run: Run) -> int:
+    args = run.argv[1:]
+    if args[:1] in (["--version"], ["-v"]):
+        run.out(f"registry github.com/distribution/distribution/v3 v{run.build_info().get('version', '')}\n")
+        return 0
+    version = run.build_info().get("version", "")
+    stamp = _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    tail = f"go.version=go1.24 service=registry version={version}"
+    lines = [f'time="{stamp}" level=info msg="redis not configured" {tail}\n',
+             f'time="{stamp}" level=info msg="Starting upload purge in 20m0s" {tail}\n',
+             f'time="{stamp}" level=info msg="listening on [::]:5000" {tail}\n']
+    return await _serve(run, "registry", 5000, lines)
+
+
+# -- curl of a server in the same container ---------------------------------------------------------------
+
+_NOT_FOUND = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1>"
+              b"</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+_DOCROOTS = {"nginx": "/usr/share/nginx/html", "httpd": "/usr/local/apache2/htdocs"}
+
+
+@program("curl")
+async def curl(run: Run) -> int:
+    """curl of a simulated HTTP server in this container (nginx, httpd): its files, as it serves them."""
+    args = run.argv[1:]
+    fail = any(a in ("-f", "--fail") or (a.startswith("-") and not a.startswith("--") and "f" in a) for a in args)
+    silent = any(a in ("-s", "--silent") or (a.startswith("-") and not a.startswith("--") and "s" in a)
+                 for a in args)
+    head = "-I" in args or "--head" in args
+    output = _option(args, "-o", "--output", default="")
+    urls = [a for a in _positional(args, with_value=("-o", "--output", "-H", "-X", "-w", "-d", "-u", "-m",
+                                                        "--max-time", "--connect-timeout", "-A"))]
+    if not urls:
+        run.err("curl: try 'curl --help' or 'curl --manual' for more information\n")
+        return 2
+    url = urls[0].removeprefix("http://")
+    hostport, _, path = url.partition("/")
+    host, _, port_text = hostport.partition(":")
+    port = int(port_text or 80)
+    server = run.listening(port) if host in ("localhost", "127.0.0.1", "::1", "[::1]") else None
+    if server not in _DOCROOTS:
+        if not silent:
+            run.err(f"curl: (7) Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server\n")
+        return 7
+    target = posixpath.join(_DOCROOTS[server], path or "index.html")
+    if run.fs.is_dir(target):
+        target = posixpath.join(target, "index.html")
+    try:
+        body, status = run.fs.read(target), 200
+    except OSError:
+        body, status = _NOT_FOUND, 404
+    if status >= 400 and fail:
+        if not silent:
+            run.err(f"curl: (22) The requested URL returned error: {status}\n")
+        return 22
+    text = (f"HTTP/1.1 {status} {'OK' if status == 200 else 'Not Found'}\r\nContent-Length: {len(body)}\r\n\r\n"
+            .encode() if head else body)
+    if output and output != "/dev/null":
+        run.write_file(output, text.decode(errors="replace"))
+    elif not output:
+        run.io.out(text)
+    return 0
