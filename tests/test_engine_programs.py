@@ -200,3 +200,18 @@ async def test_versions_come_from_the_image():
         0, "Version:      2.11.55\nCodename:     mimolette\nGo version:   go1.24\nOS/Arch:      linux/amd64\n", "")
     assert (await run(Box("redis:6"), ["redis-server", "--version"]))[1].startswith("Redis server v=6.2.24 ")
     assert await run(Box("postgres:15-alpine"), ["postgres", "--version"]) == (0, "postgres (PostgreSQL) 15.19\n", "")
+
+
+async def test_package_managers_place_the_programs_they_install():
+    alpine = Box("alpine:3.21")
+    code, out, _ = await run(alpine, ["apk", "add", "--no-cache", "curl", "postgresql-client"])
+    assert code == 0 and out.startswith("fetch https://dl-cdn.alpinelinux.org/alpine/v3.21/main/x86_64/APKINDEX")
+    assert alpine.fs.read("/usr/bin/pg_isready") == b"#!mockd program: pg_isready\n"
+    assert (await run(alpine, ["pg_isready"]))[0] == 2  # installed, and no server to answer
+    debian = Box("debian:bookworm")
+    assert await run(debian, ["apt-get", "install", "-y", "curl"]) == (
+        100, "Reading package lists...\nBuilding dependency tree...\nReading state information...\n",
+        "E: Unable to locate package curl\n")
+    assert (await run(debian, ["apt-get", "update"]))[0] == 0
+    code, out, _ = await run(debian, ["apt-get", "install", "-y", "--no-install-recommends", "curl"])
+    assert code == 0 and "Setting up curl ...\n" in out and debian.fs.exists("/usr/bin/curl")

@@ -28,8 +28,11 @@ from . import references
 from .filesystem import DIR, FILE, SYMLINK, FileTree, Layer, Node, diff, tar_layer
 from .ids import digest, parse_time, sha256_hex
 from .images import Image, empty_config
-from .registry import APPLETS
 
+# The tools mockd's built-in shell implements, each an executable of the images (the generic one and the catalog's
+# distributions) the shell runs by name.
+APPLETS = ("sh ash bash echo printf cat true false sleep env printenv hostname id whoami pwd ls mkdir touch rm rmdir cp "
+           "mv head tail wc grep tee seq date uname basename dirname test [ kill nproc yes ps chmod ln").split()
 BASE_CREATED = "2026-08-03T00:00:00Z"  # the distribution snapshot the catalog's bases were written from
 PROGRAM_MARKER = b"#!mockd program: "
 BUILTIN_MARKER = b"#!mockd builtin: "
@@ -122,6 +125,8 @@ def split_tag(tag: str) -> tuple[tuple[int, ...], str]:
 class Catalog:
     def __init__(self, documents: dict[str, dict], distros: dict) -> None:
         self.families: dict[str, dict] = distros.get("families") or {}
+        # package manager -> package -> {path: program}: what `apk add`/`apt-get install` place (_packages.yaml)
+        self.packages: dict[str, dict[str, dict[str, str]]] = {k: distros.get(k) or {} for k in ("apk", "apt")}
         self.by_repo: dict[str, list[Variant]] = {}
         self.by_name: dict[tuple[str, str], Variant] = {}
         for source, doc in documents.items():

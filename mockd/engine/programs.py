@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .catalog import BUILTIN_MARKER, PROGRAM_MARKER, catalog
 from .filesystem import FileTree
 
-PROGRAM_MARKER = b"#!mockd program: "
 SIGINT, SIGQUIT, SIGTERM, SIGKILL, SIGWINCH = 2, 3, 15, 9, 28
 _POLL = 0.05  # how often a waiting program looks at its pending signals (the shell's own checkpoint cadence)
 
@@ -1006,3 +1006,98 @@ async def curl(run: Run) -> int:
     elif not output:
         run.io.out(text)
     return 0
+
+
+# -- package managers: apk, apt-get -----------------------------------------------------------------------
+
+def _install(run: Run, manager: str, names: list[str]) -> None:
+    """Place the executables the named packages bring, as marker files (see _packages.yaml)."""
+    for name in names:
+        for path, prog in (catalog().packages[manager].get(name) or {}).items():
+            kind, _, what = prog.rpartition(":")
+            marker = BUILTIN_MARKER if kind == "builtin" else PROGRAM_MARKER
+            try:
+                run.fs.mkdir(posixpath.dirname(path), parents=True)
+                run.fs.write(path, marker + what.encode() + b"\n", mode=0o755)
+            except OSError:
+                pass
+
+
+def _os_release(run: Run) -> dict[str, str]:
+    try:
+        text = run.fs.read("/etc/os-release").decode()
+    except OSError:
+        return {}
+    return {k: v.strip('"') for k, _, v in (line.partition("=") for line in text.splitlines()) if k}
+
+
+@program("apk")
+async def apk(run: Run) -> int:
+    args = run.argv[1:]
+    words = [a for a in args if not a.startswith("-")]
+    if not words:
+        run.out("apk-tools 2.14.6, compiled for x86_64.\n\nusage: apk [<OPTIONS>...] COMMAND [<ARGUMENTS>...]\n")
+        return 1
+    release = _os_release(run).get("VERSION_ID", "3.24.1")
+    branch = "v" + ".".join(release.split(".")[:2])
+    fetch = [f"fetch https://dl-cdn.alpinelinux.org/alpine/{branch}/{repo}/x86_64/APKINDEX.tar.gz\n"
+             for repo in ("main", "community")]
+    command, packages = words[0], words[1:]
+    if command == "update":
+        run.out("".join(fetch) + f"{release} [https://dl-cdn.alpinelinux.org/alpine/{branch}/main]\nOK: 26317 "
+                "distinct packages available\n")
+        return 0
+    if command == "add":
+        packages = [p for p in packages if not p.startswith(".")]  # --virtual names come after -t / --virtual
+        run.out("".join(fetch))
+        for i, name in enumerate(packages, 1):
+            run.out(f"({i}/{len(packages)}) Installing {name.split('=')[0]}\n")
+        _install(run, "apk", [p.split("=")[0] for p in packages])
+        run.out(f"OK: {8 + len(packages)} MiB in {15 + len(packages)} packages\n")
+        return 0
+    if command in ("del", "upgrade", "cache", "info"):
+        run.out("OK: 8 MiB in 15 packages\n" if command != "info" else "")
+        return 0
+    run.err(f"apk: unknown command '{command}'\n")
+    return 1
+
+
+@program("apt-get")
+async def apt_get(run: Run) -> int:
+    args = run.argv[1:]
+    words = [a for a in args if not a.startswith("-")]
+    release = _os_release(run)
+    codename = release.get("VERSION_CODENAME", "trixie")
+    ubuntu = release.get("ID") == "ubuntu"
+    lists = "/var/lib/apt/lists"
+    if not words:
+        run.out("apt 3.0.3 (amd64)\nUsage: apt-get [options] command\n")
+        return 1
+    command, packages = words[0], words[1:]
+    if command == "update":
+        mirror = "http://archive.ubuntu.com/ubuntu" if ubuntu else "http://deb.debian.org/debian"
+        run.out(f"Get:1 {mirror} {codename} InRelease [140 kB]\nGet:2 {mirror} {codename}-updates InRelease "
+                f"[47.1 kB]\nGet:3 {mirror} {codename}/main amd64 Packages [9670 kB]\nFetched 9857 kB in 1s "
+                "(9857 kB/s)\nReading package lists...\n")
+        run.write_file(posixpath.join(lists, f"deb.debian.org_debian_dists_{codename}_InRelease"), "")
+        return 0
+    if command in ("install", "upgrade", "dist-upgrade", "remove", "purge", "autoremove", "clean"):
+        run.out("Reading package lists...\nBuilding dependency tree...\nReading state information...\n")
+        if command == "install" and packages:
+            try:
+                indexed = any(not n.startswith(("lock", "partial")) for n in run.fs.listdir(lists))
+            except OSError:
+                indexed = False
+            if not indexed:  # a fresh image has no package lists: install needs `apt-get update` first
+                run.err(f"E: Unable to locate package {packages[0]}\n")
+                return 100
+            run.out("The following NEW packages will be installed:\n  " + " ".join(packages) + "\n"
+                    f"0 upgraded, {len(packages)} newly installed, 0 to remove and 0 not upgraded.\n")
+            for name in packages:
+                run.out(f"Setting up {name.split('=')[0]} ...\n")
+            _install(run, "apt", [p.split("=")[0] for p in packages])
+        else:
+            run.out("0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n")
+        return 0
+    run.err(f"E: Invalid operation {command}\n")
+    return 100

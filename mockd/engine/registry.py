@@ -8,14 +8,12 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from . import references
+from .catalog import APPLETS, catalog
 from .errors import NotFound
 from .filesystem import DIR, FILE, SYMLINK, FileTree, Layer, Node, diff
 from .ids import digest, parse_time, sha256_hex, short
 from .images import DEFAULT_ENV, Image
 
-# The applets a busybox-like image offers; each is an executable the built-in shell implements.
-APPLETS = ("sh ash bash echo printf cat true false sleep env printenv hostname id whoami pwd ls mkdir touch rm rmdir cp "
-           "mv head tail wc grep tee seq date uname basename dirname test [ kill nproc yes ps chmod ln").split()
 SYNTHETIC_CREATED = "2024-01-01T00:00:00Z"
 _EPOCH = 1704067200.0
 
@@ -119,8 +117,6 @@ class MockRegistry:
         for pattern, remote in self.remote.items():
             if fnmatch.fnmatchcase(ref.name, pattern) or fnmatch.fnmatchcase(ref.repo, pattern):
                 return synthetic_image(ref, remote.config, remote.files)
-        from .catalog import catalog
-
         cat = catalog()
         if cat.knows(ref.repo):
             variant = cat.variant(ref.repo, ref.tag) if ref.tag else cat.by_digest(ref.repo, ref.digest or "")
