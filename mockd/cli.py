@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="answer requests that break their version's spec with 400")
     p.add_argument("--record", metavar="FILE.jsonl", help="write every exchange to a JSONL traffic record")
     p.add_argument("--seed", metavar="FILE", help="YAML/JSON seed: images, containers, volumes, networks, rules; "
-                                                  "POST /_mockd/reset returns to it (default: $MOCKD_SEED)")
+                                                  "POST /_mockd/reset returns to it (default: $MOCKD_SEED)",
+                   default=os.environ.get("MOCKD_SEED") or None)  # the one place the environment is read
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--experimental", action="store_true", help="report an experimental daemon")
     return p

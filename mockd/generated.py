@@ -52,7 +52,7 @@ GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 def swarm_gate(ctx: RequestContext) -> None:
     """Raise dockerd's 503 for a swarm endpoint on a node outside a swarm."""
     segment = ctx.operation.path.split("/")[1]
-    if segment not in SWARM_SEGMENTS or ctx.registry.swarm.active:
+    if segment not in SWARM_SEGMENTS or ctx.engine.swarm.active:
         return
     op_id = ctx.operation.operation_id
     if op_id in SWARM_ENTRY:
@@ -151,11 +151,10 @@ def _empty_tar() -> bytes:
 async def handle(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     op = ctx.operation
     swarm_gate(ctx)
-    if op.operation_id in SWARM_ENTRY and not ctx.registry.swarm.active:
-        ctx.registry.swarm.active = True
-        ctx.registry.swarm.node_id = object_id(f"node:{ctx.version}")[:25]
+    if op.operation_id in SWARM_ENTRY and not ctx.engine.swarm.active:
+        ctx.engine.join_swarm(object_id(f"node:{ctx.version}")[:25])
     elif op.operation_id == "SwarmLeave":
-        ctx.registry.swarm.reset()
+        ctx.engine.leave_swarm()
     segment = op.path.split("/")[1]
     if ctx.path_params and op.operation_id not in NO_LOOKUP and segment in RESOURCE_BY_SEGMENT:
         resource = NOT_FOUND_TEXT_OVERRIDE.get(op.operation_id, RESOURCE_BY_SEGMENT[segment])

@@ -49,6 +49,7 @@ from aiohttp import web
 
 from mockd.behaviours import behaves
 from mockd.config import Config
+from mockd.engine import Engine
 from mockd.errors import DockerError
 from mockd.serializer import dumps, go_decode_error, go_filters_error, serialize
 from mockd.state import Registry
@@ -109,7 +110,7 @@ class RequestContext:
     findings: list[Finding] = field(default_factory=list)
 
     @property
-    def engine(self) -> Any:
+    def engine(self) -> Engine:
         return self.registry.engine
 
     def behaves(self, name: str) -> bool:

@@ -3,6 +3,7 @@ process model, the same `{"stream": ...}` / `{"aux": ...}` messages dockerd send
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import fnmatch
 import json
@@ -17,10 +18,10 @@ from .filesystem import FileTree, MountedFS
 from .ids import digest, new_id, now_ns, rfc3339, short
 from .images import Image, empty_config
 from .pipe import Pipe
-from .process import Process
+from .runtime import Job, StartError, launch
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .image_ops import ImageOps
 
 
 class BuildError(Exception):
@@ -63,7 +64,7 @@ def _ignored(path: str, patterns: list[str]) -> bool:
     return ignored
 
 
-async def build(engine: Engine, context: bytes, tags: list[str], dockerfile_path: str = "Dockerfile",
+async def build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_path: str = "Dockerfile",
                 buildargs: dict | None = None, labels: dict | None = None, target: str = "",
                 quiet: bool = False, pull: bool = False) -> AsyncIterator[dict]:
     """Yields dockerd's build messages; the last is an error message or the final tags.
@@ -90,7 +91,7 @@ async def build(engine: Engine, context: bytes, tags: list[str], dockerfile_path
     yield {"stream": f"{image_id}\n"}
 
 
-async def _build(engine: Engine, context: bytes, tags: list[str], dockerfile_path: str, buildargs: dict | None,
+async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_path: str, buildargs: dict | None,
                  labels: dict | None, target: str, pull: bool) -> AsyncIterator[dict]:
     try:
         files = filesystem.read_tar_files(context) if context else {}
@@ -113,7 +114,7 @@ async def _build(engine: Engine, context: bytes, tags: list[str], dockerfile_pat
     for path, (info, content) in sorted(files.items()):
         if not path or _ignored(path, patterns):
             continue
-        node = filesystem._node_from(info, content)  # noqa: SLF001 - shared tar helper
+        node = filesystem.node_from(info, content)
         if node is not None:
             context_tree.put("/" + path, node)
     buildargs = {k: v for k, v in (buildargs or {}).items() if v is not None}
@@ -171,7 +172,7 @@ async def _build(engine: Engine, context: bytes, tags: list[str], dockerfile_pat
                     tree, layers = previous.tree.copy(), list(previous.layers)
                     history, config = list(previous.history), copy.deepcopy(previous.config)
                 else:
-                    base = engine.images.find(base_ref)
+                    base = engine.state.images.find(base_ref)
                     if base is None or pull:
                         try:
                             ref = references.parse(base_ref)
@@ -179,7 +180,7 @@ async def _build(engine: Engine, context: bytes, tags: list[str], dockerfile_pat
                                 yield msg
                         except EngineError as err:
                             raise BuildError(err.message) from None
-                        base = engine.images.get(base_ref)
+                        base = engine.state.images.get(base_ref)
                     tree, layers = base.rootfs().copy(), list(base.layers)
                     history, config = copy.deepcopy(base.history), copy.deepcopy(base.config)
                     for trigger in base.config.get("OnBuild") or []:
@@ -200,21 +201,16 @@ async def _build(engine: Engine, context: bytes, tags: list[str], dockerfile_pat
                     argv = dockerfile.shell_form(stage.config, argv[0])
                 chunks: list[bytes] = []
                 run_env = {**dockerfile.env_dict(stage.config), **{k: v for k, v in stage.env_args.items()}}
-                proc = Process(argv=argv, fs=MountedFS(stage.tree), env=run_env,
-                               write=lambda _s, d, chunks=chunks: chunks.append(d), stdin=Pipe(closed=True),
-                               cwd=stage.config.get("WorkingDir") or "/", user=stage.config.get("User") or "",
-                               hostname=run_id[:12])
-                from .shell import StartError, find_executable
-
+                done: asyncio.Future = asyncio.get_running_loop().create_future()
+                job = Job(argv=argv, fs=MountedFS(stage.tree), env=run_env,
+                          write=lambda _s, d, chunks=chunks: chunks.append(d), stdin=Pipe(closed=True),
+                          cwd=stage.config.get("WorkingDir") or "/", user=stage.config.get("User") or "",
+                          hostname=run_id[:12], check_user=False)
                 try:
-                    find_executable(MountedFS(stage.tree), argv[0], run_env, stage.config.get("WorkingDir") or "/")
+                    launch(job, lambda code, done=done: done.done() or done.set_result(code))
                 except StartError as err:
                     raise BuildError(f"failed to create shim task: OCI runtime create failed: {err.message}: "
                                      "unknown", err.exit_code) from None
-                import asyncio
-
-                done: asyncio.Future = asyncio.get_running_loop().create_future()
-                proc.start(lambda code, done=done: done.done() or done.set_result(code))
                 code = await done
                 if chunks:
                     yield {"stream": b"".join(chunks).decode(errors="replace")}
@@ -242,7 +238,7 @@ async def _build(engine: Engine, context: bytes, tags: list[str], dockerfile_pat
                     if src_stage is not None:
                         source_tree = src_stage.tree
                     else:
-                        img = engine.images.find(ins.flags["from"])
+                        img = engine.state.images.find(ins.flags["from"])
                         if img is None:
                             raise BuildError(f"invalid from flag value {ins.flags['from']}: No such image")
                         source_tree = img.rootfs()
@@ -285,7 +281,7 @@ async def _build(engine: Engine, context: bytes, tags: list[str], dockerfile_pat
         else:
             image = Image(config=final.config, layers=final.layers, history=final.history, parent=final.parent_id,
                           container_config=None)
-            image = engine.images.add(image)
+            image = engine.state.images.add(image)
         yield {"stream": f" ---> {short(image.id)}\n"}
         unused = sorted(set(buildargs) - used_args - {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY",
                                                        "http_proxy", "https_proxy", "ftp_proxy", "no_proxy"})
@@ -295,10 +291,10 @@ async def _build(engine: Engine, context: bytes, tags: list[str], dockerfile_pat
         yield {"stream": f"Successfully built {short(image.id)}\n"}
         for tag in tags:
             ref = references.parse(tag)
-            old = engine.images.tag(image, ref.name)
+            old = engine.state.images.tag(image, ref.name)
             if old:
-                engine.events.emit("image", "untag", old, {"name": old})
-            engine.events.emit("image", "tag", image.id, {"name": ref.name})
+                engine.state.events.emit("image", "untag", old, {"name": old})
+            engine.state.events.emit("image", "tag", image.id, {"name": ref.name})
             yield {"stream": f"Successfully tagged {ref.name}\n"}
     except BuildError as err:
         detail = {"message": err.message}

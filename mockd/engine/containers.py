@@ -6,14 +6,16 @@ import asyncio
 import copy
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidParameter
 from .filesystem import FileTree, Mount, MountedFS, changes
 from .ids import now_ns, rfc3339
 from .images import Image
 from .pipe import Pipe
-from .process import Process
+
+if TYPE_CHECKING:
+    from .runtime import Process  # the runtime imports these records
 
 NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 RUNNING_STATES = ("running", "paused", "restarting")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass
@@ -161,8 +162,6 @@ def apply_metadata(config: dict, ins: Instruction, env: dict[str, str] | None = 
     elif kw == "USER":
         config["User"] = args.strip()
     elif kw == "WORKDIR":
-        import posixpath
-
         path = args.strip()
         config["WorkingDir"] = posixpath.normpath(posixpath.join(config.get("WorkingDir") or "/", path))
     elif kw == "VOLUME":

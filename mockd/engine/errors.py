@@ -34,9 +34,5 @@ class Forbidden(EngineError):
     status = 403
 
 
-class Unauthorized(EngineError):
-    status = 401
-
-
 def no_such_container(ref: str) -> NotFound:
     return NotFound(f"No such container: {ref}")

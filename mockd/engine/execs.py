@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from .pipe import Pipe
-from .process import Process
+from .runtime import Process
 
 
 @dataclass

@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from .ids import rfc3339
+
 FILE, DIR, SYMLINK = "file", "dir", "symlink"
 WHITEOUT_PREFIX = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -209,8 +211,6 @@ class FileTree:
         node = self.get(path)
         if node is None:
             raise FileNotFoundError(path)
-        from .ids import rfc3339
-
         return {"name": posixpath.basename(norm(path)) or "/", "size": node.size, "mode": node.go_mode(),
                 "mtime": rfc3339(int(node.mtime * 1e9)), "linkTarget": node.target}
 
@@ -339,7 +339,7 @@ def _read_tar(data: bytes) -> Iterator[tuple[tarfile.TarInfo, bytes]]:
             yield info, content
 
 
-def _node_from(info: tarfile.TarInfo, content: bytes) -> Node | None:
+def node_from(info: tarfile.TarInfo, content: bytes) -> Node | None:
     if info.isdir():
         return Node(DIR, mode=info.mode & 0o7777, mtime=info.mtime, uid=info.uid, gid=info.gid)
     if info.issym():
@@ -364,7 +364,7 @@ def layer_from_tar(data: bytes) -> Layer:
             if target is not None:
                 layer[path] = target
             continue
-        node = _node_from(info, content)
+        node = node_from(info, content)
         if node is not None:
             layer[path] = node
     layer.pop("/", None)
@@ -385,7 +385,7 @@ def extract_tar(tree: FileTree, data: bytes, dest: str, no_overwrite_dir_non_dir
         if not rel:
             continue
         target = norm(posixpath.join(dest, rel))
-        new = _node_from(info, content)
+        new = node_from(info, content)
         if new is None:
             if info.islnk():
                 linked = tree.get(norm(posixpath.join(dest, info.linkname)))
@@ -505,7 +505,7 @@ class MountedFS:
             entries = []
             for info, content in files:
                 rel = info.name.removeprefix(".").lstrip("/")
-                node = _node_from(info, content)
+                node = node_from(info, content)
                 if node is not None:
                     entries.append((posixpath.join(base, rel) if rel else base, node))
             return tar_entries(entries)

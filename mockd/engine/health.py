@@ -9,16 +9,12 @@ status (`starting` until the first success or until `Retries` failures after the
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
+from .containers import Container
 from .ids import now_ns, rfc3339
 from .pipe import Pipe
-from .process import Process
-from .shell import StartError, find_executable, resolve_user
-
-if TYPE_CHECKING:
-    from .containers import Container
-    from .engine import Engine
+from .runtime import Process, Runtime, StartError, container_job, launch
+from .state import DaemonState
 
 SECOND = 1_000_000_000
 DEFAULT_INTERVAL = 30 * SECOND  # dockerd's defaults when the healthcheck leaves them 0
@@ -40,17 +36,18 @@ def probe_argv(config: dict) -> list[str] | None:
     return None
 
 
-def start_monitor(engine: Engine, c: Container) -> None:
+def start_monitor(state: DaemonState, runtime: Runtime, c: Container) -> None:
     """Called when the container's process starts: status back to `starting`, probes scheduled."""
     argv = probe_argv(c.config)
     if argv is None:
         return
     previous = c.health or {}
     c.health = {"Status": "starting", "FailingStreak": 0, "Log": list(previous.get("Log") or [])}
-    engine._spawn(_monitor(engine, c, c.process, argv, engine.generation))  # noqa: SLF001 - engine-owned task
+    runtime.spawn(_monitor(state, runtime, c, c.process, argv, runtime.generation))
 
 
-async def _monitor(engine: Engine, c: Container, process: Process | None, argv: list[str], generation: int) -> None:
+async def _monitor(state: DaemonState, runtime: Runtime, c: Container, process: Process | None, argv: list[str],
+                   generation: int) -> None:
     hc = c.config.get("Healthcheck") or {}
     interval = int(hc.get("Interval") or DEFAULT_INTERVAL)
     start_interval = int(hc.get("StartInterval") or interval)
@@ -61,35 +58,27 @@ async def _monitor(engine: Engine, c: Container, process: Process | None, argv: 
         in_start_period = now_ns() - c.started_ns < start_period
         await asyncio.sleep((start_interval if in_start_period and c.health["Status"] == "starting"
                              else interval) / SECOND)
-        if generation != engine.generation or c.process is not process or not c.running or c.removed:
+        if generation != runtime.generation or c.process is not process or not c.running or c.removed:
             return
         if c.status == "paused":
             continue
         started = now_ns()
-        code, output = await _probe(engine, c, argv, timeout)
-        if generation != engine.generation or c.process is not process or not c.running:
+        code, output = await _probe(state, runtime, c, argv, timeout)
+        if generation != runtime.generation or c.process is not process or not c.running:
             return
-        _record(engine, c, started, code, output, retries, in_start_period)
+        _record(state, c, started, code, output, retries, in_start_period)
 
 
-async def _probe(engine: Engine, c: Container, argv: list[str], timeout: int) -> tuple[int, str]:
-    fs = c.fs()
-    env = engine._process_env(c)  # noqa: SLF001 - the engine's own environment rules
-    workdir = c.config.get("WorkingDir") or "/"
-    user = c.config.get("User") or ""
-    rule = engine._rule_for(c, argv)  # noqa: SLF001
+async def _probe(state: DaemonState, runtime: Runtime, c: Container, argv: list[str],
+                 timeout: int) -> tuple[int, str]:
+    chunks: list[bytes] = []
+    done: asyncio.Future = asyncio.get_running_loop().create_future()
+    job = container_job(c, argv, state.rules, write=lambda _s, d: chunks.append(d), stdin=Pipe(closed=True),
+                        pid=runtime.next_pid)
     try:
-        resolve_user(fs, user)
-        if rule is None:
-            find_executable(fs, argv[0], env, workdir)
+        proc = launch(job, lambda code: done.done() or done.set_result(code))
     except StartError as err:
         return -1, f"OCI runtime exec failed: exec failed: unable to start container process: {err.message}: unknown"
-    chunks: list[bytes] = []
-    proc = Process(argv=argv, fs=fs, env=env, write=lambda _s, d: chunks.append(d), stdin=Pipe(closed=True),
-                   cwd=workdir, user=user, hostname=c.config.get("Hostname") or c.id[:12],
-                   pid=engine._next_pid(), rule=rule)  # noqa: SLF001
-    done: asyncio.Future = asyncio.get_running_loop().create_future()
-    proc.start(lambda code: done.done() or done.set_result(code))
     try:
         code = await asyncio.wait_for(asyncio.shield(done), timeout / SECOND)
     except TimeoutError:
@@ -98,7 +87,7 @@ async def _probe(engine: Engine, c: Container, argv: list[str], timeout: int) ->
     return code, b"".join(chunks).decode(errors="replace")[:MAX_OUTPUT]
 
 
-def _record(engine: Engine, c: Container, started: int, code: int, output: str, retries: int,
+def _record(state: DaemonState, c: Container, started: int, code: int, output: str, retries: int,
             in_start_period: bool) -> None:
     health = c.health
     health["Log"] = [*health["Log"], {"Start": rfc3339(started), "End": rfc3339(now_ns()), "ExitCode": code,
@@ -112,7 +101,7 @@ def _record(engine: Engine, c: Container, started: int, code: int, output: str, 
         if health["FailingStreak"] >= retries:
             health["Status"] = "unhealthy"
     if health["Status"] != old:
-        engine._container_event(c, f"health_status: {health['Status']}")  # noqa: SLF001
+        state.container_event(c, f"health_status: {health['Status']}")
 
 
 def _seconds(ns: int) -> str:

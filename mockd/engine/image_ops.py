@@ -1,4 +1,4 @@
-"""Image operations of the Engine: pull/push against the mock registry, tag/remove/prune, search,
+"""Image operations of the engine: pull/push against the mock registry, tag/remove/prune, search,
 save/load/import, commit and build."""
 
 from __future__ import annotations
@@ -8,21 +8,22 @@ import io
 import json
 import tarfile
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from . import dockerfile, filesystem, references
+from .build import build
 from .errors import EngineError, InvalidParameter, NotFound
 from .filters import label_matches
-from .ids import digest, now_ns, parse_time, rfc3339, short
-from .images import Image, empty_config
+from .ids import digest, now_ns, parse_time, rfc3339
+from .images import Image, empty_config, ref_matches
 from .registry import pull_progress, push_progress
-
-if TYPE_CHECKING:
-    from .engine import Engine
+from .state import DaemonState
 
 
 class ImageOps:
-    def pull(self: Engine, from_image: str, tag: str = "", platform: str = "") -> list[dict]:
+    def __init__(self, state: DaemonState) -> None:
+        self.state = state
+
+    def pull(self, from_image: str, tag: str = "", platform: str = "") -> list[dict]:
         """Pull into the store; the progress messages dockerd streams. Refusals raise before any output."""
         if not from_image:
             # dockerd treats a create without fromImage as an import from an empty URL.
@@ -32,40 +33,57 @@ class ImageOps:
             ref = references.Reference(ref.repo, None, tag)
         if not ref.tag and not ref.digest:
             ref = references.Reference(ref.repo, "latest", None)
-        remote = self.registry.resolve(ref)
-        manifest = self.registry.manifest_digest(ref, remote)
-        existing = self.images.find(ref.name)
+        remote = self.state.registry.resolve(ref)
+        manifest = self.state.registry.manifest_digest(ref, remote)
+        existing = self.state.images.find(ref.name)
         fresh = existing is None or existing.id != remote.id
-        image = self.images.add(remote)
+        image = self.state.images.add(remote)
         repo_digest = f"{ref.repo}@{manifest}"
         if repo_digest not in image.repo_digests:
             image.repo_digests.append(repo_digest)
         if not ref.digest or ref.tag:
-            old = self.images.tag(image, ref.name)
+            old = self.state.images.tag(image, ref.name)
             if old:
-                self.events.emit("image", "untag", old, {"name": old})
-        self.events.emit("image", "pull", ref.name if not ref.digest else f"{ref.repo}@{ref.digest}",
+                self.state.events.emit("image", "untag", old, {"name": old})
+        self.state.events.emit("image", "pull", ref.name if not ref.digest else f"{ref.repo}@{ref.digest}",
                          {"name": ref.repo})
         return pull_progress(ref, image, manifest, fresh)
 
-    def push(self: Engine, name: str, tag: str = "") -> list[dict]:
+    def push(self, name: str, tag: str = "") -> list[dict]:
         ref = references.parse(name, tag or None)
-        image = self.images.find(ref.name)
+        image = self.state.images.find(ref.name)
         if image is None:
             raise NotFound(f"An image does not exist locally with the tag: {ref.repo}")
-        refusal = self.registry.refusal_for(ref)
+        refusal = self.state.registry.refusal_for(ref)
         if refusal is not None:
             raise EngineError("denied: requested access to the resource is denied", 404)
-        manifest = self.registry.manifest_digest(ref, image)
-        self.registry.pushed[ref.name] = image
+        manifest = self.state.registry.manifest_digest(ref, image)
+        self.state.registry.pushed[ref.name] = image
         repo_digest = f"{ref.repo}@{manifest}"
         if repo_digest not in image.repo_digests:
             image.repo_digests.append(repo_digest)
-        self.events.emit("image", "push", ref.name, {"name": ref.repo})
+        self.state.events.emit("image", "push", ref.name, {"name": ref.repo})
         return push_progress(ref, image, manifest)
 
-    def inspect_image(self: Engine, ref: str) -> Image:
-        image = self.images.find(ref)
+    def list_images(self, filters: dict[str, list[str]], all_: bool = False, shared_size: bool = False) -> list[dict]:
+        """`docker images`: the summaries, with the per-image container count when `shared_size` asks for
+        it (else -1, dockerd's "not computed")."""
+        counts = self.state.image_container_counts()
+        out = []
+        for image in self.state.images.list(filters, all_=all_):
+            summary = image.summary(containers=counts.get(image.id, 0) if shared_size else -1)
+            if filters.get("reference"):  # dockerd lists only the tags that matched
+                summary["RepoTags"] = [t for t in image.repo_tags
+                                       if any(ref_matches(t, pattern) for pattern in filters["reference"])]
+                repos = {t.rsplit(":", 1)[0] for t in summary["RepoTags"]}
+                summary["RepoDigests"] = [d for d in image.repo_digests if d.split("@", 1)[0] in repos]
+            if shared_size:
+                summary["SharedSize"] = 0
+            out.append(summary)
+        return out
+
+    def inspect_image(self, ref: str) -> Image:
+        image = self.state.images.find(ref)
         if image is None:
             if references.is_id_like(ref):
                 raise NotFound(f"no such image: {ref}: No such image: {ref}")
@@ -76,69 +94,66 @@ class ImageOps:
             raise NotFound(f"no such image: {ref}: No such image: {display}")
         return image
 
-    def tag_image(self: Engine, source: str, repo: str, tag: str = "") -> None:
-        image = self.images.get(source)
+    def tag_image(self, source: str, repo: str, tag: str = "") -> None:
+        image = self.state.images.get(source)
         if not repo:
             raise InvalidParameter("repository name must have at least one component")
         ref = references.parse(repo, tag or None)
         if ref.digest:
             raise InvalidParameter("refusing to create a tag with a digest reference")
-        old = self.images.tag(image, ref.name)
+        old = self.state.images.tag(image, ref.name)
         if old:
-            self.events.emit("image", "untag", old, {"name": old})
-        self.events.emit("image", "tag", image.id, {"name": ref.name})
+            self.state.events.emit("image", "untag", old, {"name": old})
+        self.state.events.emit("image", "tag", image.id, {"name": ref.name})
 
-    def image_users(self: Engine, image: Image) -> list[tuple[str, bool]]:
-        return [(c.id, c.running) for c in self.containers.values() if c.image.id == image.id]
-
-    def remove_image(self: Engine, ref: str, force: bool = False, noprune: bool = False) -> list[dict]:
-        image = self.images.get(ref)
-        users = self.image_users(image)
-        self.images.check_remove(image, ref, force, users)
+    def remove_image(self, ref: str, force: bool = False, noprune: bool = False) -> list[dict]:
+        image = self.state.images.get(ref)
+        users = self.state.image_users(image)
+        self.state.images.check_remove(image, ref, force, users)
         out: list[dict] = []
         name_key = None
-        if not references.is_id_like(ref) or ref in self.images.tags:
+        if not references.is_id_like(ref) or ref in self.state.images.tags:
             try:
                 name_key = references.parse(ref).name
             except EngineError:
                 name_key = None
-            if name_key not in self.images.tags:
+            if name_key not in self.state.images.tags:
                 name_key = None
         if name_key is not None:
-            self.images.untag(name_key)
+            self.state.images.untag(name_key)
             out.append({"Untagged": name_key})
             repo = name_key.rsplit(":", 1)[0]
             if not any(t.rsplit(":", 1)[0] == repo for t in image.repo_tags):
                 for d in [d for d in image.repo_digests if d.startswith(repo + "@")]:
                     image.repo_digests.remove(d)
                     out.append({"Untagged": d})
-            self.events.emit("image", "untag", image.id, {"name": image.id})
+            self.state.events.emit("image", "untag", image.id, {"name": image.id})
             if image.repo_tags or users:
                 return out
         else:
             for tag in list(image.repo_tags):
-                self.images.untag(tag)
+                self.state.images.untag(tag)
                 out.append({"Untagged": tag})
-                self.events.emit("image", "untag", image.id, {"name": image.id})
+                self.state.events.emit("image", "untag", image.id, {"name": image.id})
             for d in list(image.repo_digests):
                 out.append({"Untagged": d})
             image.repo_digests.clear()
             if any(running for _, running in users):
                 return out
-        del self.images.images[image.id]
+        del self.state.images.images[image.id]
         out.append({"Deleted": image.id})
-        self.events.emit("image", "delete", image.id, {"name": image.id})
+        self.state.events.emit("image", "delete", image.id, {"name": image.id})
         return out
 
-    def prune_images(self: Engine, filters: dict | None = None) -> dict:
+    def prune_images(self, filters: dict | None = None) -> dict:
         filters = dict(filters or {})
         dangling = (filters.pop("dangling", None) or ["true"])[0].lower() in ("true", "1")
         until = filters.pop("until", None)
         until_ns = parse_time(until[0]) if until else None
         deleted: list[dict] = []
         reclaimed = 0
-        used = {c.image.id for c in self.containers.values()}
-        for image in list(self.images.images.values()):
+        used = {c.image.id for c in self.state.containers.values()}
+        for image in list(self.state.images.images.values()):
             if image.id in used or (dangling and image.repo_tags):
                 continue
             if until_ns is not None and image.created_ns > until_ns:
@@ -149,16 +164,16 @@ class ImageOps:
             if any(label_matches(labels, v) for v in filters.get("label!", [])):
                 continue
             for tag in list(image.repo_tags):
-                self.images.untag(tag)
+                self.state.images.untag(tag)
                 deleted.append({"Untagged": tag})
-            del self.images.images[image.id]
+            del self.state.images.images[image.id]
             deleted.append({"Deleted": image.id})
             reclaimed += image.size
-            self.events.emit("image", "delete", image.id, {"name": image.id})
-        self.events.emit("image", "prune", "", {"reclaimed": str(reclaimed)})
+            self.state.events.emit("image", "delete", image.id, {"name": image.id})
+        self.state.events.emit("image", "prune", "", {"reclaimed": str(reclaimed)})
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
-    def search(self: Engine, term: str, limit: int = 25, filters: dict | None = None) -> list[dict]:
+    def search(self, term: str, limit: int = 25, filters: dict | None = None) -> list[dict]:
         if not term:
             return []
         base = term.split("/")[-1].split(":")[0]
@@ -182,15 +197,15 @@ class ImageOps:
         return results[: limit or 25]
 
     # -- archives --
-    def save(self: Engine, names: list[str]) -> bytes:
+    def save(self, names: list[str]) -> bytes:
         """`docker save`: the classic archive layout (manifest.json, repositories, <id>.json, <layer>/layer.tar)."""
         buf = io.BytesIO()
         manifest, repositories, written = [], {}, set()
         with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for name in names:
-                image = self.images.get(name)
+                image = self.state.images.get(name)
                 tags = []
-                if not references.is_id_like(name) or name in self.images.tags:
+                if not references.is_id_like(name) or name in self.state.images.tags:
                     try:
                         ref = references.parse(name)
                         tags = [ref.name] if ref.name in image.repo_tags else list(image.repo_tags)
@@ -217,13 +232,13 @@ class ImageOps:
                 for tag in tags:
                     repo, _, t = tag.rpartition(":")
                     repositories.setdefault(repo, {})[t] = layer_paths[-1].split("/")[0] if layer_paths else ""
-                self.events.emit("image", "save", image.id, {"name": name})
+                self.state.events.emit("image", "save", image.id, {"name": name})
             _add(tar, "manifest.json", json.dumps(manifest).encode())
             if repositories:
                 _add(tar, "repositories", json.dumps(repositories).encode())
         return buf.getvalue()
 
-    def load(self: Engine, data: bytes, quiet: bool = False) -> list[dict]:
+    def load(self, data: bytes, quiet: bool = False) -> list[dict]:
         try:
             files = filesystem.read_tar_files(data)
         except Exception:  # noqa: BLE001 - what dockerd's untar reports for anything unreadable
@@ -244,21 +259,21 @@ class ImageOps:
                           container_config=cfg.get("container_config"),
                           architecture=cfg.get("architecture", "amd64"), os=cfg.get("os", "linux"),
                           id=digest(raw_config), raw_config=raw_config)
-            image = self.images.add(image)
+            image = self.state.images.add(image)
             tags = item.get("RepoTags") or []
             for tag in tags:
-                old = self.images.tag(image, tag)
+                old = self.state.images.tag(image, tag)
                 if old and old != image.id:
-                    self.events.emit("image", "untag", old, {"name": old})
+                    self.state.events.emit("image", "untag", old, {"name": old})
                     out.append({"stream": f"The image {tag} already exists, renaming the old one with ID {old} "
                                           "to empty string\n"})
                 out.append({"stream": f"Loaded image: {references.parse(tag).name}\n"})
             if not tags:
                 out.append({"stream": f"Loaded image ID: {image.id}\n"})
-            self.events.emit("image", "load", image.id, {"name": image.id})
+            self.state.events.emit("image", "load", image.id, {"name": image.id})
         return out
 
-    def import_image(self: Engine, data: bytes, repo: str = "", tag: str = "", changes: list[str] | None = None,
+    def import_image(self, data: bytes, repo: str = "", tag: str = "", changes: list[str] | None = None,
                      message: str = "", platform: str = "") -> list[dict]:
         try:
             layer = filesystem.layer_from_tar(data) if data else {}
@@ -272,19 +287,19 @@ class ImageOps:
         image = Image(config=config, layers=[layer], comment=message or "Imported from -",
                       history=[{"created": rfc3339(now), "created_by": "", "comment": message or "Imported from -"}],
                       created_ns=now)
-        image = self.images.add(image)
+        image = self.state.images.add(image)
         if repo:
             ref = references.parse(repo, tag or None)
-            old = self.images.tag(image, ref.name)
+            old = self.state.images.tag(image, ref.name)
             if old:
-                self.events.emit("image", "untag", old, {"name": old})
-        self.events.emit("image", "import", image.id, {"name": image.id})
+                self.state.events.emit("image", "untag", old, {"name": old})
+        self.state.events.emit("image", "import", image.id, {"name": image.id})
         return [{"status": image.id}]
 
-    def commit(self: Engine, container_ref: str, repo: str = "", tag: str = "", comment: str = "",
+    def commit(self, container_ref: str, repo: str = "", tag: str = "", comment: str = "",
                author: str = "", changes: list[str] | None = None, pause: bool = True,
                config: dict | None = None) -> Image:
-        c = self.container(container_ref)
+        c = self.state.container(container_ref)
         cfg = copy.deepcopy(c.config)
         cfg.pop("Hostname", None)
         base = {"Hostname": c.config.get("Hostname", ""), **cfg}
@@ -303,19 +318,17 @@ class ImageOps:
         image = Image(config=base, layers=[*c.image.layers, layer], history=history, created_ns=now,
                       parent=c.image.id, comment=comment, author=author, container=c.id,
                       container_config=copy.deepcopy(c.config))
-        image = self.images.add(image)
+        image = self.state.images.add(image)
         if repo:
             ref = references.parse(repo, tag or None)
-            old = self.images.tag(image, ref.name)
+            old = self.state.images.tag(image, ref.name)
             if old:
-                self.events.emit("image", "untag", old, {"name": old})
-        self._container_event(c, "commit", comment=comment, imageID=image.id,
+                self.state.events.emit("image", "untag", old, {"name": old})
+        self.state.container_event(c, "commit", comment=comment, imageID=image.id,
                               imageRef=(references.parse(repo, tag or None).name if repo else ""))
         return image
 
-    def build(self: Engine, context: bytes, tags: list[str], **options) -> AsyncIterator[dict]:
-        from .build import build
-
+    def build(self, context: bytes, tags: list[str], **options) -> AsyncIterator[dict]:
         return build(self, context, tags, **options)
 
 
@@ -332,4 +345,4 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes | None) -> None:
         tar.addfile(info, io.BytesIO(data))
 
 
-__all__ = ["ImageOps", "short"]
+__all__ = ["ImageOps"]

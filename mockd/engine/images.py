@@ -160,8 +160,6 @@ class Image:
 
 
 def _created_seconds(created: str | None, fallback_ns: int) -> int:
-    from .ids import parse_time
-
     ns = parse_time(created) if created else None
     return (ns or fallback_ns) // 1_000_000_000
 
@@ -283,7 +281,7 @@ def _image_matches(store: ImageStore, image: Image, filters: dict[str, list[str]
             if not all(label_matches(image.config.get("Labels") or {}, v) for v in values):
                 return False
         elif key == "reference":
-            if not any(_ref_match(tag, v) for tag in image.repo_tags for v in values):
+            if not any(ref_matches(tag, v) for tag in image.repo_tags for v in values):
                 return False
         elif key in ("before", "since"):
             pivot = store.find(values[0])
@@ -302,7 +300,7 @@ def _image_matches(store: ImageStore, image: Image, filters: dict[str, list[str]
     return True
 
 
-def _ref_match(tag: str, pattern: str) -> bool:
+def ref_matches(tag: str, pattern: str) -> bool:
     repo = tag.rsplit(":", 1)[0]
     if ":" in pattern.rsplit("/", 1)[-1]:
         return fnmatch.fnmatchcase(tag, pattern)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import references
 from .errors import InvalidParameter
+from .ids import now_ns
 from .process import Rule
 from .registry import Refusal, RemoteImage, synthetic_image
 
@@ -93,7 +94,7 @@ def apply_seed(engine: Engine, seed: dict) -> None:
         engine.registry.remote[item["ref"]] = RemoteImage(_image_config(item), item.get("files"))
     if registry.get("credentials") is not None:
         engine.registry.credentials = dict(registry["credentials"])
-    engine.rules = [Rule.from_dict(r) for r in seed.get("rules") or []]
+    engine.state.rules = [Rule.from_dict(r) for r in seed.get("rules") or []]
     for item in seed.get("images") or []:
         refs = item.get("refs") or [item["ref"]]
         first = references.parse(refs[0])
@@ -113,7 +114,7 @@ def apply_seed(engine: Engine, seed: dict) -> None:
         engine.create_network({"Name": item["name"], "Driver": item.get("driver", "bridge"), "IPAM": ipam,
                                "Labels": item.get("labels"), "Internal": item.get("internal", False),
                                "Attachable": item.get("attachable", False)})
-    engine._seed_starts = []  # noqa: SLF001
+    engine.state.seed_starts = []
     for item in seed.get("containers") or []:
         _seed_container(engine, item)
     engine.start_seeded()
@@ -149,12 +150,10 @@ def _seed_container(engine: Engine, item: dict[str, Any]) -> None:
             c.emit(1, line.encode())
     state = item.get("state", "created")
     if state in ("running", "paused"):
-        engine._seed_starts.append((c.id, state))  # noqa: SLF001
+        engine.state.seed_starts.append((c.id, state))
     elif state in ("exited", "dead"):
         c.status = state
         c.exit_code = int(item.get("exit_code", 0))
-        from .ids import now_ns
-
         c.started_ns = c.finished_ns = now_ns()
     elif state != "created":
         raise InvalidParameter(f"invalid seed: container state {state!r}")
@@ -167,7 +166,7 @@ def start_seeded(engine: Engine) -> None:
         asyncio.get_running_loop()
     except RuntimeError:
         return
-    pending, engine._seed_starts = engine._seed_starts, []  # noqa: SLF001
+    pending, engine.state.seed_starts = engine.state.seed_starts, []
     for cid, state in pending:
         if cid in engine.containers:
             engine.start_container(cid)

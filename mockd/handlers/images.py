@@ -9,7 +9,6 @@ from aiohttp import web
 
 from mockd.engine import references
 from mockd.engine.errors import EngineError
-from mockd.engine.images import _ref_match
 from mockd.errors import DockerError
 from mockd.routes import RequestContext
 
@@ -39,22 +38,7 @@ async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     old = ctx.q("filter")
     if old and ctx.behaves("image-list-filter-param"):
         wanted.setdefault("reference", []).append(old)
-    images = eng.images.list(wanted, all_=ctx.q_bool("all"))
-    counts = {}
-    for c in eng.containers.values():
-        counts[c.image.id] = counts.get(c.image.id, 0) + 1
-    out = []
-    for image in images:
-        summary = image.summary(containers=counts.get(image.id, 0) if ctx.q_bool("shared-size") else -1)
-        if wanted.get("reference"):  # dockerd lists only the tags that matched
-            summary["RepoTags"] = [t for t in image.repo_tags
-                                   if any(_ref_match(t, pattern) for pattern in wanted["reference"])]
-            repos = {t.rsplit(":", 1)[0] for t in summary["RepoTags"]}
-            summary["RepoDigests"] = [d for d in image.repo_digests if d.split("@", 1)[0] in repos]
-        if ctx.q_bool("shared-size"):
-            summary["SharedSize"] = 0
-        out.append(summary)
-    return ctx.json(out)
+    return ctx.json(eng.list_images(wanted, all_=ctx.q_bool("all"), shared_size=ctx.q_bool("shared-size")))
 
 
 @route("ImageInspect")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import platform
 from typing import Any
 
 from aiohttp import web
@@ -28,7 +26,7 @@ def _ping_headers(ctx: RequestContext) -> dict[str, str]:
     # Engines from 23.0 (API 1.42) default to BuildKit and tell the swarm state in the ping.
     if ctx.behaves("ping-builder-and-swarm-headers"):
         headers["Builder-Version"] = "2"
-        headers["Swarm"] = "active" if ctx.registry.swarm.active else "inactive"
+        headers["Swarm"] = "active" if ctx.engine.swarm.active else "inactive"
     return headers
 
 
@@ -90,77 +88,58 @@ async def version(request: web.Request, ctx: RequestContext) -> web.StreamRespon
     return ctx.json(body)
 
 
-def _memory_total() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
 @handler("SystemInfo")
 async def info(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    b, c, reg = ctx.bounds, ctx.config, ctx.registry
+    b, c, eng = ctx.bounds, ctx.config, ctx.engine
     body = _full(ctx)
-    counts = getattr(reg.engine, "info_counts", None)
-    counts = counts() if callable(counts) else {}
+    counts = eng.info_counts()
+    facts = eng.daemon_facts()
     body.update({
         "ID": object_id(f"daemon:{c.hostname}")[:12].upper(),
-        "Containers": counts.get("Containers", 0), "ContainersRunning": counts.get("ContainersRunning", 0),
-        "ContainersPaused": counts.get("ContainersPaused", 0), "ContainersStopped": counts.get("ContainersStopped", 0),
-        "Images": counts.get("Images", 0),
-        "Driver": "overlay2", "DriverStatus": [["Backing Filesystem", "extfs"]],
-        "DockerRootDir": "/var/lib/docker", "Name": c.hostname, "ServerVersion": b.engine_version,
-        "OSType": c.os_type, "Architecture": platform.machine() or "x86_64", "OperatingSystem": "mockd",
-        "OSVersion": "", "KernelVersion": c.kernel_version, "NCPU": os.cpu_count() or 1, "MemTotal": _memory_total(),
-        "IndexServerAddress": "https://index.docker.io/v1/", "LoggingDriver": "json-file",
+        "Containers": counts["Containers"], "ContainersRunning": counts["ContainersRunning"],
+        "ContainersPaused": counts["ContainersPaused"], "ContainersStopped": counts["ContainersStopped"],
+        "Images": counts["Images"],
+        "Driver": facts["Driver"], "DriverStatus": facts["DriverStatus"],
+        "DockerRootDir": facts["DockerRootDir"], "Name": c.hostname, "ServerVersion": b.engine_version,
+        "OSType": c.os_type, "Architecture": facts["Architecture"], "OperatingSystem": facts["OperatingSystem"],
+        "OSVersion": facts["OSVersion"], "KernelVersion": c.kernel_version, "NCPU": facts["NCPU"],
+        "MemTotal": facts["MemTotal"], "IndexServerAddress": facts["IndexServerAddress"],
+        "LoggingDriver": facts["LoggingDriver"],
         "SystemTime": now_iso(),
         "ExperimentalBuild": c.experimental, "Labels": [],
     })
+    # The facts only a version's schema has are set where it has them.
     if "CgroupVersion" in body:
-        body["CgroupVersion"] = "2"
+        body["CgroupVersion"] = facts["CgroupVersion"]
     if "CgroupDriver" in body:
-        body["CgroupDriver"] = "systemd"
+        body["CgroupDriver"] = facts["CgroupDriver"]
     if "DefaultRuntime" in body:
-        body["DefaultRuntime"] = "runc"
-        body["Runtimes"] = {"runc": {"path": "runc"}}
+        body["DefaultRuntime"] = facts["DefaultRuntime"]
+        body["Runtimes"] = facts["Runtimes"]
     swarm = body.get("Swarm")
     if isinstance(swarm, dict):
-        swarm["LocalNodeState"] = "active" if reg.swarm.active else "inactive"
-        swarm["NodeID"] = reg.swarm.node_id
-        swarm["ControlAvailable"] = reg.swarm.active
-        if not reg.swarm.active:  # dockerd outside a swarm: no managers, no cluster (omitempty)
+        swarm.update(facts["Swarm"])
+        if not eng.swarm.active:  # dockerd outside a swarm: no managers, no cluster (omitempty)
             swarm.update({"NodeAddr": "", "RemoteManagers": None, "Nodes": 0, "Managers": 0, "Cluster": None})
-    # A stock install: components at the commits the engine expects (the CLI prints "(expected: X)" when they
-    # differ), debug off (otherwise the CLI lists goroutines and file descriptors).
-    for key, commit in _COMMITS.items():
+    for key, commit in facts["Commits"].items():
         if isinstance(body.get(key), dict):
             body[key] = {"ID": commit, "Expected": commit}
     if "Debug" in body:
-        body["Debug"] = False
-    # dockerd's nil slices and its built-in plugins (a daemon with nothing configured; measured on 20.10).
+        body["Debug"] = facts["Debug"]
+    # dockerd's nil slices (a daemon with nothing configured; measured on 20.10).
     body.update({"Warnings": None, "GenericResources": None, "ProductLicense": "", "ClusterStore": "",
                  "ClusterAdvertise": ""})
     if isinstance(body.get("Plugins"), dict):
-        body["Plugins"].update(_PLUGINS)
+        body["Plugins"].update(facts["Plugins"])
     return ctx.json(body)
-
-
-_COMMITS = {"ContainerdCommit": "05044ec0a9a75232cad458027ca83437aae3f4da", "RuncCommit": "v1.2.5-0-g59923ef",
-            "InitCommit": "de40ad0"}
-
-_PLUGINS = {
-    "Volume": ["local"], "Network": ["bridge", "host", "ipvlan", "macvlan", "null", "overlay"], "Authorization": None,
-    "Log": ["awslogs", "fluentd", "gcplogs", "gelf", "journald", "json-file", "local", "logentries", "splunk", "syslog"],
-}
 
 
 @handler("SystemAuth")
 async def auth(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     # No registry here: every login succeeds, without an identity token, unless the engine's seed lists
     # credentials (then only those do, as a registry would answer).
-    login = getattr(getattr(ctx.engine, "registry", None), "login", None)
     creds = ctx.json_body()
-    if callable(login) and not login(creds.get("username") or "", creds.get("password") or ""):
+    if not ctx.engine.registry.login(creds.get("username") or "", creds.get("password") or ""):
         server = (creds.get("serveraddress") or "registry-1.docker.io").removeprefix("https://").split("/")[0]
         server = "registry-1.docker.io" if server in ("index.docker.io", "docker.io") else server
         raise DockerError(401, f'Get "https://{server}/v2/": unauthorized: incorrect username or password')

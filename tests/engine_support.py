@@ -1,0 +1,29 @@
+"""Helpers of the engine unit tests: run a command in a busybox container and read its output."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mockd.engine import Engine
+
+
+def run_body(*cmd: str, **extra) -> dict:
+    return {"Image": "busybox", "Cmd": list(cmd), **extra}
+
+
+def output(c) -> str:
+    return b"".join(e.data for e in c.logs).decode()
+
+
+def busybox_engine() -> Engine:
+    e = Engine()
+    e.pull("busybox")
+    return e
+
+
+async def run(engine: Engine, *cmd: str, name: str = "", **extra):
+    c, _ = engine.create_container(run_body(*cmd, **extra), name)
+    fut = engine.wait_future(c.id, "next-exit")
+    engine.start_container(c.id)
+    code = await asyncio.wait_for(fut, 5)
+    return c, code
