@@ -60,7 +60,7 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     app[CONFIG] = config
     app[BOUNDS] = bounds
     if registry is None:
-        registry = Registry(engine_factory=seeded_engine_factory(config.seed)) if config.seed else Registry()
+        registry = Registry(engine_factory=seeded_engine_factory(config.seed, config.registry == "strict"))
     app[REGISTRY] = registry
     app[RECORDER] = Recorder()
     app[HANDLERS] = load_handlers()

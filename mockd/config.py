@@ -17,6 +17,7 @@ class Config:
     strict: bool = False  # request findings of severity error/warning from the spec become 400 errors
     record: str | None = None  # --record FILE.jsonl, started at start-up
     seed: str | None = None  # --seed FILE (YAML/JSON): the engine starts from it and returns to it on reset
+    registry: str = "permissive"  # --registry: "strict" pulls only what Docker Hub (the catalog), the seed, a push has
     log_level: str = "info"
     os_type: str = "linux"
     arch: str = "amd64"

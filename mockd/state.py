@@ -26,11 +26,12 @@ def load_seed(path: str) -> dict[str, Any]:
         raise ValueError(f"--seed {path}: {getattr(exc, 'message', exc)}") from None
 
 
-def seeded_engine_factory(path: str) -> Callable[[], Engine]:
-    """An engine factory starting from the seed file at ``path`` (read once, at start-up); the engine
-    keeps the document and returns to it on every reset."""
-    document = load_seed(path)
-    return lambda: Engine(seed=document)
+def seeded_engine_factory(path: str | None, registry_strict: bool = False) -> Callable[[], Engine]:
+    """An engine factory starting from the seed file at ``path`` (read once, at start-up; none: an empty
+    daemon); the engine keeps the document and returns to it on every reset. ``registry_strict``: the
+    ``--registry strict`` registry."""
+    document = load_seed(path) if path else None
+    return lambda: Engine(seed=document, registry_strict=registry_strict)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import json
 import docker as dockerpy
 import pytest
 
+from mockd.pytest_plugin import MockdServer
 from tests.clients_support import DockerCLI, cli_params, docker_for, module_server
 
 server = pytest.fixture(scope="module")(module_server)
@@ -48,3 +49,31 @@ def test_docker_py_sees_the_catalog_image(server):
         assert again.id == image.id  # one build, several tags
     finally:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def strict_server():
+    server = MockdServer(["--registry", "strict"]).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("cli", cli_params())
+def test_strict_registry_gives_docker_hubs_errors(strict_server, cli):
+    strict_server.reset()
+    docker = DockerCLI("strict", cli, strict_server)
+    proc = docker.run("pull", "ngnix", check=False)
+    assert proc.returncode == 1
+    assert ("Error response from daemon: pull access denied for ngnix, repository does not exist or may require "
+            "'docker login': denied: requested access to the resource is denied") in proc.err
+    proc = docker.run("pull", "redis:9.9.9", check=False)
+    assert proc.returncode == 1
+    assert "Error response from daemon: manifest for redis:9.9.9 not found: manifest unknown: manifest unknown" \
+        in proc.err
+    proc = docker.run("run", "--rm", "ngnix", check=False)
+    assert proc.returncode == 125 and "Unable to find image 'ngnix:latest' locally" in proc.err
+    assert "Digest: sha256:" in docker("pull", "redis:7")
+    strict_server.reset()  # the mode outlives a reset
+    assert docker.run("pull", "acme/app", check=False).returncode == 1

@@ -13,6 +13,7 @@ from mockd.engine import Engine, NotFound, references
 from mockd.engine.catalog import PROGRAM_MARKER, catalog, split_tag
 from mockd.engine.filesystem import MountedFS
 from mockd.engine.registry import MockRegistry
+from mockd.engine.seed import parse_seed
 from mockd.engine.shell import find_executable
 
 
@@ -164,3 +165,14 @@ def test_strict_registry_answers_like_docker_hub():
     assert unknown.value.status == 404
     assert registry.resolve(references.parse("redis:7.4")).config["Cmd"] == ["redis-server"]
     assert registry.resolve(references.parse("docker.io/library/alpine:3.21")).config["Cmd"] == ["/bin/sh"]
+
+
+def test_strict_engine_keeps_its_registry_mode_and_the_seed_is_pullable():
+    engine = Engine(parse_seed("images: [{ref: 'acme/app:1.0', cmd: ['serve']}]"), registry_strict=True)
+    seeded = engine.images.get("acme/app:1.0").id
+    engine.pull("acme/app:1.0")  # the seed's image exists in the registry: the pull gets it back
+    assert engine.images.get("acme/app:1.0").id == seeded
+    engine.reset()
+    assert engine.registry.strict
+    with pytest.raises(NotFound, match="pull access denied for acme/other"):
+        engine.pull("acme/other")

@@ -36,9 +36,11 @@ from .volumes import Volume, VolumeStore
 
 
 class Engine:
-    def __init__(self, seed: dict | None = None) -> None:
-        """`seed`: a parsed seed document (`seed.parse_seed`) the engine starts from and returns to on reset."""
+    def __init__(self, seed: dict | None = None, *, registry_strict: bool = False) -> None:
+        """`seed`: a parsed seed document (`seed.parse_seed`) the engine starts from and returns to on reset.
+        `registry_strict`: the registry has only the catalog, the seed's and pushed images (`--registry strict`)."""
         self.seed_data = seed
+        self.registry_strict = registry_strict
         self.runtime = Runtime()
         self.state = DaemonState()
         self.reset()
@@ -49,7 +51,7 @@ class Engine:
         self.runtime.generation += 1
         self.state.end()
         self.runtime.cancel_tasks()
-        self.state = DaemonState()
+        self.state = DaemonState(registry=MockRegistry(strict=self.registry_strict))
         network_ops = NetworkOps(self.state)
         self.mounts = Mounts(self.state)
         self.network_ops = network_ops
