@@ -215,3 +215,16 @@ async def test_package_managers_place_the_programs_they_install():
     assert (await run(debian, ["apt-get", "update"]))[0] == 0
     code, out, _ = await run(debian, ["apt-get", "install", "-y", "--no-install-recommends", "curl"])
     assert code == 0 and "Setting up curl ...\n" in out and debian.fs.exists("/usr/bin/curl")
+
+
+async def test_psql_select_1_probe():
+    box = Box("postgres:17", {"POSTGRES_PASSWORD": "pw"})
+    code, _, err = await run(box, ["psql", "-U", "postgres", "-c", "SELECT 1"])
+    assert code == 2 and err.startswith('psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL')
+    proc = box.start()
+    await proc.until("database system is ready to accept connections", count=2)
+    assert await run(box, ["psql", "-U", "postgres", "-c", "SELECT 1"]) == (
+        0, " ?column? \n----------\n        1\n(1 row)\n\n", "")
+    assert await run(box, ["psql", "-U", "postgres", "-tAc", "select 1;"]) == (0, "1\n", "")
+    proc.signal(SIGINT)
+    assert await proc.exit_code() == 0

@@ -1101,3 +1101,41 @@ async def apt_get(run: Run) -> int:
         return 0
     run.err(f"E: Invalid operation {command}\n")
     return 100
+
+
+@program("psql")
+async def psql(run: Run) -> int:
+    """psql's connection check and the `SELECT 1` probes health checks and wait strategies send."""
+    args = run.argv[1:]
+    if "--version" in args or "-V" in args:
+        run.out(f"psql (PostgreSQL) {_version(run, 'PG_VERSION', '18.6').split('-')[0]}\n")
+        return 0
+    host = _option(args, "-h", "--host", default=run.env.get("PGHOST", ""))
+    port = _option(args, "-p", "--port", default=run.env.get("PGPORT", "5432"))
+    up = run.listening(_PG_SOCKET) if not host or host.startswith("/") else (
+        host in ("localhost", "127.0.0.1", "::1") and run.listening(int(port)))
+    if not up:
+        where = (f'socket "{_PG_SOCKET}"' if not host or host.startswith("/") else
+                 f'"{host}" (127.0.0.1), port {port}')
+        run.err(f"psql: error: connection to server on {where} failed: "
+                + ("No such file or directory\n\tIs the server running locally and accepting connections on that "
+                   "socket?\n" if not host or host.startswith("/") else "Connection refused\n\tIs the server "
+                   "running on that host and accepting TCP/IP connections?\n"))
+        return 2
+    command = _option(args, "-c", "--command", default="")
+    for i, arg in enumerate(args[:-1]):  # -tAc "select 1": flags bundled with -c, its value the next word
+        if arg.startswith("-") and not arg.startswith("--") and len(arg) > 2 and arg.endswith("c"):
+            command = args[i + 1]
+    command = command.strip().rstrip(";").strip()
+    flags = "".join(a[1:] for a in args if a.startswith("-") and not a.startswith("--") and len(a) > 1)
+    if command.lower() in ("select 1", "select 1 as result"):
+        column = "result" if " as " in command.lower() else "?column?"
+        if "t" in flags and "A" in flags:
+            run.out("1\n")
+        elif "t" in flags:
+            run.out("        1\n\n")
+        else:
+            run.out(f" {column} \n{'-' * (len(column) + 2)}\n{'1'.rjust(len(column) + 1)}\n(1 row)\n\n")
+        return 0
+    run.err("mockd: psql queries other than SELECT 1 are not simulated; script them with a rule\n")
+    return 1
