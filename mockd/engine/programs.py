@@ -546,11 +546,19 @@ def _pg_initdb(run: Run, pgdata: str) -> None:
 _PG_SOCKET = "/var/run/postgresql/.s.PGSQL.5432"
 
 
+def _pg_version_asked(run: Run) -> bool:
+    """`postgres --version`, `psql -V`, ...: answered with the image's release."""
+    if "--version" not in run.argv and "-V" not in run.argv:
+        return False
+    name = posixpath.basename(run.argv[0])
+    run.out(f"{name} (PostgreSQL) {_version(run, 'PG_VERSION', '18.6').split('-')[0]}\n")
+    return True
+
+
 @program("postgres")
 async def postgres(run: Run) -> int:
     args = run.argv[1:]
-    if "--version" in args or "-V" in args:
-        run.out(f"postgres (PostgreSQL) {_version(run, 'PG_VERSION', '18.6').split('-')[0]}\n")
+    if _pg_version_asked(run):
         return 0
     if run.ctx.user in ("", "0", "root"):
         run.err('"root" execution of the PostgreSQL server is not permitted.\n'
@@ -1107,8 +1115,7 @@ async def apt_get(run: Run) -> int:
 async def psql(run: Run) -> int:
     """psql's connection check and the `SELECT 1` probes health checks and wait strategies send."""
     args = run.argv[1:]
-    if "--version" in args or "-V" in args:
-        run.out(f"psql (PostgreSQL) {_version(run, 'PG_VERSION', '18.6').split('-')[0]}\n")
+    if _pg_version_asked(run):
         return 0
     host = _option(args, "-h", "--host", default=run.env.get("PGHOST", ""))
     port = _option(args, "-p", "--port", default=run.env.get("PGPORT", "5432"))
