@@ -617,45 +617,66 @@ _MYSQL_SOCKET = "/var/run/mysqld/mysqld.sock"
 
 @program("mysql-entrypoint", "mariadb-entrypoint")
 async def mysql_entrypoint(run: Run) -> int:
-    """docker-entrypoint.sh: options as first argument mean the server; a server start without a root
-    password choice is refused, as the images do."""
+    """docker-entrypoint.sh of mysql and mariadb: options as first argument mean the server; run as the mysql
+    user; an empty datadir needs a root password choice, then is initialised (with a temporary server)."""
     args = run.argv[1:]
-    server = "mariadbd" if run.fs.exists("/usr/sbin/mariadbd") else "mysqld"
+    mariadb = run.fs.exists("/usr/sbin/mariadbd")
+    server = "mariadbd" if mariadb else "mysqld"
     if args and args[0].startswith("-"):
         args = [server, *args]
     if args and args[0] in ("mysqld", "mariadbd") and not any(h in args for h in ("--help", "--version", "-V")):
-        prefix = "MARIADB" if server == "mariadbd" else "MYSQL"
-        chosen = [k for k in ("ROOT_PASSWORD", "ALLOW_EMPTY_ROOT_PASSWORD", "ALLOW_EMPTY_PASSWORD",
-                              "RANDOM_ROOT_PASSWORD", "ROOT_PASSWORD_HASH")
-                  if run.env.get(f"{prefix}_{k}") or (server == "mariadbd" and run.env.get(f"MYSQL_{k}"))]
-        stamp = _now().strftime("%Y-%m-%d %H:%M:%S+00:00")
-        product = "MariaDB" if server == "mariadbd" else "MySQL"
-        version = run.env.get("MARIADB_VERSION" if server == "mariadbd" else "MYSQL_VERSION", "")
-        run.out(f"{stamp} [Note] [Entrypoint]: Entrypoint script for {product} Server {version} started.\n")
-        if not chosen:
-            if server == "mariadbd":
-                run.err(f"{stamp} [ERROR] [Entrypoint]: Database is uninitialized and password option is not "
-                        "specified\n\tYou need to specify one of MARIADB_ROOT_PASSWORD, MARIADB_ROOT_PASSWORD_HASH, "
-                        "MARIADB_ALLOW_EMPTY_ROOT_PASSWORD and MARIADB_RANDOM_ROOT_PASSWORD\n")
-            else:
-                run.err(f"{stamp} [ERROR] [Entrypoint]: Database is uninitialized and password option is not "
-                        "specified\n    You need to specify one of the following as an environment variable:\n"
-                        "    - MYSQL_ROOT_PASSWORD\n    - MYSQL_ALLOW_EMPTY_PASSWORD\n"
-                        "    - MYSQL_RANDOM_ROOT_PASSWORD\n")
-            return 1
-        run.out(f"{stamp} [Note] [Entrypoint]: Switching to dedicated user 'mysql'\n")
-        run.out(f"{stamp} [Note] [Entrypoint]: Entrypoint script for {product} Server {version} started.\n")
-        run.ctx.user = "mysql"
+        product = "MariaDB" if mariadb else "MySQL"
+        version = run.env.get("MARIADB_VERSION" if mariadb else "MYSQL_VERSION", "")
+        note = lambda text: run.out(f"{_mysql_date()} [Note] [Entrypoint]: {text}\n")  # noqa: E731
+        note(f"Entrypoint script for {product} Server {version} started.")
+        if run.ctx.user in ("", "0", "root"):
+            note("Switching to dedicated user 'mysql'")
+            run.ctx.user = "mysql"  # exec gosu mysql "$BASH_SOURCE" "$@": the script starts over
+            note(f"Entrypoint script for {product} Server {version} started.")
         if not run.fs.exists("/var/lib/mysql/mysql"):
-            run.out(f"{stamp} [Note] [Entrypoint]: Initializing database files\n")
+            missing = _mysql_missing_password(run, mariadb)
+            if missing:
+                run.err(f"{_mysql_date()} [ERROR] [Entrypoint]: {missing}\n")
+                return 1
+            note("Initializing database files")
             run.write_file("/var/lib/mysql/mysql/db.opt", "default-character-set=utf8mb4\n")
-            run.out(f"{stamp} [Note] [Entrypoint]: Database files initialized\n")
-            run.out(f"{stamp} [Note] [Entrypoint]: MySQL init process done. Ready for start up.\n\n"
-                    if server == "mysqld" else f"{stamp} [Note] [Entrypoint]: MariaDB init process done. Ready "
-                    "for start up.\n\n")
+            note("Database files initialized")
+            note("Starting temporary server")
+            note("Temporary server started.")
+            database = run.env.get("MARIADB_DATABASE" if mariadb else "MYSQL_DATABASE") or \
+                (run.env.get("MYSQL_DATABASE") if mariadb else "")
+            if database:
+                note(f"Creating database {database}")
+            note("Stopping temporary server")
+            note("Temporary server stopped")
+            run.out("\n")
+            note(f"{product} init process done. Ready for start up.")
+            run.out("\n")
     if not args:
         return 0
     return await run.exec(args)
+
+
+def _mysql_date() -> str:
+    return _now().strftime("%Y-%m-%d %H:%M:%S+00:00")  # date --rfc-3339=seconds
+
+
+def _mysql_missing_password(run: Run, mariadb: bool) -> str:
+    """The entrypoint's refusal when no root password option is set ("" when one is)."""
+    if mariadb:
+        options = ("ROOT_PASSWORD", "ROOT_PASSWORD_HASH", "ALLOW_EMPTY_ROOT_PASSWORD", "RANDOM_ROOT_PASSWORD")
+        # The MariaDB image also reads the MYSQL_ names of these.
+        if any(run.env.get(f"MARIADB_{o}") or run.env.get(f"MYSQL_{o}") for o in options) or \
+                run.env.get("MYSQL_ALLOW_EMPTY_PASSWORD"):
+            return ""
+        return ("Database is uninitialized and password option is not specified\n\tYou need to specify one of "
+                "MARIADB_ROOT_PASSWORD, MARIADB_ROOT_PASSWORD_HASH, MARIADB_ALLOW_EMPTY_ROOT_PASSWORD and "
+                "MARIADB_RANDOM_ROOT_PASSWORD")
+    if any(run.env.get(k) for k in ("MYSQL_ROOT_PASSWORD", "MYSQL_ALLOW_EMPTY_PASSWORD", "MYSQL_RANDOM_ROOT_PASSWORD")):
+        return ""
+    return ("Database is uninitialized and password option is not specified\n    You need to specify one of the "
+            "following as an environment variable:\n    - MYSQL_ROOT_PASSWORD\n    - MYSQL_ALLOW_EMPTY_PASSWORD\n"
+            "    - MYSQL_RANDOM_ROOT_PASSWORD")
 
 
 @program("mysqld", "mariadbd")
