@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -23,11 +24,30 @@ import specs
 from mockd import control, generated
 from mockd.behaviours import behaves
 from mockd.config import Config
+from mockd.control import ControlRoute
+from mockd.control_access import ControlAccess, new_token
 from mockd.errors import DockerError, error_response, page_not_found
+from mockd.handlers import seed as seed_control
+from mockd.keys import (
+    ACCEPTED,
+    BOUNDS,
+    CONFIG,
+    CONTROL_ACCESS,
+    CTX,
+    HANDLERS,
+    INFO,
+    NO_CONTENT_TYPE,
+    PREPARED,
+    RECORDER,
+    REGISTRY,
+    ROUTED,
+    TASKS,
+    VERSION,
+)
 from mockd.record import Recorder, body_entry, header_entry, now_iso
-from mockd.routes import NO_CONTENT_TYPE, Handler, RequestContext, load_handlers
+from mockd.routes import Handler, RequestContext, load_handlers
 from mockd.state import Registry, seeded_engine_factory
-from mockd.versioning import Bounds, VersionRejected, check_version, spec_version_for, split_prefix
+from mockd.versioning import VersionRejected, check_version, spec_version_for, split_prefix
 from specs.findings import Finding
 from specs.validation import NO_BODY, check_request
 
@@ -35,25 +55,19 @@ log = logging.getLogger("mockd")
 access_log = logging.getLogger("mockd.access")
 findings_log = logging.getLogger("mockd.findings")
 
-CONFIG = web.AppKey("mockd.config", Config)
-BOUNDS = web.AppKey("mockd.bounds", Bounds)
-REGISTRY = web.AppKey("mockd.registry", Registry)
-RECORDER = web.AppKey("mockd.recorder", Recorder)
-HANDLERS = web.AppKey("mockd.handlers", dict)
-TASKS = web.AppKey("mockd.tasks", set)
-
-# Per-request keys (request[...]).
-_ROUTED = web.RequestKey("mockd.routed", bool)
-_VERSION = web.RequestKey("mockd.version", str)
-_CTX = web.RequestKey("mockd.ctx", object)
-_INFO = web.RequestKey("mockd.info", dict)
-_PREPARED = web.RequestKey("mockd.prepared", bool)
-_ACCEPTED = web.RequestKey("mockd.accepted", bool)  # the requested version passed the version check
-
 MAX_BODY = 8 * 1024 ** 3  # image tars for load/build/import
 
+# The control plane's extensions (``/_mockd/<name>`` beyond the built-in routes of mockd.control), in one place.
+CONTROL_EXTENSIONS: tuple[ControlRoute, ...] = (*seed_control.ROUTES,)
 
-def create_app(config: Config | None = None, *, registry: Registry | None = None) -> web.Application:
+
+def create_app(config: Config | None = None, *, registry: Registry | None = None, control_token: str | None = None,
+               control_extensions: Sequence[ControlRoute] = CONTROL_EXTENSIONS) -> web.Application:
+    """The daemon as one aiohttp application.
+
+    ``control_token``: the bearer token for the control plane over TCP (``--control-on-tcp``); one is
+    made when that is on and none is given (``app[CONTROL_ACCESS].token``). ``control_extensions``:
+    the extra control routes (default :data:`CONTROL_EXTENSIONS`; tests pass their own)."""
     config = config or Config()
     bounds = config.bounds()
     app = web.Application(middlewares=[_outer], client_max_size=MAX_BODY, handler_args={"max_field_size": 65536})
@@ -65,7 +79,11 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     app[RECORDER] = Recorder()
     app[HANDLERS] = load_handlers()
     app[TASKS] = set()
-    control.add_routes(app)
+    if config.control_on_tcp and control_token is None:
+        control_token = new_token()
+    app[CONTROL_ACCESS] = ControlAccess(on_tcp=config.control_on_tcp,
+                                        token=control_token if config.control_on_tcp else None)
+    control.add_routes(app, app[CONTROL_ACCESS], control_extensions)
     app.router.add_route("*", "/{tail:.*}", dispatch)
     app.on_response_prepare.append(_daemon_headers)
     app.on_startup.append(_startup)
@@ -98,14 +116,14 @@ async def _cleanup(app: web.Application) -> None:
 async def _daemon_headers(request: web.Request, response: web.StreamResponse) -> None:
     """dockerd's headers. Runs after aiohttp filled in its defaults (``Server: Python/.. aiohttp/..``,
     ``Content-Type: application/octet-stream`` for an unlabelled body), so it can also remove them."""
-    request[_PREPARED] = True
-    if request.get(_ROUTED):
+    request[PREPARED] = True
+    if request.get(ROUTED):
         bounds = request.app[BOUNDS]
         config = request.app[CONFIG]
         response.headers["Api-Version"] = bounds.max_api
         response.headers["Server"] = f"Docker/{bounds.engine_version} ({config.os_type})"
         response.headers["Ostype"] = config.os_type
-        if request.get(_ACCEPTED):
+        if request.get(ACCEPTED):
             # dockerd's experimental middleware runs inside its version check: every answer to a request
             # at an accepted version says it (measured on 20.10), a rejected version's 400 does not.
             response.headers["Docker-Experimental"] = "true" if config.experimental else "false"
@@ -129,14 +147,14 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         routed = _match(specs.latest(), "HEAD", "/_ping")
     if routed is None:
         return page_not_found()  # unknown path and wrong method alike, without daemon headers
-    request[_ROUTED] = True
+    request[ROUTED] = True
     version = requested or bounds.max_api
-    request[_VERSION] = version
+    request[VERSION] = version
     try:
         check_version(version, bounds)
     except VersionRejected as exc:
-        return error_response(400, exc.message, plain=exc.plain)
-    request[_ACCEPTED] = True
+        return _render(request, 400, exc.message)  # plain text below 1.24: decided by the version, as any error
+    request[ACCEPTED] = True
 
     spec = specs.load(spec_version_for(version))
     findings: list[Finding] = []
@@ -153,7 +171,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     else:
         op, params = matched
     params = dict(params)  # the match is cached: never hand out the shared dict
-    request[_INFO] = {"template": op.path, "operation_id": op.operation_id, "spec_version": spec.version}
+    request[INFO] = {"template": op.path, "operation_id": op.operation_id, "spec_version": spec.version}
 
     query = _query(request)
     raw, body = await _read_body(request, op)
@@ -163,7 +181,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         version=version, spec=spec, operation=op, path_params=params, query=query, body=body,
         raw_body=raw, registry=app[REGISTRY], config=app[CONFIG], bounds=bounds, findings=findings,
     )
-    request[_CTX] = ctx
+    request[CTX] = ctx
     if findings:
         app[REGISTRY].add_findings(findings)
         if findings_log.isEnabledFor(logging.INFO):
@@ -238,7 +256,7 @@ async def _outer(request: web.Request, handler: Any) -> web.StreamResponse:
         raise
     except Exception as exc:
         log.exception("internal error on %s %s", request.method, request.path)
-        if request.get(_PREPARED):
+        if request.get(PREPARED):
             failure = f"{type(exc).__name__} after the response started"
             raise
         response = _render(request, 500, f"mockd internal error: {type(exc).__name__}: {exc}")
@@ -250,7 +268,7 @@ async def _outer(request: web.Request, handler: Any) -> web.StreamResponse:
 
 
 def _render(request: web.Request, status: int, message: str) -> web.Response:
-    version = request.get(_VERSION)
+    version = request.get(VERSION)
     plain = version is not None and behaves("plain-text-errors", version)
     return error_response(status, message, plain=plain)
 
@@ -258,18 +276,18 @@ def _render(request: web.Request, status: int, message: str) -> web.Response:
 def _after(request: web.Request, response: web.StreamResponse | None, started: float, failure: str | None) -> None:
     ms = (time.perf_counter() - started) * 1000
     status = response.status if response is not None else 0
-    version = request.get(_VERSION, "-")
+    version = request.get(VERSION, "-")
     access_log.info("%s %s v%s %s %.1fms%s", request.method, request.path_qs, version, status or failure, ms,
                     "" if failure is None or response is not None else f" ({failure})")
     app = request.app
     registry = app[REGISTRY]
-    if request.get(_ROUTED):
+    if request.get(ROUTED):
         registry.requests_seen += 1
     recorder = app[RECORDER]
-    if not recorder.active or not request.get(_ROUTED):
+    if not recorder.active or not request.get(ROUTED):
         return
-    ctx: RequestContext | None = request.get(_CTX)
-    info = request.get(_INFO, {})
+    ctx: RequestContext | None = request.get(CTX)
+    info = request.get(INFO, {})
     requested, _rest = split_prefix(request.path)
     recorder.write({
         "time": now_iso(),

@@ -14,32 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from mockd.versioning import less_than
+from mockd.versioning import Before, Since, Window
 
-
-@dataclass(frozen=True)
-class Since:
-    """From this API version on (inclusive)."""
-
-    version: str
-
-    def applies(self, version: str) -> bool:
-        return not less_than(version, self.version)
-
-
-@dataclass(frozen=True)
-class Before:
-    """Below this API version only (exclusive)."""
-
-    version: str
-
-    def applies(self, version: str) -> bool:
-        return less_than(version, self.version)
+__all__ = ["BEHAVIOURS", "Before", "Behaviour", "Since", "Window", "behaves"]
 
 
 @dataclass(frozen=True)
 class Behaviour:
-    when: Since | Before
+    when: Window  # Since("1.42"), Before("1.24"): mockd.versioning's one version-window type
     why: str
     judged_by: Literal["request", "daemon"] = "request"
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from mockd.config import Config
+from mockd.keys import CONTROL_ACCESS
 from mockd.state import load_seed
 
 log = logging.getLogger("mockd")
@@ -51,6 +52,34 @@ def default_socket() -> str:
     if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK):
         return os.path.join(runtime, "mockd.sock")
     return f"/tmp/mockd-{os.getuid()}/docker.sock"
+
+
+def default_token_file() -> str:
+    """Next to the default socket, one per process (several mockds may run): ``mockd-control-$PID.token``."""
+    return os.path.join(os.path.dirname(default_socket()), f"mockd-control-{os.getpid()}.token")
+
+
+def write_token_file(path: str, token: str) -> None:
+    """The control token, readable by this user only (mode 0600), in a file created afresh.
+
+    O_EXCL|O_NOFOLLOW: never written through a symlink or into someone else's file; a stale token file
+    of ours (a regular file this user owns) is replaced."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(p, flags, 0o600)
+    except FileExistsError:
+        info = p.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            raise ListenerError(f"{path} exists and is not a token file of this user; not replacing it") from None
+        p.unlink()
+        fd = os.open(p, flags, 0o600)
+    except OSError as exc:
+        raise ListenerError(f"cannot write the control token to {path}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "w") as fh:
+        os.fchmod(fh.fileno(), 0o600)  # whatever the umask
+        fh.write(token + "\n")
 
 
 def parse_host(url: str) -> Listener:
@@ -113,6 +142,12 @@ class Server:
         self.listeners = [parse_host(h) for h in (config.hosts or [f"unix://{default_socket()}"])]
         self.runner: web.AppRunner | None = None
         self._unix_paths: list[str] = []
+        self.token_file: str | None = None  # written when the control plane is on TCP (--control-on-tcp)
+
+    @property
+    def control_token(self) -> str | None:
+        """The bearer token of the control plane over TCP; None when it is unix-only."""
+        return self.runner.app[CONTROL_ACCESS].token if self.runner is not None else None
 
     async def start(self) -> None:
         from mockd.app import create_app
@@ -136,6 +171,15 @@ class Server:
         except OSError as exc:
             await self.stop()
             raise ListenerError(f"cannot listen: {exc}") from None
+        token = self.control_token
+        if token is not None and any(listener.kind == "tcp" for listener in self.listeners):
+            path = self.config.control_token_file or default_token_file()
+            try:
+                write_token_file(path, token)
+            except ListenerError:
+                await self.stop()
+                raise
+            self.token_file = path
 
     @property
     def app(self) -> web.Application:
@@ -150,6 +194,10 @@ class Server:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         self._unix_paths.clear()
+        if self.token_file is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.token_file)
+            self.token_file = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine-version", help="engine version for Server:/version; alone it sets that release's API bounds")
     p.add_argument("--strict", action="store_true", help="answer requests that break their version's spec with 400")
     p.add_argument("--record", metavar="FILE.jsonl", help="write every exchange to a JSONL traffic record")
+    p.add_argument("--record-dir", metavar="DIR", help="allow POST /_mockd/record/start to write records inside DIR "
+                                                      "(without it the control plane cannot start a record)")
+    p.add_argument("--control-on-tcp", action="store_true",
+                   help="serve the control plane (/_mockd/) on TCP listeners too, behind a bearer token "
+                        "(default: unix sockets only)")
+    p.add_argument("--control-token-file", metavar="FILE",
+                   help="where --control-on-tcp writes its token (mode 0600; default: mockd-control-$PID.token "
+                        "next to the default socket)")
     p.add_argument("--seed", metavar="FILE", help="YAML/JSON seed: images, containers, volumes, networks, rules; "
                                                   "POST /_mockd/reset returns to it (default: $MOCKD_SEED)",
                    default=os.environ.get("MOCKD_SEED") or None)  # the one place the environment is read
@@ -176,7 +232,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
         hosts=args.host, api_version=args.api_version, min_api_version=args.min_api_version,
         engine_version=args.engine_version, strict=args.strict, record=args.record, seed=args.seed,
-        log_level=args.log_level, experimental=args.experimental, registry=args.registry,
+        log_level=args.log_level, experimental=args.experimental, record_dir=args.record_dir,
+        control_on_tcp=args.control_on_tcp, control_token_file=args.control_token_file, registry=args.registry,
     )
 
 
@@ -188,6 +245,7 @@ async def serve(config: Config) -> int:
     for listener in server.listeners:
         print(f"mockd: listening on {listener.url} (API {bounds.min_api}..{bounds.max_api}, "
               f"Docker {bounds.engine_version})", flush=True)
+    _print_control_plane(server)
     print(f"export DOCKER_HOST={server.listeners[0].url}", flush=True)
     log.debug("started in %.1f ms", (time.perf_counter() - started) * 1000)
     stop = asyncio.Event()
@@ -198,6 +256,20 @@ async def serve(config: Config) -> int:
     print("mockd: shutting down", flush=True)
     await server.stop()
     return 0
+
+
+def _print_control_plane(server: Server) -> None:
+    """Say where the control plane is; over TCP, the token and its file."""
+    tcp = [listener.url for listener in server.listeners if listener.kind == "tcp"]
+    if not tcp:
+        return
+    if server.token_file is None:
+        print("mockd: control plane (/_mockd/) on unix sockets only; --control-on-tcp serves it on "
+              f"{', '.join(tcp)} with a token", flush=True)
+        return
+    print(f"mockd: control plane (/_mockd/) on {', '.join(tcp)}: send 'Authorization: Bearer <token>'; "
+          f"token in {server.token_file} (mode 0600)", flush=True)
+    print(f"mockd: control token {server.control_token}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,9 @@ class Config:
     engine_version: str | None = None  # Server: / /version strings; alone it also sets the bounds
     strict: bool = False  # request findings of severity error/warning from the spec become 400 errors
     record: str | None = None  # --record FILE.jsonl, started at start-up
+    record_dir: str | None = None  # --record-dir DIR: the only place POST /_mockd/record/start may write
+    control_on_tcp: bool = False  # --control-on-tcp: serve /_mockd/ on TCP listeners too (token required)
+    control_token_file: str | None = None  # --control-token-file FILE (default: next to the default socket)
     seed: str | None = None  # --seed FILE (YAML/JSON): the engine starts from it and returns to it on reset
     registry: str = "permissive"  # --registry: "strict" pulls only what Docker Hub (the catalog), the seed, a push has
     log_level: str = "info"

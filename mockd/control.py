@@ -9,37 +9,51 @@ path                   method  what
                                ``?since=K`` skips the first K, ``?severity=warning`` filters
 /_mockd/findings       DELETE  clear the findings
 /_mockd/record         GET     record status ``{"active", "path", "exchanges", "format"}``
-/_mockd/record/start   POST    ``{"path": "FILE.jsonl", "append": true}``: start recording
+/_mockd/record/start   POST    ``{"path": "FILE.jsonl", "append": true}``: start recording, inside
+                               ``--record-dir`` only (:meth:`mockd.record.Recorder.start_confined`)
 /_mockd/record/stop    POST    stop; answers the final status
 =====================  ======  ===========================================================
 
-Extensions (``seed``, ``faults``) register here with :func:`register` before the app is built::
+Who may call these (unix socket; TCP only with ``--control-on-tcp`` and a token): :mod:`mockd.control_access`.
 
-    from mockd import control
-    control.register("POST", "seed", seed_handler)   # -> POST /_mockd/seed; handler(request) -> Response
+Extensions (``seed``, later ``faults``) are :class:`ControlRoute` rows handed to the app factory
+(``create_app(config, control_extensions=...)``; the default set is ``mockd.app.CONTROL_EXTENSIONS``)::
+
+    ROUTES = (ControlRoute("POST", "seed", seed_handler, accepts=SEED_TYPES),)   # -> POST /_mockd/seed
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from aiohttp import web
 
+from mockd.control_access import JSON_TYPES, ControlAccess
 from mockd.errors import DockerError
+from mockd.keys import BOUNDS, CONFIG, RECORDER, REGISTRY
+from mockd.record import RecordRefused
 from specs.findings import SEVERITY_RANK
 
 PREFIX = "/_mockd"
 ControlHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_EXTENSIONS: dict[tuple[str, str], ControlHandler] = {}
 
+@dataclass(frozen=True)
+class ControlRoute:
+    """``METHOD /_mockd/<name>`` (``name`` like ``seed``, ``faults``, ``faults/{id}``) answered by ``handler``;
+    ``accepts``: the body content types it takes over TCP (:mod:`mockd.control_access`)."""
 
-def register(method: str, name: str, fn: ControlHandler) -> None:
-    """Add ``METHOD /_mockd/<name>`` (e.g. ``seed``, ``faults``, ``faults/{id}``)."""
-    _EXTENSIONS[(method.upper(), name.strip("/"))] = fn
+    method: str
+    name: str
+    handler: ControlHandler
+    accepts: frozenset[str] = JSON_TYPES
+
+    @property
+    def path(self) -> str:
+        return f"{PREFIX}/{self.name.strip('/')}"
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -47,15 +61,11 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    from mockd.app import REGISTRY
-
     request.app[REGISTRY].reset()
     return _json({"reset": True})
 
 
 async def state(request: web.Request) -> web.Response:
-    from mockd.app import BOUNDS, CONFIG, RECORDER, REGISTRY
-
     return _json({
         **request.app[REGISTRY].dump(),
         "bounds": asdict(request.app[BOUNDS]),
@@ -65,8 +75,6 @@ async def state(request: web.Request) -> web.Response:
 
 
 async def findings(request: web.Request) -> web.Response:
-    from mockd.app import REGISTRY
-
     found = request.app[REGISTRY].findings
     try:
         since = int(request.query.get("since", "0"))
@@ -82,35 +90,38 @@ async def findings(request: web.Request) -> web.Response:
 
 
 async def clear_findings(request: web.Request) -> web.Response:
-    from mockd.app import REGISTRY
-
     request.app[REGISTRY].findings.clear()
     return _json({"cleared": True})
 
 
 async def record_status(request: web.Request) -> web.Response:
-    from mockd.app import RECORDER
-
     return _json(request.app[RECORDER].status())
 
 
 async def record_start(request: web.Request) -> web.Response:
-    from mockd.app import RECORDER
-
+    root = request.app[CONFIG].record_dir
+    if not root:
+        raise DockerError(403, "record/start over the control plane is disabled: start mockd with "
+                               "--record-dir DIR to allow records inside DIR (or use --record FILE)")
     try:
         body = await request.json() if request.can_read_body else {}
     except ValueError:
         raise DockerError(400, "record/start takes a JSON body {\"path\": ...}") from None
-    path = (body or {}).get("path")
+    if not isinstance(body, dict):
+        raise DockerError(400, "record/start takes a JSON object {\"path\": ...}")
+    path = body.get("path")
     if not path:
         raise DockerError(400, "record/start needs a path")
-    request.app[RECORDER].start(path, append=bool(body.get("append", True)))
+    if not isinstance(path, str):
+        raise DockerError(400, "record/start: path must be a string")
+    try:
+        request.app[RECORDER].start_confined(root, path, append=bool(body.get("append", True)))
+    except RecordRefused as exc:
+        raise DockerError(exc.status, exc.message) from None
     return _json(request.app[RECORDER].status())
 
 
 async def record_stop(request: web.Request) -> web.Response:
-    from mockd.app import RECORDER
-
     return _json(request.app[RECORDER].stop())
 
 
@@ -118,17 +129,28 @@ async def not_found(request: web.Request) -> web.Response:
     raise DockerError(404, "page not found")
 
 
-def add_routes(app: web.Application) -> None:
-    table: list[tuple[str, str, ControlHandler]] = [
-        ("POST", "reset", reset),
-        ("GET", "state", state),
-        ("GET", "findings", findings),
-        ("DELETE", "findings", clear_findings),
-        ("GET", "record", record_status),
-        ("POST", "record/start", record_start),
-        ("POST", "record/stop", record_stop),
-        *((m, n, fn) for (m, n), fn in _EXTENSIONS.items()),
-    ]
-    for method, name, fn in table:
-        app.router.add_route(method, f"{PREFIX}/{name}", fn)
-    app.router.add_route("*", PREFIX + "/{tail:.*}", not_found)
+BUILT_IN: tuple[ControlRoute, ...] = (
+    ControlRoute("POST", "reset", reset),
+    ControlRoute("GET", "state", state),
+    ControlRoute("GET", "findings", findings),
+    ControlRoute("DELETE", "findings", clear_findings),
+    ControlRoute("GET", "record", record_status),
+    ControlRoute("POST", "record/start", record_start),
+    ControlRoute("POST", "record/stop", record_stop),
+)
+
+
+def add_routes(app: web.Application, access: ControlAccess, extensions: Sequence[ControlRoute] = ()) -> None:
+    """The built-in control routes and ``extensions``, each behind ``access``; anything else under the prefix
+    is a 404."""
+    for route in (*BUILT_IN, *extensions):
+        app.router.add_route(route.method.upper(), route.path, _guarded(access, route.handler, route.accepts))
+    app.router.add_route("*", PREFIX + "/{tail:.*}", _guarded(access, not_found, JSON_TYPES))
+
+
+def _guarded(access: ControlAccess, fn: ControlHandler, accepts: frozenset[str]) -> ControlHandler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        refusal = access.refusal(request, accepts)
+        return refusal if refusal is not None else await fn(request)
+
+    return guarded

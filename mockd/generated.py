@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from mockd.errors import SWARM_NOT_MANAGER, SWARM_NOT_MEMBER, DockerError, no_such
-from mockd.hijack import RAW_STREAM, hijack
+from mockd.hijack import hijack
+from mockd.streams import RAW_STREAM
 from specs.model import ApiSpec, Operation
 
 if TYPE_CHECKING:

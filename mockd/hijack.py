@@ -1,7 +1,7 @@
 """Connection takeover for attach, exec start and session: the only module touching raw transports.
 
 dockerd answers ``Upgrade: tcp`` requests with ``HTTP/1.1 101 UPGRADED`` and then speaks raw bytes
-both ways on the same connection. Usage, inside a handler::
+both ways on the same connection. Usage, inside a handler (framing: :mod:`mockd.streams`)::
 
     async with hijack(request, stream_media_type(ctx.version, tty=False)) as stream:
         data = await stream.read()            # b"" once the client half-closed its side
@@ -16,46 +16,11 @@ close it and lose all later output). Leaving the ``async with`` block closes the
 from __future__ import annotations
 
 import asyncio
-import struct
+import select
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiohttp import web
-
-from mockd.behaviours import behaves
-
-STDIN, STDOUT, STDERR = 0, 1, 2
-RAW_STREAM = "application/vnd.docker.raw-stream"
-MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
-
-
-def stream_media_type(version: str, tty: bool) -> str:
-    """From API 1.42 dockerd labels multiplexed (non-TTY) output as such; raw otherwise."""
-    if tty or not behaves("multiplexed-stream-content-type", version):
-        return RAW_STREAM
-    return MULTIPLEXED_STREAM
-
-
-def multiplex_frame(stream_id: int, data: bytes) -> bytes:
-    """One frame of dockerd's stdcopy format: [stream, 0, 0, 0, size uint32 BE] + payload."""
-    return struct.pack(">BxxxI", stream_id, len(data)) + data
-
-
-def output_frame(tty: bool, stream_id: int, data: bytes) -> bytes:
-    """Container/exec output as dockerd sends it: raw with a TTY, multiplexed without."""
-    return data if tty else multiplex_frame(stream_id, data)
-
-
-def demultiplex(data: bytes) -> list[tuple[int, bytes]]:
-    """Split a buffer of complete frames (tests and the checker use it)."""
-    out, pos = [], 0
-    while pos + 8 <= len(data):
-        stream_id, size = struct.unpack(">BxxxI", data[pos:pos + 8])
-        out.append((stream_id, data[pos + 8:pos + 8 + size]))
-        pos += 8 + size
-    if pos != len(data):
-        raise ValueError(f"truncated frame at byte {pos} of {len(data)}")
-    return out
 
 
 class HijackedStream:
@@ -90,6 +55,21 @@ class HijackedStream:
         """The connection is gone (not just half-closed by the client)."""
         return self._lost or self.transport.is_closing()
 
+    def gone(self) -> bool:
+        """:attr:`closed`, or the client closed both directions after its end of input (a unix socket's peer that
+        closed says POLLHUP; a half-close does not). Over TCP a vanished client shows only at the next write, as
+        for dockerd."""
+        if self.closed:
+            return True
+        if not self._eof:
+            return False
+        sock = self.transport.get_extra_info("socket")
+        if sock is None:
+            return False
+        probe = select.poll()
+        probe.register(sock.fileno(), 0)  # POLLHUP and POLLERR are always reported
+        return any(events & (select.POLLHUP | select.POLLERR) for _fd, events in probe.poll(0))
+
     @property
     def at_eof(self) -> bool:
         return self._eof and not self._buffer
@@ -112,15 +92,6 @@ class HijackedStream:
             raise ConnectionResetError("hijacked connection closed")
         self.transport.write(data)
         await self._can_write.wait()
-
-    async def write_frame(self, stream_id: int, data: bytes) -> None:
-        await self.write(multiplex_frame(stream_id, data))
-
-    async def wait_closed(self) -> None:
-        """Until the client closes both directions (or the connection drops)."""
-        while not self._lost and not self.transport.is_closing():
-            self._data.clear()
-            await self._data.wait()
 
     def close(self) -> None:
         if not self.transport.is_closing():
@@ -156,6 +127,9 @@ async def hijack(request: web.Request, content_type: str, *, upgrade: str = "tcp
     response.headers["Connection"] = "Upgrade"
     response.headers["Upgrade"] = upgrade
     await response.prepare(request)  # StreamResponse sends the headers at once
+    # The connection never returns to HTTP: without this, aiohttp's connection task would wait for a next request
+    # on it until the keep-alive timeout (75 s), one leaked task per hijack. After prepare: the headers are sent.
+    response.force_close()
     transport = request.transport
     if transport is None:
         raise ConnectionResetError("client went away before the takeover")

@@ -133,6 +133,11 @@ class MockdServer:
         raise TimeoutError("mockd did not answer /_ping within 30 s")
 
     @property
+    def control_token(self) -> str | None:
+        """The control plane's bearer token over TCP (in-process servers started with --control-on-tcp)."""
+        return self._server.control_token if self._server else None
+
+    @property
     def app(self) -> Any:
         """The aiohttp application (in-process servers only)."""
         return self._server.app if self._server else None

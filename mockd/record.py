@@ -8,8 +8,11 @@ mockd made at the time.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import stat
 import threading
 import time
 from datetime import UTC, datetime
@@ -51,8 +54,22 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+class RecordRefused(Exception):
+    """A record path the control plane may not open: ``status`` and a message for the caller."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 class Recorder:
-    """Appends exchanges to a JSONL file while started; thread-safe, line-buffered."""
+    """Appends exchanges to a JSONL file while started; thread-safe, line-buffered.
+
+    Two ways to start: :meth:`start` opens any path (the operator's own ``--record FILE``);
+    :meth:`start_confined` is what the control plane uses: the path must lie in the ``--record-dir``
+    directory, and an existing file is opened only if this process created it (see its docstring).
+    """
 
     def __init__(self) -> None:
         self._file: IO[str] | None = None
@@ -60,6 +77,7 @@ class Recorder:
         self._lock = threading.Lock()
         self.count = 0
         self.started_at: float | None = None
+        self._created: set[tuple[int, int]] = set()  # (st_dev, st_ino) of the files this process created
 
     @property
     def active(self) -> bool:
@@ -70,12 +88,78 @@ class Recorder:
         return str(self._path) if self._path else None
 
     def start(self, path: str | Path, *, append: bool = True) -> None:
+        """The operator's ``--record FILE``: any path, appended to (or truncated with ``append=False``)."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        existed = target.exists()
+        handle = target.open("a" if append else "w", encoding="utf-8", buffering=1)
+        if not existed:
+            info = os.fstat(handle.fileno())
+            self._created.add((info.st_dev, info.st_ino))
+        self._switch(target, handle)
+
+    def start_confined(self, root: str | Path, requested: str, *, append: bool = True) -> None:
+        """A record file asked for over the control plane, confined to ``root`` (``--record-dir``).
+
+        A relative path is taken inside ``root``. Refused (403): ``..`` components, and any path that,
+        once its directories' symlinks are resolved, lies outside ``root``; a symlink as the file
+        itself (never followed, O_NOFOLLOW). A file that does not exist is created (mode 0600, with
+        O_EXCL so nothing is clobbered); a file that exists is opened only if this process created it
+        (a record it made earlier: appended to, or truncated with ``"append": false``), otherwise
+        refused (409) and left untouched — mockd never truncates or appends to a file it did not make.
+        """
+        base = Path(os.path.realpath(root))
+        wanted = Path(requested)
+        if ".." in wanted.parts:
+            raise RecordRefused(403, f"record path {requested!r}: '..' is not allowed")
+        if not wanted.is_absolute():
+            wanted = base / wanted
+        parent = Path(os.path.realpath(wanted.parent))
+        if parent != base and base not in parent.parents:
+            raise RecordRefused(403, f"record path {requested!r} is outside the record directory {base}")
+        parent.mkdir(parents=True, exist_ok=True)
+        target = parent / wanted.name
+        handle = self._open_confined(target, requested, append)
+        self._switch(target, handle)
+
+    def _open_confined(self, target: Path, requested: str, append: bool) -> IO[str]:
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            fd = self._reopen_own(target, requested, append)
+        else:
+            info = os.fstat(fd)
+            self._created.add((info.st_dev, info.st_ino))
+        return os.fdopen(fd, "a", encoding="utf-8", buffering=1)
+
+    def _reopen_own(self, target: Path, requested: str, append: bool) -> int:
+        info = os.lstat(target)
+        if stat.S_ISLNK(info.st_mode):
+            raise RecordRefused(403, f"record path {requested!r} is a symlink; not following it")
+        if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) not in self._created:
+            raise RecordRefused(409, f"record path {requested!r} exists and was not created by this mockd; "
+                                     "not writing to it (choose a new name)")
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:  # swapped for a symlink since the lstat
+            if exc.errno == errno.ELOOP:
+                raise RecordRefused(403, f"record path {requested!r} is a symlink; not following it") from None
+            raise
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino):  # swapped for another file since the lstat
+            os.close(fd)
+            raise RecordRefused(409, f"record path {requested!r} changed while opening it; not writing to it")
+        if not append:
+            os.ftruncate(fd, 0)
+        return fd
+
+    def _switch(self, path: Path, handle: IO[str]) -> None:
         self.stop()
-        self._path = Path(path)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self._path.open("a" if append else "w", encoding="utf-8", buffering=1)
-        self.count = 0
-        self.started_at = time.time()
+        with self._lock:
+            self._path = path
+            self._file = handle
+            self.count = 0
+            self.started_at = time.time()
 
     def stop(self) -> dict[str, Any]:
         """Close the file; the final status (path and exchange count kept for the answer)."""

@@ -51,18 +51,17 @@ from mockd.behaviours import behaves
 from mockd.config import Config
 from mockd.engine import Engine
 from mockd.errors import DockerError
-from mockd.serializer import dumps, go_decode_error, go_filters_error, serialize
+from mockd.keys import NO_CONTENT_TYPE
+from mockd.serializer import dumps, serialize
 from mockd.state import Registry
 from mockd.versioning import Bounds
 from specs.findings import Finding
+from specs.godecode import go_decode_error, go_filters_error
 from specs.model import ApiSpec, Operation
 from specs.validation import NO_BODY
 from specs.wire import query_bool
 
 Handler = Callable[[web.Request, "RequestContext"], Awaitable[web.StreamResponse]]
-
-# A response marked with this key goes out without a Content-Type header (dockerd's logs below 1.42).
-NO_CONTENT_TYPE = web.ResponseKey("mockd.no-content-type", bool)
 
 
 def omit_content_type(response: web.StreamResponse) -> None:

@@ -18,7 +18,8 @@ newest object and call ``ctx.serialize(obj)``.
 
 A rule's ``root`` is a component schema name (applied wherever a response is, or lists, that schema) or
 an operationId; ``field`` is a dotted path under it (``*`` for every array item or map value).
-``since``/``before`` bound the requested versions the rule applies to. Actions:
+``when`` is the window of requested versions the rule applies to (``Since("1.45")``, ``Before("1.44")``:
+:class:`mockd.versioning.Window`, the type the behaviours table uses too). Actions:
 
 - ``hide``: drop the field where the rule applies;
 - ``add``: where the rule applies, set the field to ``compute(parent, query)`` (``SKIP``: leave it
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import specs
-from mockd.versioning import less_than
+from mockd.versioning import ALWAYS, Before, Since, Window
 from specs.model import ApiSpec, Operation
 from specs.wire import query_bool
 
@@ -50,15 +51,12 @@ class Rule:
     root: str
     field: str
     action: str  # "hide" | "add" | "adapt" | "omitempty"
-    since: str | None = None  # applies at requested versions >= since
-    before: str | None = None  # applies at requested versions < before
+    when: Window = ALWAYS  # the requested versions it applies at
     why: str = ""
     compute: Compute | None = None
 
     def applies(self, version: str) -> bool:
-        if self.since and less_than(version, self.since):
-            return False
-        return not (self.before and not less_than(version, self.before))
+        return self.when.applies(version)
 
 
 # --- computed fields -------------------------------------------------------------------------------
@@ -135,34 +133,34 @@ _DF_LEGACY = ("LayersSize", "Images", "Containers", "Volumes", "BuildCache")
 
 RULES: tuple[Rule, ...] = (
     # Images: VirtualSize went at 1.44; dockerd 25+ still fills it in (= Size) for older clients.
-    _R("ImageSummary", "VirtualSize", "add", before="1.44", compute=_same_as_size,
+    _R("ImageSummary", "VirtualSize", "add", when=Before("1.44"), compute=_same_as_size,
        why="deprecated, omitted from API 1.44 (Engine 25); set to Size for older requests"),
-    _R("ImageInspect", "VirtualSize", "add", before="1.44", compute=_same_as_size,
+    _R("ImageInspect", "VirtualSize", "add", when=Before("1.44"), compute=_same_as_size,
        why="deprecated, omitted from API 1.44 (Engine 25); set to Size for older requests"),
-    _R("SystemDataUsage", "Images.*.VirtualSize", "add", before="1.44", compute=_same_as_size,
+    _R("SystemDataUsage", "Images.*.VirtualSize", "add", when=Before("1.44"), compute=_same_as_size,
        why="deprecated, omitted from API 1.44 (Engine 25); set to Size for older requests"),
-    _R("ImageInspect", "Container", "hide", since="1.45", why="deprecated, omitted from API 1.45 (Engine 26)"),
-    _R("ImageInspect", "ContainerConfig", "hide", since="1.45", why="deprecated, omitted from API 1.45 (Engine 26)"),
-    *(_R("ImageInspect", f"Config.{name}", "hide", since="1.50",
+    _R("ImageInspect", "Container", "hide", when=Since("1.45"), why="deprecated, omitted from API 1.45 (Engine 26)"),
+    _R("ImageInspect", "ContainerConfig", "hide", when=Since("1.45"), why="deprecated, omitted from API 1.45 (Engine 26)"),
+    *(_R("ImageInspect", f"Config.{name}", "hide", when=Since("1.50"),
          why="container-only fields of the image config, documented 1.39-1.49, omitted from API 1.50 (Engine 28.2)")
       for name in _IMAGE_CONFIG_CONTAINER_FIELDS),
-    _R("ImageInspect", "DockerVersion", "hide", since="1.52", why="omitted from API 1.52 (Engine 29)"),
-    _R("ImageInspect", "Parent", "hide", since="1.52", why="omitted from API 1.52 (Engine 29)"),
+    _R("ImageInspect", "DockerVersion", "hide", when=Since("1.52"), why="omitted from API 1.52 (Engine 29)"),
+    _R("ImageInspect", "Parent", "hide", when=Since("1.52"), why="omitted from API 1.52 (Engine 29)"),
     # Containers.
-    _R("ContainerInspect", "HostConfig.KernelMemory", "hide", since="1.42", why="kernel memory limit, gone from API 1.42"),
-    _R("ContainerInspect", "HostConfig.KernelMemoryTCP", "hide", since="1.52", why="omitted from API 1.52 (Engine 29)"),
-    *(_R("ContainerInspect", f"NetworkSettings.{name}", "hide", since="1.52",
+    _R("ContainerInspect", "HostConfig.KernelMemory", "hide", when=Since("1.42"), why="kernel memory limit, gone from API 1.42"),
+    _R("ContainerInspect", "HostConfig.KernelMemoryTCP", "hide", when=Since("1.52"), why="omitted from API 1.52 (Engine 29)"),
+    *(_R("ContainerInspect", f"NetworkSettings.{name}", "hide", when=Since("1.52"),
          why="legacy top-level NetworkSettings fields (default network), omitted from API 1.52 (Engine 29)")
       for name in _LEGACY_NETWORK_SETTINGS),
     # Networks: the list stopped listing attached containers (empty since 1.28), and dropped the key at 1.52.
-    _R("NetworkList", "*.Containers", "hide", since="1.52", why="omitted from the network list from API 1.52"),
+    _R("NetworkList", "*.Containers", "hide", when=Since("1.52"), why="omitted from the network list from API 1.52"),
     # System.
-    _R("SystemInfo", "ContainerdCommit.Expected", "hide", since="1.49", why="deprecated, omitted from API 1.49 (Engine 28.1)"),
-    _R("SystemInfo", "RuncCommit.Expected", "hide", since="1.49", why="deprecated, omitted from API 1.49 (Engine 28.1)"),
-    _R("SystemInfo", "InitCommit.Expected", "hide", since="1.49", why="deprecated, omitted from API 1.49 (Engine 28.1)"),
-    _R("SystemInfo", "RegistryConfig.AllowNondistributableArtifactsCIDRs", "hide", since="1.49",
+    _R("SystemInfo", "ContainerdCommit.Expected", "hide", when=Since("1.49"), why="deprecated, omitted from API 1.49 (Engine 28.1)"),
+    _R("SystemInfo", "RuncCommit.Expected", "hide", when=Since("1.49"), why="deprecated, omitted from API 1.49 (Engine 28.1)"),
+    _R("SystemInfo", "InitCommit.Expected", "hide", when=Since("1.49"), why="deprecated, omitted from API 1.49 (Engine 28.1)"),
+    _R("SystemInfo", "RegistryConfig.AllowNondistributableArtifactsCIDRs", "hide", when=Since("1.49"),
        why="always empty, omitted from API 1.49 (Engine 28.1)"),
-    _R("SystemInfo", "RegistryConfig.AllowNondistributableArtifactsHostnames", "hide", since="1.49",
+    _R("SystemInfo", "RegistryConfig.AllowNondistributableArtifactsHostnames", "hide", when=Since("1.49"),
        why="always empty, omitted from API 1.49 (Engine 28.1)"),
     # Go structs' omitempty fields: absent, not null or "", when unset (dockerd 20.10, measured).
     *(_R("ContainerInspect", f"HostConfig.{name}", "omitempty", why="omitempty in dockerd's HostConfig")
@@ -175,18 +173,18 @@ RULES: tuple[Rule, ...] = (
       for name in ("ProductLicense", "ClusterStore", "ClusterAdvertise", "DefaultAddressPools", "Swarm.Cluster",
                    "Swarm.Nodes", "Swarm.Managers")),
     # Events: the pre-1.22 fields, undocumented, still sent by dockerd until API 1.52 (measured on 20.10).
-    _R("EventMessage", "status", "hide", since="1.52", why="undocumented legacy field, sent below API 1.52"),
-    _R("EventMessage", "id", "hide", since="1.52", why="undocumented legacy field, sent below API 1.52"),
-    _R("EventMessage", "from", "hide", since="1.52", why="undocumented legacy field, sent below API 1.52"),
+    _R("EventMessage", "status", "hide", when=Since("1.52"), why="undocumented legacy field, sent below API 1.52"),
+    _R("EventMessage", "id", "hide", when=Since("1.52"), why="undocumented legacy field, sent below API 1.52"),
+    _R("EventMessage", "from", "hide", when=Since("1.52"), why="undocumented legacy field, sent below API 1.52"),
     # /system/df: BuilderSize (undocumented since 1.39, measured on 20.10) below 1.42; the 1.52 summary shape.
-    _R("SystemDataUsage", "BuilderSize", "add", before="1.42", compute=_builder_size,
+    _R("SystemDataUsage", "BuilderSize", "add", when=Before("1.42"), compute=_builder_size,
        why="sum of the build cache sizes, sent below API 1.42 (undocumented in those documents)"),
-    _R("SystemDataUsage", "ImageUsage", "add", since="1.52", compute=_image_usage, why="the 1.52 summary shape"),
-    _R("SystemDataUsage", "ContainerUsage", "add", since="1.52", compute=_container_usage, why="the 1.52 summary shape"),
-    _R("SystemDataUsage", "VolumeUsage", "add", since="1.52", compute=_volume_usage, why="the 1.52 summary shape"),
-    _R("SystemDataUsage", "BuildCacheUsage", "add", since="1.52", compute=_build_cache_usage,
+    _R("SystemDataUsage", "ImageUsage", "add", when=Since("1.52"), compute=_image_usage, why="the 1.52 summary shape"),
+    _R("SystemDataUsage", "ContainerUsage", "add", when=Since("1.52"), compute=_container_usage, why="the 1.52 summary shape"),
+    _R("SystemDataUsage", "VolumeUsage", "add", when=Since("1.52"), compute=_volume_usage, why="the 1.52 summary shape"),
+    _R("SystemDataUsage", "BuildCacheUsage", "add", when=Since("1.52"), compute=_build_cache_usage,
        why="the 1.52 summary shape"),
-    *(_R("SystemDataUsage", name, "hide", since="1.52", why="legacy shape, replaced by the *Usage summaries at 1.52")
+    *(_R("SystemDataUsage", name, "hide", when=Since("1.52"), why="legacy shape, replaced by the *Usage summaries at 1.52")
       for name in _DF_LEGACY),
 )
 
@@ -399,206 +397,3 @@ def go_json(obj: Any) -> bytes:
 def dumps(obj: Any) -> bytes:
     """Go's json.Encoder output: :func:`go_json`, newline-terminated."""
     return go_json(obj) + b"\n"
-
-
-# --- Go's decoder errors ---------------------------------------------------------------------------
-
-
-def go_decode_error(text: str) -> str | None:
-    """The message Go's ``encoding/json`` gives for a syntax error in ``text`` (dockerd quotes it, e.g. for bad
-    ``filters``), or None when the text is valid JSON. Follows Go's scanner state by state."""
-    return _GoScanner(text).run()
-
-
-def _quote_char(c: str) -> str:
-    if c == "'":
-        return "'\\''"
-    if c == '"':
-        return "'\"'"
-    return "'" + json.dumps(c, ensure_ascii=False)[1:-1] + "'"
-
-
-class _GoScanner:
-    _LITERALS = {"t": "true", "f": "false", "n": "null"}
-
-    def __init__(self, text: str) -> None:
-        self.s = text
-        self.i = 0
-
-    def run(self) -> str | None:
-        try:
-            self._skip()
-            self._value()
-            self._skip()
-            if self.i < len(self.s):
-                return self._bad("after top-level value")
-            return None
-        except _SyntaxError as err:
-            return str(err)
-
-    def _bad(self, context: str) -> str:
-        raise _SyntaxError(f"invalid character {_quote_char(self.s[self.i])} {context}")
-
-    def _peek(self) -> str:
-        if self.i >= len(self.s):
-            raise _SyntaxError("unexpected end of JSON input")
-        return self.s[self.i]
-
-    def _skip(self) -> None:
-        while self.i < len(self.s) and self.s[self.i] in " \t\r\n":
-            self.i += 1
-
-    def _value(self) -> None:
-        c = self._peek()
-        if c == "{":
-            self.i += 1
-            self._object()
-        elif c == "[":
-            self.i += 1
-            self._array()
-        elif c == '"':
-            self.i += 1
-            self._string()
-        elif c == "-" or c.isdigit():
-            self._number()
-        elif c in self._LITERALS:
-            word = self._LITERALS[c]
-            for expected in word:
-                if self._peek() != expected:
-                    self._bad(f"in literal {word} (expecting {_quote_char(expected)})")
-                self.i += 1
-        else:
-            self._bad("looking for beginning of value")
-
-    def _object(self) -> None:
-        self._skip()
-        if self._peek() == "}":
-            self.i += 1
-            return
-        while True:
-            self._skip()
-            if self._peek() != '"':
-                self._bad("looking for beginning of object key string")
-            self.i += 1
-            self._string()
-            self._skip()
-            if self._peek() != ":":
-                self._bad("after object key")
-            self.i += 1
-            self._skip()
-            self._value()
-            self._skip()
-            c = self._peek()
-            if c == "}":
-                self.i += 1
-                return
-            if c != ",":
-                self._bad("after object key:value pair")
-            self.i += 1
-
-    def _array(self) -> None:
-        self._skip()
-        if self._peek() == "]":
-            self.i += 1
-            return
-        while True:
-            self._skip()
-            self._value()
-            self._skip()
-            c = self._peek()
-            if c == "]":
-                self.i += 1
-                return
-            if c != ",":
-                self._bad("after array element")
-            self.i += 1
-
-    def _string(self) -> None:
-        while True:
-            c = self._peek()
-            self.i += 1
-            if c == '"':
-                return
-            if c == "\\":
-                e = self._peek()
-                if e == "u":
-                    self.i += 1
-                    for _ in range(4):
-                        if self._peek() not in "0123456789abcdefABCDEF":
-                            self._bad("in \\u hexadecimal character escape")
-                        self.i += 1
-                elif e in '"\\/bfnrt':
-                    self.i += 1
-                else:
-                    self._bad("in string escape code")
-            elif ord(c) < 0x20:
-                self.i -= 1
-                self._bad("in string literal")
-
-    def _number(self) -> None:
-        if self.s[self.i] == "-":
-            self.i += 1
-            if not self._peek().isdigit():
-                self._bad("in numeric literal")
-        if self.s[self.i] == "0":
-            self.i += 1
-        else:
-            while self.i < len(self.s) and self.s[self.i].isdigit():
-                self.i += 1
-        if self.i < len(self.s) and self.s[self.i] == ".":
-            self.i += 1
-            if not self._peek().isdigit():
-                self._bad("after decimal point in numeric literal")
-            while self.i < len(self.s) and self.s[self.i].isdigit():
-                self.i += 1
-        if self.i < len(self.s) and self.s[self.i] in "eE":
-            self.i += 1
-            if self.i < len(self.s) and self.s[self.i] in "+-":
-                self.i += 1
-            if not self._peek().isdigit():
-                self._bad("in exponent of numeric literal")
-            while self.i < len(self.s) and self.s[self.i].isdigit():
-                self.i += 1
-
-
-class _SyntaxError(Exception):
-    pass
-
-
-def _go_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def go_filters_error(text: str) -> str | None:
-    """dockerd's message for a ``filters`` value it cannot read (``filters.FromJSON``: a syntax error, or a value
-    that is neither ``{"key": {"value": true}}`` nor ``{"key": ["value"]}``), or None when it reads it."""
-    syntax = go_decode_error(text)
-    if syntax is not None:
-        return syntax
-    value = json.loads(text)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        return f"json: cannot unmarshal {_go_kind(value)} into Go value of type map[string]map[string]bool"
-    first: str | None = None  # the error of the first reading (map of maps), reported when the second fails too
-    for inner in value.values():
-        if inner is None:
-            continue
-        if not isinstance(inner, dict):
-            first = f"json: cannot unmarshal {_go_kind(inner)} into Go value of type map[string]bool"
-            break
-        bad = next((v for v in inner.values() if v is not None and not isinstance(v, bool)), None)
-        if bad is not None:
-            first = f"json: cannot unmarshal {_go_kind(bad)} into Go value of type bool"
-            break
-    if first is None:
-        return None
-    lists = all(v is None or (isinstance(v, list) and all(isinstance(s, str) or s is None for s in v))
-                for v in value.values())
-    return None if lists else first

@@ -1,4 +1,4 @@
-"""The one registry of server state, kept in the app under :data:`mockd.app.REGISTRY`.
+"""The one registry of server state, kept in the app under :data:`mockd.keys.REGISTRY`.
 
 The engine (``mockd.engine.Engine``, the daemon's objects) is made by ``engine_factory`` at start-up;
 ``reset()`` returns it to its seed. Beside it, what the server itself collects (findings, the request count).

@@ -74,6 +74,41 @@ def less_than(a: str, b: str) -> bool:
     return key(a) < key(b)
 
 
+@dataclass(frozen=True)
+class Window:
+    """A range of requested API versions, the one vocabulary of the version tables: ``since`` (inclusive)
+    to ``before`` (exclusive), either end open. Used by the behaviours table (``Behaviour(Since("1.42"))``,
+    :mod:`mockd.behaviours`) and the serializer's rules (``Rule(..., when=Before("1.44"))``)."""
+
+    since: str | None = None
+    before: str | None = None
+
+    def applies(self, version: str) -> bool:
+        if self.since is not None and less_than(version, self.since):
+            return False
+        return self.before is None or less_than(version, self.before)
+
+    def __str__(self) -> str:
+        if self.since and self.before:
+            return f"{self.since} to {self.before} (exclusive)"
+        if self.since:
+            return f"since {self.since}"
+        return f"before {self.before}" if self.before else "every version"
+
+
+ALWAYS = Window()
+
+
+def Since(version: str) -> Window:  # capitalised: it reads as a table cell, Since("1.42")
+    """From ``version`` on (inclusive)."""
+    return Window(since=version)
+
+
+def Before(version: str) -> Window:  # capitalised: it reads as a table cell, Before("1.24")
+    """Below ``version`` only (exclusive)."""
+    return Window(before=version)
+
+
 def split_prefix(path: str) -> tuple[str | None, str]:
     """``/v1.41/containers/json`` -> ("1.41", "/containers/json"); unprefixed -> (None, path).
 
@@ -122,15 +157,6 @@ def engine_for_api(api: str) -> str:
     return newest[1]
 
 
-def default_min_for_api(api: str) -> str:
-    """dockerd's own floor for a release whose max is ``api`` (used with ``--engine-version``)."""
-    floor = "1.12"
-    for _rel, _full, max_api, min_api in RELEASES:
-        if not less_than(api, max_api):
-            floor = min_api
-    return floor
-
-
 def resolve_bounds(api_version: str | None, min_api_version: str | None, engine_version: str | None) -> Bounds:
     """The daemon's (engine version, max API, min API) from the command-line flags.
 
@@ -155,29 +181,24 @@ def resolve_bounds(api_version: str | None, min_api_version: str | None, engine_
 
 
 class VersionRejected(Exception):
-    """A request version outside the daemon's bounds, with dockerd's message."""
+    """A request version outside the daemon's bounds, with dockerd's message. Whether it goes out as plain
+    text (below 1.24) is the dispatcher's decision, as for every error (``plain-text-errors``)."""
 
-    def __init__(self, message: str, plain: bool) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.plain = plain
 
 
 def check_version(requested: str, bounds: Bounds) -> None:
-    """dockerd's version middleware: too old, then too new. Errors for requests at versions
-    below 1.24 are plain text (dockerd's error handler writes JSON only above 1.23)."""
-    from mockd.behaviours import behaves  # the behaviours table compares with this module's less_than
-
+    """dockerd's version middleware: too old, then too new."""
     if less_than(requested, bounds.min_api):
         raise VersionRejected(
             f"client version {requested} is too old. Minimum supported API version is {bounds.min_api}, "
-            "please upgrade your client to a newer version",
-            plain=behaves("plain-text-errors", requested),
+            "please upgrade your client to a newer version"
         )
     if less_than(bounds.max_api, requested):
         raise VersionRejected(
-            f"client version {requested} is too new. Maximum supported API version is {bounds.max_api}",
-            plain=behaves("plain-text-errors", requested),
+            f"client version {requested} is too new. Maximum supported API version is {bounds.max_api}"
         )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 HTTP_METHODS = ("get", "head", "post", "put", "delete", "patch", "options")
@@ -166,10 +165,6 @@ class ApiSpec:
         A recursive reference is cut to ``{}`` (anything) at its second appearance on a branch.
         """
         return _flatten(self, node, ())
-
-    @cached_property
-    def flat_schemas(self) -> dict[str, Any]:
-        return {name: self.flatten(schema) for name, schema in self.schemas.items()}
 
 
 def _flatten(spec: ApiSpec, node: Any, stack: tuple[str, ...]) -> Any:

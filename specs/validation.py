@@ -16,7 +16,6 @@ a loose error is genuine (``spec``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -295,13 +294,3 @@ def check_response(spec: ApiSpec, op: Operation, status: int, content_type: str 
             spec=spec, op=op, location="response", unknown_kind="undocumented-field",
         )
     return findings
-
-
-def parse_json(data: bytes) -> Any:
-    """A JSON body, or NO_BODY for an empty or non-JSON one."""
-    if not data or not data.strip():
-        return NO_BODY
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return NO_BODY

@@ -1,4 +1,4 @@
-"""Connection takeover (mockd.hijack) with a fake echo handler, over a real unix socket."""
+"""Connection takeover (mockd.hijack) with a fake echo handler, over a real unix socket; stdcopy framing (mockd.streams)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import socket
 
 import pytest
 
-from mockd.app import HANDLERS
-from mockd.hijack import (
+from mockd.hijack import hijack
+from mockd.keys import HANDLERS
+from mockd.streams import (
     MULTIPLEXED_STREAM,
     RAW_STREAM,
     STDERR,
     STDOUT,
     demultiplex,
-    hijack,
     multiplex_frame,
     stream_media_type,
 )
@@ -25,11 +25,11 @@ async def echo(request, ctx):
     """Echo stdin back as stdout frames until the client half-closes, then say bye on stderr after a pause."""
     async with hijack(request, stream_media_type(ctx.version, tty=False)) as stream:
         if ctx.has_body:
-            await stream.write_frame(STDOUT, json.dumps(ctx.body).encode())
+            await stream.write(multiplex_frame(STDOUT, json.dumps(ctx.body).encode()))
         while data := await stream.read():
-            await stream.write_frame(STDOUT, data)
+            await stream.write(multiplex_frame(STDOUT, data))
         await asyncio.sleep(0.2)  # output after the client's half-close must still arrive
-        await stream.write_frame(STDERR, b"bye")
+        await stream.write(multiplex_frame(STDERR, b"bye"))
     return stream.response
 
 

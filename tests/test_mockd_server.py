@@ -179,8 +179,8 @@ def test_control_plane(mockd_server, tmp_path):
     assert s.request("GET", "/v1.41/_mockd/state")[0] == 404
 
 
-def test_record_file(mockd_server, tmp_path):
-    s = mockd_server
+def test_record_file(mockd_factory, tmp_path):
+    s = mockd_factory("--record-dir", str(tmp_path))
     path = tmp_path / "rec.jsonl"
     assert s.request("POST", "/v1.41/images/create?fromImage=busybox&tag=latest")[0] == 200  # not recorded
     assert s.control("POST", "record/start", {"path": str(path)})["active"] is True

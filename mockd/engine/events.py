@@ -80,6 +80,13 @@ def matches(event: Event, filters: Mapping[str, list[str]]) -> bool:
     return True
 
 
+# dockerd's events pubsub (moby daemon/events/events.go: pubsub.NewPublisher(100*time.Millisecond, 1024);
+# pkg/pubsub/publisher.go, Publish): each subscriber has a buffer of 1024 events, and an event that does not fit
+# within 100 ms is skipped for that subscriber. Here events are emitted on the event loop, where waiting would
+# stall every client, so an event that does not fit is skipped at once.
+SUBSCRIBER_BUFFER = 1024
+
+
 class EventBus:
     def __init__(self) -> None:
         self.history: list[Event] = []
@@ -92,11 +99,12 @@ class EventBus:
         self.history.append(event)
         del self.history[:-HISTORY_LIMIT]
         for queue in list(self._subscribers):
-            queue.put_nowait(event)
+            if not queue.full():  # a subscriber that fell SUBSCRIBER_BUFFER events behind misses this one
+                queue.put_nowait(event)
         return event
 
     def subscribe(self) -> asyncio.Queue[Event]:
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=SUBSCRIBER_BUFFER)
         self._subscribers.add(queue)
         return queue
 

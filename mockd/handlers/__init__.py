@@ -10,5 +10,6 @@ MODULES: list[str] = [
     "mockd.handlers.volumes",
     "mockd.handlers.networks",
     "mockd.handlers.events",
-    "mockd.handlers.seed",
 ]
+# mockd.handlers.seed is a control-plane extension (POST /_mockd/seed), not an operation handler: the app
+# factory takes its routes (mockd.app.CONTROL_EXTENSIONS).

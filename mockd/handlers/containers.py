@@ -11,11 +11,20 @@ from aiohttp import web
 
 from mockd.engine.containers import Container
 from mockd.engine.ids import now_ns, parse_time, rfc3339
-from mockd.engine.pipe import terminal_input
 from mockd.errors import DockerError
-from mockd.hijack import hijack, output_frame, stream_media_type
+from mockd.hijack import hijack
 from mockd.routes import RequestContext, omit_content_type
 from mockd.serializer import dumps
+from mockd.streams import (
+    client_gone,
+    follow,
+    framed,
+    output_frame,
+    pump_input,
+    pump_output,
+    stream_media_type,
+    unless_gone,
+)
 
 from ._engine import empty, engine, filters, json_value, route, tar_response
 
@@ -138,7 +147,9 @@ async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     resp.enable_chunked_encoding()
     try:
         await resp.prepare(request)
-        code = await fut
+        code = await unless_gone(fut, client_gone(request))
+    except ConnectionResetError:  # the client hung up (docker run -d drops its wait): no waiter stays behind
+        return resp
     finally:
         if not fut.done():
             fut.cancel()
@@ -149,27 +160,13 @@ async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     # CLI prints only the start error, not also "Error waiting for container".
     error = {"Message": c.error} if c.error and code != 0 and condition != "removed" else None
     body = {"Error": error, "StatusCode": code} if ctx.behaves("wait-error-field") else {"StatusCode": code}
-    with contextlib.suppress(ConnectionResetError):  # the client gave up (docker run -d drops its wait)
+    with contextlib.suppress(ConnectionResetError):  # the client gave up just as the container exited
         await resp.write(dumps(body))
         await resp.write_eof()
     return resp
 
 
-# -- attach --------------------------------------------------------------------------------------------------
-
-async def _pump_stdin(read, c: Container) -> None:
-    """Client bytes -> the container's stdin; the client's half-close ends stdin when StdinOnce."""
-    while True:
-        data = await read()
-        if not data:
-            break
-        if c.tty:
-            terminal_input(data, c.stdin, lambda d: c.emit(1, d))
-        else:
-            c.stdin.feed(data)
-    if c.config.get("StdinOnce"):
-        c.stdin.close()
-
+# -- attach: one output pump (mockd.streams) for the hijacked, plain and websocket variants -------------------
 
 @route("ContainerAttach")
 async def attach(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
@@ -180,35 +177,25 @@ async def attach(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     # A stopped container's streams stay attachable: `docker start -a` attaches first, then starts.
     live = ctx.q_bool("stream") and c.status not in ("removing", "dead")
     queue = c.subscribe() if live else None  # before the 101: `docker run` starts right after it
-    backlog = [e for e in c.logs if want.get(e.stream)] if ctx.q_bool("logs") else []
+    backlog = [(e.stream, e.data) for e in c.logs] if ctx.q_bool("logs") else []
     media = stream_media_type(ctx.version, c.tty)
-    if not request.headers.get("Upgrade"):
-        return await _attach_plain(request, c, queue, backlog, want, media)
-    pump = None
     try:
+        if not request.headers.get("Upgrade"):
+            return await _attach_plain(request, c, queue, backlog, want, media)
         async with hijack(request, media) as s:
-            for entry in backlog:
-                await s.write(output_frame(c.tty, entry.stream, entry.data))
-            if queue is None:
-                return s.response
-            if want_stdin:
-                pump = asyncio.ensure_future(_pump_stdin(s.read, c))
-            while True:
-                item = await queue.get()
-                if item is None:
-                    break
-                stream, data = item
-                if want.get(stream):
-                    try:
-                        await s.write(output_frame(c.tty, stream, data))
-                    except ConnectionResetError:
-                        break
+            stdin = None
+            if queue is not None and want_stdin:
+                stdin = asyncio.ensure_future(pump_input(s.read, c, close_at_eof=bool(c.config.get("StdinOnce"))))
+            try:
+                with contextlib.suppress(ConnectionResetError):  # the client went away: the stream ends
+                    await pump_output(queue, framed(c.tty, s.write), backlog=backlog, want=want.get, gone=s.gone)
+            finally:
+                if stdin is not None:
+                    stdin.cancel()
             return s.response
     finally:
         if queue is not None:
             c.unsubscribe(queue)
-        if pump is not None:
-            pump.cancel()
 
 
 async def _attach_plain(request, c, queue, backlog, want, media) -> web.StreamResponse:
@@ -217,17 +204,9 @@ async def _attach_plain(request, c, queue, backlog, want, media) -> web.StreamRe
     resp.headers["Content-Type"] = media
     await resp.prepare(request)
     try:
-        for entry in backlog:
-            await resp.write(output_frame(c.tty, entry.stream, entry.data))
-        while queue is not None:
-            item = await queue.get()
-            if item is None:
-                break
-            if want.get(item[0]):
-                await resp.write(output_frame(c.tty, item[0], item[1]))
-    finally:
-        if queue is not None:
-            c.unsubscribe(queue)
+        await pump_output(queue, framed(c.tty, resp.write), backlog=backlog, want=want.get, gone=client_gone(request))
+    except ConnectionResetError:  # the client hung up: the stream ends
+        return resp
     await resp.write_eof()
     return resp
 
@@ -250,18 +229,16 @@ async def attach_ws(request: web.Request, ctx: RequestContext) -> web.StreamResp
         if c.config.get("StdinOnce"):
             c.stdin.close()
 
+    async def send(_stream: int, data: bytes) -> None:
+        await ws.send_bytes(data)  # websocket messages carry the bytes unframed
+
+    gone = client_gone(request)
     task = asyncio.ensure_future(reader())
     try:
-        if ctx.q_bool("logs"):
-            for entry in c.logs:
-                if want.get(entry.stream):
-                    await ws.send_bytes(entry.data)
-        while queue is not None:
-            item = await queue.get()
-            if item is None:
-                break
-            if want.get(item[0]):
-                await ws.send_bytes(item[1])
+        backlog = [(e.stream, e.data) for e in c.logs] if ctx.q_bool("logs") else []
+        await pump_output(queue, send, backlog=backlog, want=want.get, gone=lambda: ws.closed or gone())
+    except ConnectionResetError:  # the client hung up: the stream ends
+        pass
     finally:
         if queue is not None:
             c.unsubscribe(queue)
@@ -284,10 +261,10 @@ async def logs(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     stdout, stderr = ctx.q_bool("stdout"), ctx.q_bool("stderr")
     if not (stdout or stderr):
         raise DockerError(400, "Bad parameters: you must choose at least one stream")
-    follow = ctx.q_bool("follow") and c.running
+    following = ctx.q_bool("follow") and c.running
     timestamps = ctx.q_bool("timestamps")
     until = ctx.q("until")
-    queue = c.subscribe() if follow else None  # subscribe and snapshot without an await in between
+    queue = c.subscribe() if following else None  # subscribe and snapshot without an await in between
     entries = eng.log_entries(c.id, stdout, stderr, ctx.q("since"), until, ctx.q("tail") or "all")
     resp = web.StreamResponse(status=200)
     if ctx.behaves("logs-content-type"):
@@ -301,19 +278,14 @@ async def logs(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
             await resp.write(_log_bytes(c, e.stream, e.data, e.time_ns, timestamps))
         if queue is not None:
             until_ns = parse_time(until) if until else None
-            while True:
-                timeout = None if until_ns is None else max((until_ns - now_ns()) / 1e9, 0)
-                try:
-                    item = await asyncio.wait_for(queue.get(), timeout)
-                except TimeoutError:
-                    break
-                if item is None:
-                    break
-                stream, data = item
-                if (stream == 1 and stdout) or (stream == 2 and stderr):
-                    now = now_ns()
-                    for line in data.splitlines(keepends=True):
-                        await resp.write(_log_bytes(c, stream, line, now, timestamps))
+            async with contextlib.aclosing(follow(queue, until_ns, gone=client_gone(request))) as live:
+                async for stream, data in live:
+                    if (stream == 1 and stdout) or (stream == 2 and stderr):
+                        now = now_ns()
+                        for line in data.splitlines(keepends=True):
+                            await resp.write(_log_bytes(c, stream, line, now, timestamps))
+    except ConnectionResetError:  # the client hung up: the stream ends, nothing stays subscribed
+        return resp
     finally:
         if queue is not None:
             c.unsubscribe(queue)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
 from aiohttp import web
@@ -12,6 +11,7 @@ from mockd.engine.ids import now_ns, parse_time
 from mockd.errors import DockerError
 from mockd.routes import RequestContext
 from mockd.serializer import go_json
+from mockd.streams import client_gone, follow
 
 from ._engine import engine, filters, route
 
@@ -53,17 +53,14 @@ async def events(request: web.Request, ctx: RequestContext) -> web.StreamRespons
                 await resp.write(prefix + go_json(ctx.serialize(event.to_dict(), "EventMessage")) + b"\n")
         if until_ns is not None and until_ns <= now_ns():
             return resp
-        while True:
-            timeout = None if until_ns is None else max((until_ns - now_ns()) / 1e9, 0)
-            try:
-                event = await asyncio.wait_for(live.get(), timeout)
-            except TimeoutError:
-                break
-            if until_ns is not None and event.time_ns > until_ns:
-                break
-            if matches(event, wanted):
-                with contextlib.suppress(ConnectionResetError):
+        async with contextlib.aclosing(follow(live, until_ns, gone=client_gone(request))) as arriving:
+            async for event in arriving:
+                if until_ns is not None and event.time_ns > until_ns:
+                    break
+                if matches(event, wanted):
                     await resp.write(prefix + go_json(ctx.serialize(event.to_dict(), "EventMessage")) + b"\n")
+    except ConnectionResetError:  # the client hung up (a failed write, or noticed while waiting): the stream ends
+        return resp
     finally:
         bus.unsubscribe(live)
     await resp.write_eof()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiohttp import web
 
-from mockd.engine.pipe import terminal_input
-from mockd.hijack import hijack, output_frame, stream_media_type
+from mockd.hijack import hijack
 from mockd.routes import RequestContext
+from mockd.streams import client_gone, framed, pump_input, pump_output, stream_media_type
 
 from ._engine import engine, route
 
@@ -49,8 +50,10 @@ async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse
         resp = web.StreamResponse(status=200)
         resp.headers["Content-Type"] = media
         await resp.prepare(request)
-        while (item := await queue.get()) is not None:
-            await resp.write(output_frame(ex.tty, *item))
+        try:
+            await pump_output(queue, framed(ex.tty, resp.write), gone=client_gone(request))
+        except ConnectionResetError:  # the client hung up: the stream ends
+            return resp
         await resp.write_eof()
         return resp
 
@@ -60,23 +63,12 @@ async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse
         await asyncio.sleep(EXEC_START_LATENCY)
         eng.start_exec(ex.id)
 
-        async def pump() -> None:
-            while data := await s.read():
-                if ex.tty:
-                    terminal_input(data, ex.stdin, lambda d: ex.emit(1, d))
-                else:
-                    ex.stdin.feed(data)
-            ex.stdin.close()
-
-        pumping = asyncio.ensure_future(pump()) if ex.config.get("AttachStdin") else None
+        stdin = asyncio.ensure_future(pump_input(s.read, ex, close_at_eof=True)) if ex.config.get("AttachStdin") else None
         try:
-            while (item := await queue.get()) is not None:
-                try:
-                    await s.write(output_frame(ex.tty, *item))
-                except ConnectionResetError:
-                    break
+            with contextlib.suppress(ConnectionResetError):  # the client went away: the stream ends
+                await pump_output(queue, framed(ex.tty, s.write), gone=s.gone)
         finally:
-            if pumping is not None:
-                pumping.cancel()
+            if stdin is not None:
+                stdin.cancel()
             ex.subscribers.discard(queue)
         return s.response

@@ -6,15 +6,15 @@ import json
 
 from aiohttp import web
 
-from mockd import control
+from mockd.control import ControlRoute
+from mockd.control_access import SEED_TYPES
 from mockd.engine.errors import EngineError
 from mockd.engine.seed import parse_seed
 from mockd.errors import DockerError
+from mockd.keys import REGISTRY
 
 
 async def seed(request: web.Request) -> web.Response:
-    from mockd.app import REGISTRY
-
     text = await request.read()
     try:
         document = parse_seed(text)
@@ -28,4 +28,5 @@ async def seed(request: web.Request) -> web.Response:
     return web.Response(text=json.dumps({"seeded": True, **engine.dump()}) + "\n", content_type="application/json")
 
 
-control.register("POST", "seed", seed)
+# Handed to the app factory (mockd.app.CONTROL_EXTENSIONS).
+ROUTES = (ControlRoute("POST", "seed", seed, accepts=SEED_TYPES),)
