@@ -75,7 +75,8 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     app[CONFIG] = config
     app[BOUNDS] = bounds
     if registry is None:
-        registry = Registry(engine_factory=seeded_engine_factory(config.seed, config.publish_ports))
+        registry = Registry(engine_factory=seeded_engine_factory(config.seed, config.publish_ports,
+                                                                 registry_strict=config.registry == "strict"))
     app[REGISTRY] = registry
     app[RECORDER] = Recorder()
     app[HANDLERS] = load_handlers()

@@ -250,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", metavar="FILE", help="YAML/JSON seed: images, containers, volumes, networks, rules; "
                                                   "POST /_mockd/reset returns to it (default: $MOCKD_SEED)",
                    default=os.environ.get("MOCKD_SEED") or None)  # the one place the environment is read
+    p.add_argument("--registry", default="permissive", choices=["permissive", "strict"],
+                   help="strict: pulls outside the image catalog, the seed and pushed images get Docker Hub's "
+                        "errors (default: permissive, any reference pulls)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--experimental", action="store_true", help="report an experimental daemon")
     tls.add_flags(p)
@@ -268,7 +271,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         hosts=args.host, api_version=args.api_version, min_api_version=args.min_api_version,
         engine_version=args.engine_version, strict=args.strict, record=args.record, seed=args.seed,
         log_level=args.log_level, experimental=args.experimental, record_dir=args.record_dir,
-        publish_ports=args.publish_ports,
+        publish_ports=args.publish_ports, registry=args.registry,
         control_on_tcp=args.control_on_tcp, control_token_file=args.control_token_file,
         tls=tls.options_from_args(args, tls.default_cert_dir(os.environ)),
     )

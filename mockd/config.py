@@ -21,6 +21,7 @@ class Config:
     control_on_tcp: bool = False  # --control-on-tcp: serve /_mockd/ on TCP listeners too (token required)
     control_token_file: str | None = None  # --control-token-file FILE (default: next to the default socket)
     seed: str | None = None  # --seed FILE (YAML/JSON): the engine starts from it and returns to it on reset
+    registry: str = "permissive"  # --registry: "strict" pulls only what Docker Hub (the catalog), the seed, a push has
     log_level: str = "info"
     os_type: str = "linux"
     arch: str = "amd64"

@@ -26,11 +26,13 @@ def load_seed(path: str) -> dict[str, Any]:
         raise ValueError(f"--seed {path}: {getattr(exc, 'message', exc)}") from None
 
 
-def seeded_engine_factory(path: str | None, publish_ports: str = "loopback") -> Callable[[], Engine]:
-    """An engine factory starting from the seed file at ``path`` (read once, at start-up; None: no seed); the
-    engine keeps the document and returns to it on every reset. ``publish_ports``: ``mockd --publish-ports``."""
+def seeded_engine_factory(path: str | None, publish_ports: str = "loopback", *,
+                          registry_strict: bool = False) -> Callable[[], Engine]:
+    """An engine factory starting from the seed file at ``path`` (read once, at start-up; None: an empty
+    daemon); the engine keeps the document and returns to it on every reset. ``publish_ports``: ``mockd
+    --publish-ports``; ``registry_strict``: the ``--registry strict`` registry."""
     document = load_seed(path) if path else None
-    return lambda: Engine(seed=document, publish_ports=publish_ports)
+    return lambda: Engine(seed=document, publish_ports=publish_ports, registry_strict=registry_strict)
 
 
 @dataclass

@@ -56,3 +56,10 @@ def cli_params() -> list:
     return [pytest.param(path, id=name, marks=pytest.mark.skipif(not os.path.exists(path),
                                                                  reason=f"{path} is not installed"))
             for name, path in CLIS.items()]
+
+
+def docker_for(request, server: MockdServer) -> DockerCLI:
+    """The `docker` fixture of the CLI test modules: a fresh daemon, the CLI the param names."""
+    server.reset()
+    name = next(n for n, p in CLIS.items() if p == request.param)
+    return DockerCLI(name, request.param, server)

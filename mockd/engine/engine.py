@@ -37,11 +37,14 @@ from .volumes import Volume, VolumeStore
 
 
 class Engine:
-    def __init__(self, seed: dict | None = None, publish_ports: str = "loopback") -> None:
+    def __init__(self, seed: dict | None = None, publish_ports: str = "loopback", *,
+                 registry_strict: bool = False) -> None:
         """`seed`: a parsed seed document (`seed.parse_seed`) the engine starts from and returns to on reset.
-        `publish_ports`: where published ports listen, `loopback`, `all` or `off` (`publish.py`)."""
+        `publish_ports`: where published ports listen, `loopback`, `all` or `off` (`publish.py`).
+        `registry_strict`: the registry has only the catalog, the seed's and pushed images (`--registry strict`)."""
         self.seed_data = seed
         self.publisher = Publisher(publish_ports)
+        self.registry_strict = registry_strict
         self.runtime = Runtime()
         self.state = DaemonState()
         self.reset()
@@ -54,7 +57,7 @@ class Engine:
         self.runtime.cancel_tasks()
         self.runtime.unsimulated.clear()  # findings are cleared with a reset: report the programs again
         self.publisher.close_all()
-        self.state = DaemonState()
+        self.state = DaemonState(registry=MockRegistry(strict=self.registry_strict))
         network_ops = NetworkOps(self.state)
         self.mounts = Mounts(self.state)
         self.network_ops = network_ops

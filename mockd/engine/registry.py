@@ -1,5 +1,6 @@
-"""The built-in mock registry: any reference pulls a synthetic image unless a refusal says otherwise;
-pushed images are kept so a later pull returns them."""
+"""The built-in mock registry. A pull gets, in order: a seeded refusal, a pushed image, a seeded remote image,
+the catalog's image (mockd/engine/catalog.py), else a synthetic generic image — or, when `strict`, Docker Hub's
+answer for a repository it does not have. Pushed images are kept so a later pull returns them."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from . import references
+from .catalog import APPLETS, catalog
 from .errors import NotFound
 from .filesystem import DIR, FILE, SYMLINK, FileTree, Layer, Node, diff
 from .ids import digest, parse_time, sha256_hex, short
 from .images import DEFAULT_ENV, Image
 
-# The applets a busybox-like image offers; each is an executable the built-in shell implements.
-APPLETS = ("sh ash bash echo printf cat true false sleep env printenv hostname id whoami pwd ls mkdir touch rm rmdir cp "
-           "mv head tail wc grep tee seq date uname basename dirname test [ kill nproc yes ps chmod ln").split()
 SYNTHETIC_CREATED = "2024-01-01T00:00:00Z"
 _EPOCH = 1704067200.0
 
@@ -101,6 +100,7 @@ class MockRegistry:
     remote: dict[str, RemoteImage] = field(default_factory=dict)  # "repo:tag" patterns described by the seed
     pushed: dict[str, Image] = field(default_factory=dict)
     credentials: dict[str, str] | None = None  # username -> password; None: every login succeeds
+    strict: bool = False  # `--registry strict`: only the catalog, the seed and pushed images exist
 
     def refusal_for(self, ref: references.Reference) -> Refusal | None:
         for refusal in self.refusals:
@@ -117,9 +117,19 @@ class MockRegistry:
         for pattern, remote in self.remote.items():
             if fnmatch.fnmatchcase(ref.name, pattern) or fnmatch.fnmatchcase(ref.repo, pattern):
                 return synthetic_image(ref, remote.config, remote.files)
+        cat = catalog()
+        if cat.knows(ref.repo):
+            variant = cat.variant(ref.repo, ref.tag) if ref.tag else cat.by_digest(ref.repo, ref.digest or "")
+            if variant is None and self.strict:
+                raise Refusal(ref.name, "manifest-unknown").error(ref)
+            # Permissive: a tag the catalog does not list still gets that repository's closest real image.
+            return cat.image(variant or cat.nearest(ref.repo, ref.tag or "latest"))
+        if self.strict:
+            raise Refusal(ref.name).error(ref)
         return synthetic_image(ref)
 
     def manifest_digest(self, ref: references.Reference, image: Image) -> str:
+        # The catalog's images and synthetic ones alike: stable per (repository, image).
         return digest(f"{ref.repo}:{image.id}")
 
     def login(self, username: str, password: str) -> bool:

@@ -114,6 +114,8 @@ def apply_seed(engine: Engine, seed: dict) -> None:
         image = engine.images.add(image)
         for ref in refs:
             engine.images.tag(image, references.parse(ref).name)
+            # The seed describes images that exist: a pull of one gets it back (strict registry included).
+            engine.registry.pushed[references.parse(ref).name] = image
     for item in seed.get("volumes") or []:
         volume = engine.create_volume(item["name"], item.get("driver", "local"), item.get("labels"),
                                       item.get("options"))
