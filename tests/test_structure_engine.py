@@ -6,124 +6,21 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-MOCKD = ROOT / "mockd"
-
-
-def _modules() -> dict[str, Path]:
-    """mockd.* module name -> its file (a package is its __init__.py)."""
-    out = {}
-    for path in sorted(MOCKD.rglob("*.py")):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        out[".".join(parts)] = path
-    return out
-
-
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
-        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
-def _runtime_imports(tree: ast.AST):
-    """Every import statement that runs: at module level, in functions, in classes, under `if`; not the
-    ones under `if TYPE_CHECKING:` (never executed, annotations only)."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            stack.extend(node.orelse)
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-        stack.extend(ast.iter_child_nodes(node))
-
-
-def _import_graph() -> dict[str, set[str]]:
-    modules = _modules()
-    graph: dict[str, set[str]] = {name: set() for name in modules}
-    for name, path in modules.items():
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in _runtime_imports(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            else:
-                if node.level:
-                    base = package.split(".")
-                    base = base[: len(base) - (node.level - 1)]
-                    mod = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    mod = node.module or ""
-                # `from pkg import sub` imports the submodule sub (the package is already being imported when
-                # it is the importer's own); `from mod import name` imports mod.
-                subs = [f"{mod}.{alias.name}" for alias in node.names if f"{mod}.{alias.name}" in modules]
-                targets = subs if len(subs) == len(node.names) and name.startswith(mod + ".") else [mod, *subs]
-            for target in targets:
-                if target in modules and target != name:
-                    graph[name].add(target)
-    return graph
-
-
-def _strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Tarjan's algorithm; the components of more than one module are the import circles."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    out: list[list[str]] = []
-    counter = [0]
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
-        stack.append(v)
-        on_stack.add(v)
-        for w in sorted(graph[v]):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                out.append(sorted(component))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return out
+from tests.structure_support import MOCKD, ROOT, circles, executed_imports, import_graph
 
 
 def test_the_import_graph_sees_function_level_imports():
     """The walk must see an import inside a function, or the circle check below proves nothing."""
     tree = ast.parse("def f():\n    from . import x\nif TYPE_CHECKING:\n    import y\n")
-    assert [type(n).__name__ for n in _runtime_imports(tree)] == ["ImportFrom"]
-    assert _strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert [type(n).__name__ for n in executed_imports(tree)] == ["ImportFrom"]
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
 def test_no_import_circle_in_the_engine():
-    graph = _import_graph()
+    graph = import_graph()
     engine = {k: {v for v in vs if v.startswith("mockd.engine")} for k, vs in graph.items()
               if k.startswith("mockd.engine")}
-    assert _strongly_connected(engine) == []
-
-
-# app<->control and versioning<->behaviours are the app layer's half of issue 10, which also adds mockd/keys.py:
-# until it has landed the circles are expected (strictly: the marker fails once they are gone); after, none is.
-@pytest.mark.xfail(not (MOCKD / "keys.py").exists(), strict=True,
-                   reason="app<->control and versioning<->behaviours: the app layer's half of issue 10")
-def test_no_import_circle_in_mockd():
-    assert _strongly_connected(_import_graph()) == []
+    assert circles(engine) == []
 
 
 def test_no_private_reach_ins():

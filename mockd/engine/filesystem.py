@@ -381,6 +381,14 @@ def layer_from_tar(data: bytes) -> Layer:
     return layer
 
 
+def _refuse_kind_change(existing: Node | None, new: Node, target: str, name: str) -> None:
+    """``noOverwriteDirNonDir``: a directory may not replace a file there, nor a file a directory."""
+    if existing is not None and (existing.kind == DIR) != (new.kind == DIR):
+        kind = "directory" if existing.kind == DIR else "non-directory"
+        other = "non-directory" if existing.kind == DIR else "directory"
+        raise IsADirectoryError(f"cannot overwrite {kind} \"{target}\" with {other} \"{name}\"")
+
+
 def extract_tar(tree: FileTree, data: bytes, dest: str, no_overwrite_dir_non_dir: bool = False) -> list[str]:
     """Unpack a tar under dest (which must be a directory). Returns the paths written."""
     dest = tree.resolve(dest)
@@ -402,11 +410,8 @@ def extract_tar(tree: FileTree, data: bytes, dest: str, no_overwrite_dir_non_dir
                 if linked is not None:
                     tree.put(target, linked)
             continue
-        existing = tree.nodes.get(target)
-        if no_overwrite_dir_non_dir and existing is not None and (existing.kind == DIR) != (new.kind == DIR):
-            kind = "directory" if existing.kind == DIR else "non-directory"
-            other = "non-directory" if existing.kind == DIR else "directory"
-            raise IsADirectoryError(f"cannot overwrite {kind} \"{target}\" with {other} \"{rel}\"")
+        if no_overwrite_dir_non_dir:
+            _refuse_kind_change(tree.nodes.get(target), new, target, rel)
         tree.put(target, new)
         written.append(target)
     return written
@@ -580,11 +585,8 @@ class MountedFS:
             if new is None:
                 continue  # devices and fifos are not modelled
             tree, inner = self._locate(target, for_write=True)
-            existing = tree.nodes.get(inner)
-            if no_overwrite_dir_non_dir and existing is not None and (existing.kind == DIR) != (new.kind == DIR):
-                kind = "directory" if existing.kind == DIR else "non-directory"
-                other = "non-directory" if existing.kind == DIR else "directory"
-                raise IsADirectoryError(f"cannot overwrite {kind} \"{target}\" with {other} \"{name}\"")
+            if no_overwrite_dir_non_dir:
+                _refuse_kind_change(tree.nodes.get(inner), new, target, name)
             tree.put(inner, new)
             written.append(target)
         return written
