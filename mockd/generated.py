@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -135,8 +136,17 @@ def _bounded(schema: dict[str, Any], value: Any, cast: Any) -> Any:
 
 
 def body_for(spec: ApiSpec, op: Operation, status: int, ident: str) -> Any:
-    schema = _flat_response(spec, op.method, op.path, status)
-    return None if schema is None else generate(schema, ident)
+    """A fresh generated body (callers fill it in): decoded from the cached encoding of the generated tree."""
+    encoded = _encoded_body(spec, op.method, op.path, status, ident)
+    return None if encoded is None else json.loads(encoded)
+
+
+@lru_cache(maxsize=1024)
+def _encoded_body(spec: ApiSpec, method: str, path: str, status: int, ident: str) -> str | None:
+    # Generation walks the whole flattened schema (the top of the /version and /info profiles); its result
+    # depends only on these arguments. JSON text is the cheapest deep copy of it to hand out.
+    schema = _flat_response(spec, method, path, status)
+    return None if schema is None else json.dumps(generate(schema, ident))
 
 
 # --- the generated handler ---------------------------------------------------------------------

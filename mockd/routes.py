@@ -163,6 +163,10 @@ class RequestContext:
                          daemon=self.bounds.max_api, query=self.query)
 
     def json(self, obj: Any, status: int = 200, target: Operation | str | None = None) -> web.Response:
-        resp = web.Response(status=status, body=dumps(self.serialize(obj, target, status)))
+        return self.encoded(dumps(self.serialize(obj, target, status)), status)
+
+    def encoded(self, body: bytes, status: int = 200) -> web.Response:
+        """A JSON answer already serialized and encoded (:meth:`json`'s bytes, e.g. from the answer cache)."""
+        resp = web.Response(status=status, body=body)
         resp.headers["Content-Type"] = "application/json"
         return resp

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import specs
+from mockd.engine.tree import tree_copy
 from mockd.versioning import ALWAYS, Before, Since, Window
 from specs.model import ApiSpec, Operation
 from specs.wire import query_bool
@@ -273,12 +274,7 @@ def _project(value: Any, shape: _Shape) -> Any:
     return out
 
 
-def _copy(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _copy(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_copy(v) for v in obj]
-    return obj
+_copy = tree_copy
 
 
 def _response_roots(op: Operation | None, status: int) -> list[tuple[str, tuple[str, ...]]]:

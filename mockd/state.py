@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockd.answer_cache import AnswerCache
 from mockd.engine import Engine
 from mockd.engine.errors import EngineError
 from mockd.engine.seed import load_seed_file
@@ -42,6 +43,7 @@ class Registry:
     engine: Engine = field(init=False)
     findings: list[Finding] = field(default_factory=list)
     requests_seen: int = 0
+    answers: AnswerCache = field(default_factory=AnswerCache)
 
     def __post_init__(self) -> None:
         self.engine = self.engine_factory()
@@ -55,6 +57,7 @@ class Registry:
     def reset(self) -> None:
         """Back to the daemon's seed (one with nothing in it when there is none), findings cleared."""
         self.engine.reset()
+        self.answers.clear()
         self.findings.clear()
         self.requests_seen = 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import specs
 from specs.releases import (  # noqa: F401  (re-exported: mockd's users read them here)
@@ -126,6 +127,7 @@ def check_version(requested: str, bounds: Bounds) -> None:
         )
 
 
+@lru_cache(maxsize=1024)
 def spec_version_for(requested: str) -> str:
     """The bundled document a request at ``requested`` is checked against."""
     try:

@@ -12,6 +12,8 @@ It lives in ``specs`` because both sides use it: mockd impersonates a release
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 # (engine release, full version string we report, max API version, min API version)
 RELEASES: tuple[tuple[str, str, str, str], ...] = (
     ("1.13", "1.13.1", "1.25", "1.12"),
@@ -55,6 +57,7 @@ RELEASES: tuple[tuple[str, str, str, str], ...] = (
 DEFAULT_MIN_API = "1.24"
 
 
+@lru_cache(maxsize=4096)  # every request compares its version several times
 def dockerd_key(version: str) -> tuple[int, ...]:
     """dockerd's ordering of version strings (``versions.compare``): dot-separated integers,
     missing parts count as 0, a non-numeric part as 0. ``"1"`` < ``"1.12"`` < ``"1.9.1"`` is numeric."""

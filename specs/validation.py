@@ -17,6 +17,7 @@ a loose error is genuine (``spec``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import jsonschema_rs
@@ -201,6 +202,23 @@ def check_request(
 
 
 def check_query(spec: ApiSpec, op: Operation, query: Mapping[str, list[str]]) -> list[Finding]:
+    if not query:
+        return _query_findings(spec, op, ())  # only the missing-required checks
+    return _query_findings(spec, op, tuple((name, tuple(values)) for name, values in query.items()))
+
+
+def _query_findings(spec: ApiSpec, op: Operation, query: tuple[tuple[str, tuple[str, ...]], ...]) -> list[Finding]:
+    # Clients repeat the same few queries thousands of times: the findings (frozen) of each are kept.
+    return list(_query_findings_of(spec, op, query))
+
+
+@lru_cache(maxsize=4096)  # operations hash by identity and live as long as their (cached) document
+def _query_findings_of(spec: ApiSpec, op: Operation, items: tuple[tuple[str, tuple[str, ...]], ...],
+                       ) -> tuple[Finding, ...]:
+    return tuple(_check_query(spec, op, {name: list(values) for name, values in items}))
+
+
+def _check_query(spec: ApiSpec, op: Operation, query: Mapping[str, list[str]]) -> list[Finding]:
     params = op.parameters_in("query")
     findings: list[Finding] = []
 

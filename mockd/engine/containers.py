@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ from .ids import now_ns, rfc3339
 from .images import Image
 from .netns import NetNamespace
 from .pipe import Pipe
+from .tree import tree_copy
 
 if TYPE_CHECKING:
     from .runtime import Process  # the runtime imports these records
@@ -197,7 +197,7 @@ class Container:
         return not (mode in ("none", "host") or mode.startswith("container:"))
 
     def network_settings(self) -> dict:
-        networks = copy.deepcopy(self.networks)
+        networks = tree_copy(self.networks)
         bridge = networks.get("bridge") or {}
         settings = {
             "Bridge": "", "SandboxID": (self.id[::-1] if self.running else ""), "SandboxKey":
@@ -236,14 +236,14 @@ class Container:
             "ProcessLabel": "",
             "AppArmorProfile": "",
             "ExecIDs": [e for e in self.exec_ids if e not in self.finished_execs] or None,
-            "HostConfig": copy.deepcopy(self.host_config),
+            "HostConfig": tree_copy(self.host_config),
             "GraphDriver": {"Name": "overlay2", "Data": {
                 "LowerDir": f"/var/lib/docker/overlay2/{self.id[:12]}-init/diff",
                 "MergedDir": f"/var/lib/docker/overlay2/{self.id[:12]}/merged",
                 "UpperDir": f"/var/lib/docker/overlay2/{self.id[:12]}/diff",
                 "WorkDir": f"/var/lib/docker/overlay2/{self.id[:12]}/work"}},
             "Mounts": self.mounts_view(),
-            "Config": copy.deepcopy(self.config),
+            "Config": tree_copy(self.config),
             "NetworkSettings": self.network_settings(),
         }
         if size:
@@ -284,13 +284,25 @@ class Container:
             "State": self.status,
             "Status": self.status_text(),
             "HostConfig": {"NetworkMode": self.host_config.get("NetworkMode", "default")},
-            "NetworkSettings": {"Networks": copy.deepcopy(self.networks)},
+            "NetworkSettings": {"Networks": tree_copy(self.networks)},
             "Mounts": self.mounts_view(),
         }
         if size:
             out["SizeRw"] = size_rw = self.size_rw()
             out["SizeRootFs"] = size_rw + self.image.size
         return out
+
+    def status_text_until(self, now: int) -> int | None:
+        """When :meth:`status_text` (as of ``now``) may next change by time alone: the next whole second of the
+        duration it shows (every unit of Go's HumanDuration is whole seconds); None when it shows none."""
+        if self.status in ("running", "paused"):
+            since = self.started_ns
+        elif self.status in ("restarting", "exited"):
+            since = self.finished_ns
+        else:
+            return None
+        elapsed = max(now - since, 0)
+        return since + (elapsed // 1_000_000_000 + 1) * 1_000_000_000
 
     def status_text(self) -> str:
         now = now_ns()

@@ -95,6 +95,10 @@ class Engine:
     def events(self) -> EventBus:
         return self.state.events
 
+    def change_mark(self) -> tuple[int, int]:
+        """Changes whenever the daemon's state may have: a reset, or any state-change event."""
+        return self.runtime.generation, self.state.events.emitted
+
     @property
     def images(self) -> ImageStore:
         return self.state.images

@@ -90,10 +90,12 @@ SUBSCRIBER_BUFFER = 1024
 class EventBus:
     def __init__(self) -> None:
         self.history: list[Event] = []
+        self.emitted = 0  # every state change emits: the count marks the state (Engine.change_mark)
         self._subscribers: set[asyncio.Queue[Event]] = set()
 
     def emit(self, type_: str, action: str, actor_id: str, attributes: Mapping[str, str] | None = None) -> Event:
         event = Event(type_, action, actor_id, {k: str(v) for k, v in (attributes or {}).items()})
+        self.emitted += 1
         if self.history and event.time_ns <= self.history[-1].time_ns:
             event.time_ns = self.history[-1].time_ns + 1  # keep history strictly ordered
         self.history.append(event)

@@ -9,12 +9,13 @@ import json
 
 from aiohttp import web
 
+from mockd.engine import Engine
 from mockd.engine.containers import Container
 from mockd.engine.ids import now_ns, parse_time, rfc3339
 from mockd.errors import DockerError
 from mockd.hijack import hijack
 from mockd.routes import RequestContext, omit_content_type
-from mockd.serializer import dumps
+from mockd.serializer import dumps, go_json
 from mockd.streams import (
     client_gone,
     follow,
@@ -40,10 +41,31 @@ async def create(request: web.Request, ctx: RequestContext) -> web.StreamRespons
 
 @route("ContainerList")
 async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    size = ctx.q_bool("size")
-    found = engine(ctx).list_containers(all_=ctx.q_bool("all"), limit=ctx.q_int("limit", -1) or -1,
-                                        filters=filters(ctx), latest=ctx.q_bool("latest"))
-    return ctx.json([c.summary(size=size) for c in found])
+    eng = engine(ctx)
+    if ctx.q_bool("size"):  # SizeRw follows writes of the container's processes, which emit no event: never cached
+        return ctx.json([c.summary(size=True) for c in _listed(eng, ctx)])
+    # Two levels of the answer cache: the whole list per query, and each container's item (the list of one
+    # query is rebuilt from the items whenever any of its containers' status texts ticks over).
+    mark, now = eng.change_mark(), now_ns()
+    version = (ctx.version, ctx.bounds.max_api)
+    answers = ctx.registry.answers
+
+    def item(c: Container) -> tuple[bytes, int | None]:
+        # One item as the serializer projects it in a list (the brackets of a one-item list stripped).
+        return go_json(ctx.serialize([c.summary()]))[1:-1], c.status_text_until(now)
+
+    def whole() -> tuple[bytes, int | None]:
+        items = [answers.get(("ContainerList.item", version, c.id), lambda c=c: item(c), mark=mark, now=now)
+                 for c in _listed(eng, ctx)]
+        deadlines = [d for _, d in items if d is not None]
+        return b"[" + b",".join(body for body, _ in items) + b"]\n", min(deadlines, default=None)
+
+    return ctx.encoded(answers.get(("ContainerList", version, request.query_string), whole, mark=mark, now=now)[0])
+
+
+def _listed(eng: Engine, ctx: RequestContext) -> list[Container]:
+    return eng.list_containers(all_=ctx.q_bool("all"), limit=ctx.q_int("limit", -1) or -1, filters=filters(ctx),
+                               latest=ctx.q_bool("latest"))
 
 
 @route("ContainerInspect")

@@ -11,6 +11,7 @@ from mockd.errors import DockerError
 from mockd.generated import body_for, object_id, success_status
 from mockd.record import now_iso
 from mockd.routes import RequestContext, handler
+from mockd.serializer import dumps
 from mockd.versioning import GO_VERSION
 
 BUILD_TIME = "2025-01-01T00:00:00.000000000+00:00"
@@ -62,6 +63,12 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 @handler("SystemVersion")
 async def version(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    # The answer depends on the daemon's configuration and the requested version only.
+    key = ("SystemVersion", ctx.version, ctx.bounds, id(ctx.config))
+    return ctx.encoded(ctx.registry.answers.get(key, lambda: (_version(ctx), None), mark=ctx.engine.change_mark())[0])
+
+
+def _version(ctx: RequestContext) -> bytes:
     b, c = ctx.bounds, ctx.config
     details = {
         "ApiVersion": b.max_api, "Arch": c.arch, "BuildTime": BUILD_TIME, "Experimental": str(c.experimental).lower(),
@@ -85,7 +92,7 @@ async def version(request: web.Request, ctx: RequestContext) -> web.StreamRespon
         body["Experimental"] = True
     else:
         body.pop("Experimental", None)  # omitempty in dockerd
-    return ctx.json(body)
+    return dumps(ctx.serialize(body))
 
 
 @handler("SystemInfo")
