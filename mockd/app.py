@@ -35,6 +35,7 @@ from mockd.keys import (
     CONFIG,
     CONTROL_ACCESS,
     CTX,
+    DAEMON_HEADERS,
     HANDLERS,
     INFO,
     NO_CONTENT_TYPE,
@@ -48,7 +49,7 @@ from mockd.keys import (
 from mockd.record import Recorder, body_entry, header_entry, now_iso
 from mockd.routes import Handler, RequestContext, load_handlers
 from mockd.state import Registry, seeded_engine_factory
-from mockd.versioning import VersionRejected, check_version, spec_version_for, split_prefix
+from mockd.versioning import Bounds, VersionRejected, check_version, spec_version_for, split_prefix
 from specs.findings import Finding
 from specs.validation import NO_BODY, check_request
 
@@ -74,6 +75,7 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     app = web.Application(middlewares=[_outer], client_max_size=MAX_BODY, handler_args=HANDLER_ARGS)
     app[CONFIG] = config
     app[BOUNDS] = bounds
+    app[DAEMON_HEADERS] = _headers_of(bounds, config)
     if registry is None:
         registry = Registry(engine_factory=seeded_engine_factory(config.seed, config.publish_ports,
                                                                  registry_strict=config.registry == "strict"))
@@ -120,20 +122,21 @@ async def _daemon_headers(request: web.Request, response: web.StreamResponse) ->
     ``Content-Type: application/octet-stream`` for an unlabelled body), so it can also remove them."""
     request[PREPARED] = True
     if request.get(ROUTED):
-        bounds = request.app[BOUNDS]
-        config = request.app[CONFIG]
-        response.headers["Api-Version"] = bounds.max_api
-        response.headers["Server"] = f"Docker/{bounds.engine_version} ({config.os_type})"
-        response.headers["Ostype"] = config.os_type
-        if request.get(ACCEPTED):
-            # dockerd's experimental middleware runs inside its version check: every answer to a request
-            # at an accepted version says it (measured on 20.10), a rejected version's 400 does not.
-            response.headers["Docker-Experimental"] = "true" if config.experimental else "false"
+        # dockerd's experimental middleware runs inside its version check: every answer to a request at an
+        # accepted version says it (measured on 20.10), a rejected version's 400 does not.
+        response.headers.update(request.app[DAEMON_HEADERS][1 if request.get(ACCEPTED) else 0])
     else:
         # The router's own 404 comes from Go's mux without any daemon header, Server included.
         response.headers.popall("Server", None)
     if response.get(NO_CONTENT_TYPE):
         response.headers.popall("Content-Type", None)
+
+
+def _headers_of(bounds: Bounds, config: Config) -> tuple[dict[str, str], dict[str, str]]:
+    """The daemon's headers (made once per app): for a rejected version, and for an accepted one."""
+    headers = {"Api-Version": bounds.max_api, "Server": f"Docker/{bounds.engine_version} ({config.os_type})",
+               "Ostype": config.os_type}
+    return headers, {**headers, "Docker-Experimental": "true" if config.experimental else "false"}
 
 
 # --- dispatch ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from mockd.versioning import Bounds
 # --- the application (app[...]) ------------------------------------------------------------------
 CONFIG = web.AppKey("mockd.config", Config)
 BOUNDS = web.AppKey("mockd.bounds", Bounds)
+DAEMON_HEADERS = web.AppKey("mockd.daemon_headers", tuple)  # app._headers_of: (rejected, accepted version)
 REGISTRY = web.AppKey("mockd.registry", Registry)
 RECORDER = web.AppKey("mockd.recorder", Recorder)
 HANDLERS = web.AppKey("mockd.handlers", dict)  # operationId -> handler (mockd.routes.load_handlers)
