@@ -11,9 +11,11 @@ import pytest
 
 import mockd.engine.containers as engine_containers
 import mockd.handlers.containers as container_handlers
+import mockd.handlers.system as system_handlers
 from mockd.answer_cache import AnswerCache
 from mockd.app import create_app
 from mockd.config import Config
+from mockd.engine.ids import rfc3339
 from mockd.keys import REGISTRY
 
 SECOND = 1_000_000_000
@@ -38,6 +40,7 @@ def clock(monkeypatch) -> Clock:
     c = Clock()
     monkeypatch.setattr(engine_containers, "now_ns", c)
     monkeypatch.setattr(container_handlers, "now_ns", c)
+    monkeypatch.setattr(system_handlers, "now_iso", lambda: rfc3339(c()))  # /info's SystemTime
     return c
 
 
@@ -57,7 +60,7 @@ async def test_cached_answers_equal_uncached_over_a_workflow(aiohttp_client, clo
         clock.held = clock()
         try:
             for prefix in VERSIONS:
-                for path in (*LISTS, "/version"):
+                for path in (*LISTS, "/version", "/info"):
                     # Background work (health probes, process exits) changes the state between requests now and
                     # then; such a triple says nothing: it is repeated until no event fell inside it.
                     for _attempt in range(50):
@@ -113,6 +116,11 @@ async def test_cached_answers_equal_uncached_over_a_workflow(aiohttp_client, clo
     assert status == 201, body
     assert (await call("POST", "/v1.41/networks/n1/connect", {"Container": "cb2"}))[0] == 200
     await compare()
+    assert (await call("POST", "/v1.41/swarm/init", {"ListenAddr": "0.0.0.0:2377"}))[0] == 200
+    await compare()  # /info's Swarm
+    assert (await call("POST", "/v1.41/images/create?fromImage=alpine&tag=3.20"))[0] == 200
+    assert (await call("POST", "/v1.41/images/alpine:3.20/tag?repo=mine&tag=1"))[0] == 201
+    await compare()  # /info's Images
     assert (await call("POST", "/v1.41/containers/cb2/stop?t=0"))[0] == 204
     clock.skew = int(30.5 * SECOND)
     await compare()
@@ -121,7 +129,7 @@ async def test_cached_answers_equal_uncached_over_a_workflow(aiohttp_client, clo
     await compare()
     app[REGISTRY].reset()  # what POST /_mockd/reset does (the control plane is not on this TCP test client)
     await compare()  # nothing again
-    assert compared == 18 * len(VERSIONS) * (len(LISTS) + 1)
+    assert compared == 20 * len(VERSIONS) * (len(LISTS) + 2)
 
 
 def test_the_cache_starts_over_on_a_new_mark_and_at_its_byte_limit():

@@ -95,8 +95,23 @@ def _version(ctx: RequestContext) -> bytes:
     return dumps(ctx.serialize(body))
 
 
+# Stands for SystemTime in a cached /info answer; replaced by the time of each request (no other field of
+# /info holds text a client chose, so it cannot occur elsewhere in the bytes).
+_SYSTEM_TIME = "mockd:SystemTime:c5a1f3"
+
+
 @handler("SystemInfo")
 async def info(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    eng = ctx.engine
+    # Everything but SystemTime follows the state (counts change with events; the image count also with
+    # seeding and builds, hence in the key) and the requested version.
+    key = ("SystemInfo", ctx.version, ctx.bounds, id(ctx.config), len(eng.images.images), eng.swarm.active,
+           eng.swarm.node_id)
+    cached = ctx.registry.answers.get(key, lambda: (dumps(ctx.serialize(_info(ctx))), None), mark=eng.change_mark())
+    return ctx.encoded(cached[0].replace(_SYSTEM_TIME.encode(), now_iso().encode(), 1))
+
+
+def _info(ctx: RequestContext) -> dict:
     b, c, eng = ctx.bounds, ctx.config, ctx.engine
     body = _full(ctx)
     counts = eng.info_counts()
@@ -112,7 +127,7 @@ async def info(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         "OSVersion": facts["OSVersion"], "KernelVersion": c.kernel_version, "NCPU": facts["NCPU"],
         "MemTotal": facts["MemTotal"], "IndexServerAddress": facts["IndexServerAddress"],
         "LoggingDriver": facts["LoggingDriver"],
-        "SystemTime": now_iso(),
+        "SystemTime": _SYSTEM_TIME,
         "ExperimentalBuild": c.experimental, "Labels": [],
     })
     # The facts only a version's schema has are set where it has them.
@@ -138,7 +153,7 @@ async def info(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
                  "ClusterAdvertise": ""})
     if isinstance(body.get("Plugins"), dict):
         body["Plugins"].update(facts["Plugins"])
-    return ctx.json(body)
+    return body
 
 
 @handler("SystemAuth")
