@@ -5,6 +5,8 @@ of the same request, with the clock held still between the two."""
 from __future__ import annotations
 
 import asyncio
+import io
+import tarfile
 import time
 
 import pytest
@@ -60,7 +62,7 @@ async def test_cached_answers_equal_uncached_over_a_workflow(aiohttp_client, clo
         clock.held = clock()
         try:
             for prefix in VERSIONS:
-                for path in (*LISTS, "/version", "/info"):
+                for path in (*LISTS, "/version", "/info", "/images/json", "/images/json?all=1&filters=%7B%22dangling%22%3A%5B%22false%22%5D%7D"):
                     # Background work (health probes, process exits) changes the state between requests now and
                     # then; such a triple says nothing: it is repeated until no event fell inside it.
                     for _attempt in range(50):
@@ -121,6 +123,11 @@ async def test_cached_answers_equal_uncached_over_a_workflow(aiohttp_client, clo
     assert (await call("POST", "/v1.41/images/create?fromImage=alpine&tag=3.20"))[0] == 200
     assert (await call("POST", "/v1.41/images/alpine:3.20/tag?repo=mine&tag=1"))[0] == 201
     await compare()  # /info's Images
+    assert (await call("DELETE", "/v1.41/images/mine:1"))[0] == 200
+    resp = await client.post("/v1.41/build?t=built:1", data=_context("FROM busybox\nLABEL made=here\n"),
+                             headers={"Content-Type": "application/x-tar"})
+    assert resp.status == 200 and b"Successfully tagged built:1" in await resp.read()
+    await compare()
     assert (await call("POST", "/v1.41/containers/cb2/stop?t=0"))[0] == 204
     clock.skew = int(30.5 * SECOND)
     await compare()
@@ -129,7 +136,16 @@ async def test_cached_answers_equal_uncached_over_a_workflow(aiohttp_client, clo
     await compare()
     app[REGISTRY].reset()  # what POST /_mockd/reset does (the control plane is not on this TCP test client)
     await compare()  # nothing again
-    assert compared == 20 * len(VERSIONS) * (len(LISTS) + 2)
+    assert compared == 21 * len(VERSIONS) * (len(LISTS) + 4)
+
+
+def _context(dockerfile: str) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile.encode()))
+    return buf.getvalue()
 
 
 def test_the_cache_starts_over_on_a_new_mark_and_at_its_byte_limit():

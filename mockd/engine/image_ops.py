@@ -140,7 +140,7 @@ class ImageOps:
             image.repo_digests.clear()
             if any(running for _, running in users):
                 return out
-        del self.state.images.images[image.id]
+        self.state.images.remove(image)
         out.append({"Deleted": image.id})
         self.state.events.emit("image", "delete", image.id, {"name": image.id})
         return out
@@ -166,7 +166,7 @@ class ImageOps:
             for tag in list(image.repo_tags):
                 self.state.images.untag(tag)
                 deleted.append({"Untagged": tag})
-            del self.state.images.images[image.id]
+            self.state.images.remove(image)
             deleted.append({"Deleted": image.id})
             reclaimed += image.size
             self.state.events.emit("image", "delete", image.id, {"name": image.id})

@@ -168,12 +168,15 @@ class ImageStore:
     def __init__(self) -> None:
         self.images: dict[str, Image] = {}
         self.tags: dict[str, str] = {}  # "repo:tag" -> image id
+        self.changes = 0  # counts add/tag/untag/remove: seeds and builds change images without an event
 
     def clear(self) -> None:
         self.images.clear()
         self.tags.clear()
+        self.changes += 1
 
     def add(self, image: Image, names: list[str] = ()) -> Image:
+        self.changes += 1
         existing = self.images.get(image.id)
         if existing is None:
             self.images[image.id] = image
@@ -189,6 +192,7 @@ class ImageStore:
         old = self.tags.get(key)
         if old == image.id:
             return None
+        self.changes += 1
         if old and old in self.images:
             self.images[old].repo_tags.remove(key)
         self.tags[key] = image.id
@@ -196,10 +200,15 @@ class ImageStore:
         return old
 
     def untag(self, key: str) -> Image:
+        self.changes += 1
         image_id = self.tags.pop(key)
         image = self.images[image_id]
         image.repo_tags.remove(key)
         return image
+
+    def remove(self, image: Image) -> None:
+        self.changes += 1
+        del self.images[image.id]
 
     def find(self, ref: str) -> Image | None:
         if not ref:

@@ -11,6 +11,7 @@ from mockd.engine import references
 from mockd.engine.errors import EngineError
 from mockd.errors import DockerError
 from mockd.routes import RequestContext
+from mockd.serializer import dumps
 
 from ._engine import engine, filters, json_stream, route, tar_response
 
@@ -38,7 +39,13 @@ async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     old = ctx.q("filter")
     if old and ctx.behaves("image-list-filter-param"):
         wanted.setdefault("reference", []).append(old)
-    return ctx.json(eng.list_images(wanted, all_=ctx.q_bool("all"), shared_size=ctx.q_bool("shared-size")))
+
+    def build() -> tuple[bytes, None]:
+        return dumps(ctx.serialize(eng.list_images(wanted, all_=ctx.q_bool("all"), shared_size=ctx.q_bool("shared-size")))), None
+
+    # Images change through the store (counted) and with events (container counts); nothing here shows time.
+    key = ("ImageList", ctx.version, ctx.bounds.max_api, request.query_string, eng.images.changes)
+    return ctx.encoded(ctx.registry.answers.get(key, build, mark=eng.change_mark())[0])
 
 
 @route("ImageInspect")
