@@ -70,8 +70,16 @@ def _listed(eng: Engine, ctx: RequestContext) -> list[Container]:
 
 @route("ContainerInspect")
 async def inspect(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    c = engine(ctx).container(ctx.path_params["id"])
-    return ctx.json(c.inspect(size=ctx.q_bool("size")))
+    eng = engine(ctx)
+    c = eng.container(ctx.path_params["id"])
+    if ctx.q_bool("size"):  # SizeRw follows the processes' writes, which emit no event: never cached
+        return ctx.json(c.inspect(size=True))
+    # Health probes record their results without an event unless the status changes: the last one is in the key.
+    health = c.health
+    probe = (health["FailingStreak"], health["Log"][-1]["End"] if health["Log"] else "") if health else None
+    key = ("ContainerInspect", ctx.version, ctx.bounds.max_api, c.id, c.status, probe)
+    return ctx.encoded(ctx.registry.answers.get(key, lambda: (dumps(ctx.serialize(c.inspect())), None),
+                                                mark=eng.change_mark())[0])
 
 
 @route("ContainerStart")
