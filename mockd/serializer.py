@@ -25,6 +25,8 @@ an operationId; ``field`` is a dotted path under it (``*`` for every array item 
 - ``add``: where the rule applies, set the field to ``compute(parent, query)`` (``SKIP``: leave it
   out); elsewhere drop it (``VirtualSize = Size`` below 1.44, as dockerd 25+ answers old clients);
 - ``adapt``: replace the field's value with ``compute(value, query)`` where the rule applies;
+- ``fill``: where the rule applies, ``compute(parent, query)`` changes the object holding the field in place
+  (fields that depend on each other, such as the ``<none>`` placeholders of an untagged image);
 - ``omitempty``: drop the field when its value is empty (Go's ``json:",omitempty"``: null, "", 0, false,
   [] or {}), as dockerd's structs do; measured against dockerd 20.10 (``apicheck compare``).
 """
@@ -51,7 +53,7 @@ Compute = Callable[[Any, Mapping[str, list[str]]], Any]
 class Rule:
     root: str
     field: str
-    action: str  # "hide" | "add" | "adapt" | "omitempty"
+    action: str  # "hide" | "add" | "adapt" | "fill" | "omitempty"
     when: Window = ALWAYS  # the requested versions it applies at
     why: str = ""
     compute: Compute | None = None
@@ -69,6 +71,20 @@ def _same_as_size(parent: Any, _query: Mapping[str, list[str]]) -> Any:
 
 def _builder_size(parent: Any, _query: Mapping[str, list[str]]) -> Any:
     return sum(int(r.get("Size") or 0) for r in parent.get("BuildCache") or [] if isinstance(r, dict))
+
+
+def _false(_parent: Any, _query: Mapping[str, list[str]]) -> Any:
+    return False
+
+
+def _none_placeholders(parent: Any, _query: Mapping[str, list[str]]) -> None:
+    if not parent.get("RepoTags") and not parent.get("RepoDigests"):
+        parent["RepoTags"], parent["RepoDigests"] = ["<none>:<none>"], ["<none>@<none>"]
+
+
+def _count_if_shared_size(value: Any, query: Mapping[str, list[str]]) -> Any:
+    values = query.get("shared-size")
+    return value if values and query_bool(values[0]) else -1
 
 
 def _verbose(query: Mapping[str, list[str]]) -> bool:
@@ -146,9 +162,18 @@ RULES: tuple[Rule, ...] = (
          why="container-only fields of the image config, documented 1.39-1.49, omitted from API 1.50 (Engine 28.2)")
       for name in _IMAGE_CONFIG_CONTAINER_FIELDS),
     _R("ImageInspect", "DockerVersion", "hide", when=Since("1.52"), why="omitted from API 1.52 (Engine 29)"),
+    *(_R("ImageInspect", f"Config.{name}", "omitempty", when=Since("1.52"),
+         why="the image config's fields are omitted when not set from API 1.52 (Engine 29)")
+      for name in ("Cmd", "Entrypoint", "Env", "Labels", "OnBuild", "User", "Volumes", "WorkingDir")),
+    _R("ImageSummary", "RepoTags", "fill", when=Before("1.43"), compute=_none_placeholders,
+       why="an image with neither tags nor digests lists <none>:<none> and <none>@<none> below API 1.43 "
+           "(daemon/images/images.go of 20.10; [] from 1.43, Engine 24)"),
+    _R("ImageSummary", "Containers", "adapt", when=Before("1.51"), compute=_count_if_shared_size,
+       why="the per-image container count is sent from API 1.51; below, -1 (not computed) unless shared-size=1"),
     _R("ImageInspect", "Parent", "hide", when=Since("1.52"), why="omitted from API 1.52 (Engine 29)"),
     # Containers.
     _R("ContainerInspect", "HostConfig.KernelMemory", "hide", when=Since("1.42"), why="kernel memory limit, gone from API 1.42"),
+    _R("ContainerInspect", "Config.OnBuild", "omitempty", when=Since("1.52"), why="omitted when empty from API 1.52"),
     _R("ContainerInspect", "HostConfig.KernelMemoryTCP", "hide", when=Since("1.52"), why="omitted from API 1.52 (Engine 29)"),
     *(_R("ContainerInspect", f"NetworkSettings.{name}", "hide", when=Since("1.52"),
          why="legacy top-level NetworkSettings fields (default network), omitted from API 1.52 (Engine 29)")
@@ -159,10 +184,13 @@ RULES: tuple[Rule, ...] = (
     _R("SystemInfo", "ContainerdCommit.Expected", "hide", when=Since("1.49"), why="deprecated, omitted from API 1.49 (Engine 28.1)"),
     _R("SystemInfo", "RuncCommit.Expected", "hide", when=Since("1.49"), why="deprecated, omitted from API 1.49 (Engine 28.1)"),
     _R("SystemInfo", "InitCommit.Expected", "hide", when=Since("1.49"), why="deprecated, omitted from API 1.49 (Engine 28.1)"),
-    _R("SystemInfo", "RegistryConfig.AllowNondistributableArtifactsCIDRs", "hide", when=Since("1.49"),
-       why="always empty, omitted from API 1.49 (Engine 28.1)"),
-    _R("SystemInfo", "RegistryConfig.AllowNondistributableArtifactsHostnames", "hide", when=Since("1.49"),
-       why="always empty, omitted from API 1.49 (Engine 28.1)"),
+    *(_R("SystemInfo", f"RegistryConfig.AllowNondistributableArtifacts{name}", "hide", when=Since("1.47"),
+         why="always empty; the changelog says omitted from 1.49, but the daemon's code (api/server/router/system, "
+             "v28.1) sends them only below 1.47: the code is followed")
+      for name in ("CIDRs", "Hostnames")),
+    *(_R("SystemInfo", name, "add", when=Before("1.50"), compute=_false,
+         why="always false from 1.48, omitted from API 1.50; older requests still get false")
+      for name in ("BridgeNfIptables", "BridgeNfIp6tables")),
     # Go structs' omitempty fields: absent, not null or "", when unset (dockerd 20.10, measured).
     *(_R("ContainerInspect", f"HostConfig.{name}", "omitempty", why="omitempty in dockerd's HostConfig")
       for name in ("Annotations", "Init", "Mounts")),
@@ -177,6 +205,8 @@ RULES: tuple[Rule, ...] = (
     _R("EventMessage", "status", "hide", when=Since("1.52"), why="undocumented legacy field, sent below API 1.52"),
     _R("EventMessage", "id", "hide", when=Since("1.52"), why="undocumented legacy field, sent below API 1.52"),
     _R("EventMessage", "from", "hide", when=Since("1.52"), why="undocumented legacy field, sent below API 1.52"),
+    _R("SystemDataUsage", "BuildCache.*.Parent", "hide", when=Since("1.42"),
+       why="a build cache record's Parent is omitted from API 1.42 (Parents instead)"),
     # /system/df: BuilderSize (undocumented since 1.39, measured on 20.10) below 1.42; the 1.52 summary shape.
     _R("SystemDataUsage", "BuilderSize", "add", when=Before("1.42"), compute=_builder_size,
        why="sum of the build cache sizes, sent below API 1.42 (undocumented in those documents)"),
@@ -361,6 +391,8 @@ def _apply(node: Any, parts: tuple[str, ...], rule: Rule, applies: bool, query: 
             del node[head]
     elif rule.action == "adapt" and rule.compute is not None:
         node[head] = rule.compute(node[head], query)
+    elif rule.action == "fill" and rule.compute is not None:
+        rule.compute(node, query)
 
 
 _EMPTY = (None, "", 0, False, [], {})

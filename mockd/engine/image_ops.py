@@ -66,12 +66,12 @@ class ImageOps:
         return push_progress(ref, image, manifest)
 
     def list_images(self, filters: dict[str, list[str]], all_: bool = False, shared_size: bool = False) -> list[dict]:
-        """`docker images`: the summaries, with the per-image container count when `shared_size` asks for
-        it (else -1, dockerd's "not computed")."""
+        """`docker images`: the summaries, with the per-image container count (the serializer sends -1, "not
+        computed", to requests below 1.51 that do not ask for `shared_size`)."""
         counts = self.state.image_container_counts()
         out = []
         for image in self.state.images.list(filters, all_=all_):
-            summary = image.summary(containers=counts.get(image.id, 0) if shared_size else -1)
+            summary = image.summary(containers=counts.get(image.id, 0))
             if filters.get("reference"):  # dockerd lists only the tags that matched
                 summary["RepoTags"] = [t for t in image.repo_tags
                                        if any(ref_matches(t, pattern) for pattern in filters["reference"])]

@@ -1,0 +1,99 @@
+"""What mockd answers on both sides of the version gates of mockd/data/version_gates.csv.
+
+tests/test_version_gates.py checks that each line maps to a behaviour or serializer row switching at the line's
+version; here the answers themselves are read at the version before the gate and at the gate (the newest daemon,
+asked at both), so a row that switches but is not applied, or is applied to the wrong field, fails too."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+
+import pytest
+
+from mockd.app import create_app
+from mockd.config import Config
+
+
+@pytest.fixture
+async def client(aiohttp_client):
+    c = await aiohttp_client(create_app(Config()))
+    assert (await c.post("/v1.41/images/create?fromImage=busybox&tag=latest")).status == 200
+    return c
+
+
+async def get(client, path: str):
+    resp = await client.get(path)
+    assert resp.status == 200, (path, await resp.text())
+    return await resp.json()
+
+
+def _context(dockerfile: str) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile.encode()))
+    return buf.getvalue()
+
+
+async def _untagged_image(client) -> str:
+    """A built image without a tag (and without digests): `docker build` without -t."""
+    resp = await client.post("/v1.41/build", data=_context("FROM busybox\nLABEL gate=1\n"),
+                             headers={"Content-Type": "application/x-tar"})
+    text = await resp.text()
+    assert resp.status == 200, text
+    return next(i["Id"] for i in await get(client, "/v1.43/images/json") if not i["RepoTags"])
+
+
+async def test_untagged_images_list_none_placeholders_below_1_43(client):
+    image_id = await _untagged_image(client)
+    old = next(i for i in await get(client, "/v1.42/images/json") if i["Id"] == image_id)
+    new = next(i for i in await get(client, "/v1.43/images/json") if i["Id"] == image_id)
+    assert (old["RepoTags"], old["RepoDigests"]) == (["<none>:<none>"], ["<none>@<none>"])
+    assert new["RepoTags"] == [] and not new["RepoDigests"]
+    tagged = next(i for i in await get(client, "/v1.42/images/json") if i["RepoTags"] == ["busybox:latest"])
+    assert tagged["RepoDigests"] and "<none>@<none>" not in tagged["RepoDigests"]
+    # Tagged but without digests (built with -t): no placeholder, RepoDigests as dockerd sends it (null).
+    resp = await client.post("/v1.41/build?t=mine:1", data=_context("FROM busybox\nLABEL gate=2\n"),
+                             headers={"Content-Type": "application/x-tar"})
+    assert resp.status == 200, await resp.text()
+    mine = next(i for i in await get(client, "/v1.42/images/json") if i["RepoTags"] == ["mine:1"])
+    assert not mine["RepoDigests"]
+
+
+async def test_image_list_counts_containers_from_1_51(client):
+    assert (await client.post("/v1.41/containers/create", json={"Image": "busybox", "Cmd": ["true"]})).status == 201
+    busybox = [i for i in await get(client, "/v1.50/images/json") if "busybox:latest" in i["RepoTags"]]
+    assert busybox[0]["Containers"] == -1  # not computed below 1.51
+    shared = [i for i in await get(client, "/v1.50/images/json?shared-size=1") if "busybox:latest" in i["RepoTags"]]
+    assert shared[0]["Containers"] == 1
+    counted = [i for i in await get(client, "/v1.51/images/json") if "busybox:latest" in i["RepoTags"]]
+    assert counted[0]["Containers"] == 1
+
+
+async def test_info_registry_and_bridge_fields_per_version(client):
+    old, mid, new = [await get(client, f"/v{v}/info") for v in ("1.46", "1.47", "1.50")]
+    assert "AllowNondistributableArtifactsCIDRs" in old["RegistryConfig"]
+    assert "AllowNondistributableArtifactsHostnames" in old["RegistryConfig"]
+    assert "AllowNondistributableArtifactsCIDRs" not in mid["RegistryConfig"]
+    before = await get(client, "/v1.49/info")
+    assert before["BridgeNfIptables"] is False and before["BridgeNfIp6tables"] is False
+    assert "BridgeNfIptables" not in new and "BridgeNfIp6tables" not in new
+
+
+async def test_image_config_omits_unset_fields_from_1_52(client):
+    image_id = await _untagged_image(client)
+    old = (await get(client, f"/v1.51/images/{image_id}/json"))["Config"]
+    new = (await get(client, f"/v1.52/images/{image_id}/json"))["Config"]
+    for name in ("Entrypoint", "OnBuild", "User", "Volumes", "WorkingDir"):
+        assert name in old, name  # null or "" below 1.52
+        assert name not in new, name
+    assert new["Cmd"] == old["Cmd"] and new["Labels"] == {"gate": "1"}  # set fields stay
+
+
+async def test_container_config_omits_empty_onbuild_from_1_52(client):
+    resp = await client.post("/v1.41/containers/create?name=g1", json={"Image": "busybox", "Cmd": ["true"]})
+    assert resp.status == 201
+    assert "OnBuild" in (await get(client, "/v1.51/containers/g1/json"))["Config"]
+    assert "OnBuild" not in (await get(client, "/v1.52/containers/g1/json"))["Config"]
