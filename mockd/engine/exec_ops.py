@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .detach import exec_keys
 from .errors import Conflict, InvalidParameter, NotFound
 from .execs import ExecInstance
 from .ids import new_id
@@ -24,7 +25,8 @@ class ExecOps:
             raise Conflict(f"Container {c.id} is not running")
         if not config.get("Cmd"):
             raise InvalidParameter("No exec command specified")
-        ex = ExecInstance(id=new_id(), container_id=c.id, config=dict(config))
+        keys = exec_keys(config.get("DetachKeys") or "")
+        ex = ExecInstance(id=new_id(), container_id=c.id, config=dict(config), detach_keys=keys)
         if not config.get("AttachStdin"):
             ex.stdin = Pipe(closed=True)
         self.state.execs[ex.id] = ex
@@ -57,6 +59,8 @@ class ExecOps:
         generation = self.runtime.generation
 
         def on_exit(code: int) -> None:
+            if ex.detached:
+                return  # dockerd stopped following it when the client detached
             ex.exit_code = code
             ex.running = False
             c.finished_execs.add(ex.id)
@@ -80,6 +84,18 @@ class ExecOps:
         if c.status == "paused":
             proc.running.clear()
         return ex
+
+    def exec_detached(self, exec_id: str) -> None:
+        """The client typed the detach keys: dockerd 20.10 takes the wrapped escape error for a failed start, so
+        the exec shows Running false and ExitCode 126 while its process runs on in the container."""
+        ex = self.get_exec(exec_id)
+        if ex.detached or not ex.running:
+            return
+        ex.detached, ex.running, ex.exit_code = True, False, 126
+        c = self.state.container(ex.container_id)
+        c.finished_execs.add(ex.id)
+        ex.end_streams()
+        ex.done.set()
 
     def resize_exec(self, exec_id: str, h: int, w: int) -> None:
         ex = self.get_exec(exec_id)

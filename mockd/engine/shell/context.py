@@ -18,6 +18,7 @@ class Context:
     stdin: Pipe = field(default_factory=lambda: Pipe(closed=True))
     cwd: str = "/"
     user: str = ""
+    group_add: tuple[str, ...] = ()  # HostConfig.GroupAdd: supplementary groups beyond the user's (lookup.py)
     hostname: str = "localhost"
     running: asyncio.Event | None = None  # cleared while the container is paused
     pid: int = 1
