@@ -227,7 +227,7 @@ class Catalog:
     def _build(self, variant: Variant):
         family, release = self.family_release(variant.base)
         spec = variant.spec
-        base_vars = {k: str(v) for k, v in release.items() if k != "usrmerge"}
+        base_vars = {k: str(v) for k, v in release.items() if k not in ("usrmerge", "files")}
         base_vars.setdefault("major", base_vars.get("release", ""))
         variables = {**base_vars, **{k: str(v) for k, v in (spec.get("vars") or {}).items()}}
         for _ in range(2):  # a variable may use another ("1~{codename}")
@@ -274,7 +274,9 @@ def _distro_tree(family: dict, release: dict, variables: dict[str, str], epoch: 
         for link in ("bin", "sbin", "lib", "lib64"):
             tree.nodes[f"/{link}"] = Node(SYMLINK, target=f"usr/{link}", mode=0o777, mtime=epoch)
     _place_tools(tree, family, usrmerge, epoch)
-    for path, item in _expand(family.get("files") or {}, variables).items():
+    # A release's own `files` replace the family's (alpine-baselayout dropped users, such as postgres, over time).
+    files = {**(family.get("files") or {}), **(release.get("files") or {})}
+    for path, item in _expand(files, variables).items():
         _place(tree, path, item, epoch)
     return tree
 

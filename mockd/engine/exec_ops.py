@@ -25,7 +25,8 @@ class ExecOps:
             raise Conflict(f"Container {c.id} is not running")
         if not config.get("Cmd"):
             raise InvalidParameter("No exec command specified")
-        keys = exec_keys(config.get("DetachKeys") or "")
+        # Go's JSON decoder matches field names case-insensitively: docker-py sends `detachKeys`.
+        keys = exec_keys(next((v for k, v in config.items() if k.lower() == "detachkeys" and v), "") or "")
         ex = ExecInstance(id=new_id(), container_id=c.id, config=dict(config), detach_keys=keys)
         if not config.get("AttachStdin"):
             ex.stdin = Pipe(closed=True)

@@ -174,7 +174,7 @@ async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
 @route("ContainerAttach")
 async def attach(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
-    keys = attach_keys(ctx.query.get("detachKeys") or "")  # dockerd checks them before it looks the container up
+    keys = attach_keys(ctx.q("detachKeys") or "")  # dockerd checks them before it looks the container up
     c = eng.attach(ctx.path_params["id"])
     want = {1: ctx.q_bool("stdout"), 2: ctx.q_bool("stderr")}
     want_stdin = ctx.q_bool("stdin") and bool(c.config.get("OpenStdin"))
