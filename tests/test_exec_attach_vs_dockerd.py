@@ -140,6 +140,36 @@ def top_and_logs(d: Daemon) -> dict:
     return out
 
 
+def names(d: Daemon) -> dict:
+    """busybox nslookup against the embedded DNS of a user network: a link alias, a network alias, a name it
+    does not know (forwarded upstream, unreachable offline)."""
+    assert d.call("POST", "/networks/create", {"Name": "dnsnet"})[0] == 201
+    # As docker-py's test_create_with_links: the linking container first, the linked one after it.
+    cid = d.run({"Cmd": ["cat"], "OpenStdin": True, "HostConfig": {"NetworkMode": "dnsnet"},
+                 "NetworkingConfig": {"EndpointsConfig": {"dnsnet": {"Links": ["dns-upstream:bar"]}}}})
+    status, answer = d.call("POST", "/containers/create?name=dns-upstream", {
+        "Image": "busybox:latest", "Cmd": ["sleep", "60"], "HostConfig": {"NetworkMode": "dnsnet"},
+        "NetworkingConfig": {"EndpointsConfig": {"dnsnet": {"Aliases": ["al1"]}}}})
+    assert status == 201, answer
+    up = answer["Id"]  # type: ignore[index]
+    assert d.call("POST", f"/containers/{up}/start")[0] == 204
+    ip = d.call("GET", f"/containers/{up}/json")[1]["NetworkSettings"]["Networks"]["dnsnet"]["IPAddress"]  # type: ignore[index]
+    out = {}
+    for asked in ("bar", "al1", "nosuch"):
+        _, ex = d.call("POST", f"/containers/{cid}/exec", {"Cmd": ["busybox", "nslookup", asked],
+                                                          "AttachStdout": True, "AttachStderr": True})
+        _, data = d.upgrade(f"/exec/{ex['Id']}/start", {"Tty": False})  # type: ignore[index]
+        text = b"".join(payload for _, payload in _merged(data)).decode().replace(ip, "IP")
+        # The A and the AAAA answers come in the order the server sends them: the empty AAAA one last here.
+        text = text.replace("Non-authoritative answer:\n\nNon-authoritative answer:\n", "Non-authoritative answer:\n")
+        text = text.replace("\n\nNon-authoritative answer:\n\n", "\n\n")
+        out[asked] = (text, d.call("GET", f"/exec/{ex['Id']}/json")[1]["ExitCode"])  # type: ignore[index]
+    for c in (cid, up):
+        d.call("DELETE", f"/containers/{c}?force=1")
+    d.call("DELETE", "/networks/dnsnet")
+    return out
+
+
 def _merged(data: bytes) -> list[tuple[int, bytes]]:
     """The frames of a multiplexed stream, consecutive frames of one stream joined."""
     out: list[tuple[int, bytes]] = []
@@ -165,7 +195,7 @@ def _frames(data: bytes) -> list[bytes]:
     return out
 
 
-SCENARIOS = [exec_streams, detach, top_and_logs]
+SCENARIOS = [exec_streams, detach, top_and_logs, names]
 
 
 @pytest.mark.realdaemon
@@ -181,7 +211,13 @@ def test_streams_match_dockerd(real_dockerd, scenario):
 
 
 # What dockerd 20.10 answered to each scenario (the mockd-only test checks mockd against the same values).
+FOUND = "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\nNon-authoritative answer:\n"
 EXPECTED: dict[str, dict] = {
+    "names": {
+        "bar": (FOUND + "Name:\tbar\nAddress: IP\n\n", 0),
+        "al1": (FOUND + "Name:\tal1\nAddress: IP\n\n", 0),
+        "nosuch": (";; connection timed out; no servers could be reached\n\n", 1),
+    },
     "exec_streams": {
         "create-tty=False,start-tty=False": ("application/vnd.docker.raw-stream", [(1, b"out\n"), (2, b"err\n")]),
         # Started with a TTY, an exec created without one loses its stderr (dockerd has no writer for it).

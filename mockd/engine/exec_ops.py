@@ -6,6 +6,7 @@ from .detach import exec_keys
 from .errors import Conflict, InvalidParameter, NotFound
 from .execs import ExecInstance
 from .ids import new_id
+from .network_ops import embedded_dns
 from .pipe import Pipe
 from .runtime import Process, Runtime, StartError, container_job, launch
 from .state import DaemonState
@@ -55,7 +56,8 @@ class ExecOps:
         job = container_job(c, argv, self.state.rules, write=ex.emit, stdin=ex.stdin, env_extra=ex.config.get("Env"),
                             cwd=ex.config.get("WorkingDir") or "", user=ex.config.get("User") or "",
                             pid=self.runtime.next_pid, tty=ex.tty, scope="exec",
-                            unsimulated=self.runtime.unsimulated_program)
+                            unsimulated=self.runtime.unsimulated_program,
+                            dns=lambda name: embedded_dns(self.state, c, name))
         self.state.container_event(c, f"exec_start: {' '.join(argv)}", execID=ex.id)
         generation = self.runtime.generation
 
