@@ -22,6 +22,7 @@ class Pipe:
         self._changed = asyncio.Event()
         self._drained = asyncio.Event()
         self.line = bytearray()  # as a TTY's input: the line being typed, held until its end (terminal_input)
+        self.raw = False  # as a TTY's input: a program put the terminal in raw mode (no echo, no line editing)
 
     @property
     def closed(self) -> bool:
@@ -96,7 +97,10 @@ def terminal_input(data: bytes, pipe: Pipe, echo) -> None:
     """What a terminal in cooked mode (ICANON, the default) does with typed bytes: CR becomes NL and input is
     echoed (control characters as ^X); the reader gets a line only when it ends (NL), or what was typed so far
     at Ctrl-D, which at the start of a line ends the input; DEL erases the last character (echo "\b \b"),
-    Ctrl-U the line."""
+    Ctrl-U the line. In raw mode (`Pipe.raw`, set by a program such as top) the bytes go through as typed."""
+    if pipe.raw:
+        pipe.feed(data)
+        return
     text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     shown = bytearray()
     for byte in text:

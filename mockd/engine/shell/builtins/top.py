@@ -9,7 +9,8 @@ As busybox 1.35 does (procps/top.c, measured in a dockerd 20.10 container with a
   XFSZ) that re-raises the signal and, when that is ignored (PID 1 of a container), `_exit(128 | sig)`: so
   `docker stop` of a `top` container ends it at once with 143, unlike `sleep` (which PID 1 ignores until the
   SIGKILL). Other signals keep their default action.
-- Keys from stdin (when it is open): `q`, Ctrl-C or Ctrl-D end it (a last `\\n`, exit 0); other keys redraw.
+- Keys from stdin (when it is open; a TTY is put in raw mode, so they come unechoed, one by one): `q`, Ctrl-C
+  or Ctrl-D end it (a last `\\n`, exit 0); other keys redraw.
   At end of input (no `-i`, stdin is /dev/null) it just keeps redrawing.
 The memory and load lines are the host's (a container's /proc/meminfo and /proc/loadavg are the host's); the
 process list is top itself, the only process of the container the shell knows of.
@@ -148,6 +149,9 @@ async def b_top(sh: Shell, args, io) -> int:
     run = Run(sh, args, io)
     run.catch(*FATAL_SIGNALS)
     keys = _Keys(io.stdin)
+    raw_before = io.stdin.raw
+    if sh.ctx.tty:
+        io.stdin.raw = True  # set_termios_to_raw: keys arrive one by one, unechoed
     try:
         sig = await run.wait_signal(FIRST_SAMPLE)
         shown = 0
@@ -165,6 +169,7 @@ async def b_top(sh: Shell, args, io) -> int:
         return 0
     finally:
         keys.close()
+        io.stdin.raw = raw_before
         for sig, action in saved.items():
             if action is None:
                 sh.ctx.traps.pop(sig, None)
