@@ -27,6 +27,7 @@ from typing import Protocol, TypeVar
 from aiohttp import web
 
 from mockd.behaviours import behaves
+from mockd.engine.detach import EscapeProxy
 from mockd.engine.ids import now_ns
 from mockd.engine.pipe import Pipe, terminal_input
 
@@ -41,6 +42,10 @@ T = TypeVar("T")
 
 # How soon a wait notices that its client hung up (seconds). Not a timeout: waits last as long as the client stays.
 DISCONNECT_POLL = 0.25
+# Between a 101 and the first output on the taken-over connection (an exec's start, an attach's log backlog): as
+# long as dockerd takes to start a process or open the log file. docker-py reads the hijacked socket underneath
+# http.client's buffer, so bytes that arrive together with the 101 would be lost to it.
+FIRST_OUTPUT_DELAY = 0.02
 
 
 # --- disconnects -----------------------------------------------------------------------------------------------
@@ -153,17 +158,48 @@ class Attached(Protocol):
     def emit(self, stream: int, data: bytes) -> None: ...
 
 
-async def pump_input(read: Callable[[], Awaitable[bytes]], target: Attached, *, close_at_eof: bool) -> None:
-    """Client bytes -> ``target``'s stdin until the client half-closes (``read()`` gives b""); with a TTY through
-    the terminal (echo, line editing). ``close_at_eof``: the half-close also ends stdin (exec; attach with
-    ``StdinOnce``)."""
+async def pump_input(read: Callable[[], Awaitable[bytes]], target: Attached, *, close_at_eof: bool,
+                     detach_keys: bytes = b"") -> bool:
+    """Client bytes -> ``target``'s stdin until the client half-closes (``read()`` gives b"") or, with a TTY, types
+    the detach keys (``detach_keys``, default ctrl-p ctrl-q; only a TTY's input is watched, as in dockerd): True
+    when it detached. With a TTY the bytes go through the terminal (echo, line editing). ``close_at_eof``: the
+    half-close also ends stdin (exec; attach with ``StdinOnce``)."""
+    escape = EscapeProxy(detach_keys) if target.tty else None
     while data := await read():
-        if target.tty:
-            terminal_input(data, target.stdin, lambda d: target.emit(STDOUT, d))
+        if escape is not None:
+            data, detached = escape.feed(data)
+            if detached:
+                return True
+            if data:
+                terminal_input(data, target.stdin, lambda d: target.emit(STDOUT, d))
         else:
             target.stdin.feed(data)
     if close_at_eof:
         target.stdin.close()
+    return False
+
+
+async def serve_hijacked(output: Awaitable[None], stdin: Awaitable[bool] | None) -> bool:
+    """A hijacked stream's output and input pumps together, until the output ends or the client detaches
+    (True). The client's half-close ends only the input; a client gone ends the output quietly."""
+    out_task = asyncio.ensure_future(output)
+    in_task = asyncio.ensure_future(stdin) if stdin is not None else None
+    try:
+        while True:
+            waits = {out_task} | ({in_task} if in_task is not None else set())
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            if in_task is not None and in_task in done:
+                if not in_task.cancelled() and in_task.exception() is None and in_task.result():
+                    return True
+                in_task = None
+            if out_task in done:
+                if not out_task.cancelled() and not isinstance(out_task.exception(), ConnectionResetError | None):
+                    raise out_task.exception()  # type: ignore[misc]
+                return False
+    finally:
+        for task in (out_task, in_task):
+            if task is not None and not task.done():
+                task.cancel()
 
 
 # --- the follow loop -------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from mockd.engine.filesystem import FileTree, Mount, MountedFS
@@ -59,7 +61,47 @@ def test_writes_to_a_read_only_mount_fail_like_busybox():
 
 def test_identity_applets_follow_the_user():
     fs = MountedFS(base_rootfs())
-    assert run("id; whoami", fs=fs)[1] == "uid=0(root) gid=0(root) groups=0(root)\nroot\n"
+    # runc gives root its primary group and those listing it as a member (the base image's wheel:x:10:root)
+    assert run("id; whoami", fs=fs)[1] == "uid=0(root) gid=0(root) groups=0(root),10(wheel)\nroot\n"
+
+
+# (--user, HostConfig.GroupAdd, command, output): measured with `docker run` on dockerd 20.10, alpine's
+# /etc/passwd and /etc/group (tests/conformance/targets.py, the image the conformance run gives dockerd).
+ROOT_GROUPS = "groups=0(root),1(bin),2(daemon),4(adm),10(wheel)"
+ID_CASES = [
+    ("", (), "id", f"uid=0(root) gid=0(root) {ROOT_GROUPS}\n"),
+    ("", ("1000", "1001"), "id", f"uid=0(root) gid=0(root) {ROOT_GROUPS},1000,1001\n"),
+    ("", ("1000", "daemon"), "id", f"uid=0(root) gid=0(root) {ROOT_GROUPS},1000\n"),
+    ("70", ("1000",), "id", "uid=70(postgres) gid=70(postgres) groups=70(postgres),1000\n"),
+    ("postgres", (), "id", "uid=70(postgres) gid=70(postgres) groups=70(postgres)\n"),
+    ("1234", (), "id", "uid=1234 gid=0(root) groups=0(root)\n"),
+    ("daemon", (), "id", "uid=2(daemon) gid=2(daemon) groups=1(bin),2(daemon),4(adm)\n"),
+    ("0:2", (), "id", "uid=0(root) gid=2(daemon) groups=2(daemon)\n"),
+    ("games", (), "id", "uid=35(games) gid=35(games) groups=35(games),100(users)\n"),
+    ("games", ("5",), "id", "uid=35(games) gid=35(games) groups=5,35(games),100(users)\n"),
+    ("games", (), "id -G", "35 100\n"),
+    ("", (), "id -G", "0 1 2 4 10\n"),
+    ("", ("0",), "id -G", "0 1 2 4 10\n"),
+    ("", ("1000",), "id -Gn", "root bin daemon adm wheel 1000\n"),
+]
+
+
+@pytest.mark.parametrize(("user", "group_add", "command", "expected"), ID_CASES)
+def test_id_shows_the_groups_runc_gives_the_process(user, group_add, command, expected):
+    from mockd.engine.pipe import Pipe
+    from mockd.engine.shell import Context, Shell
+    from tests.conformance.targets import ALPINE_GROUP, ALPINE_PASSWD
+
+    fs = MountedFS(base_rootfs())
+    fs.write("/etc/passwd", ALPINE_PASSWD.encode())
+    fs.write("/etc/group", ALPINE_GROUP.encode())
+    out: list[tuple[int, bytes]] = []
+    ctx = Context(fs, {"PATH": "/bin"}, lambda s, d: out.append((s, d)), stdin=Pipe(closed=True), user=user,
+                  group_add=group_add)
+    asyncio.run(Shell(ctx).run_argv(command.split()))
+    assert b"".join(d for s, d in out if s == 1).decode() == expected
+    if command == "id -Gn":
+        assert b"".join(d for s, d in out if s == 2) == b"id: unknown ID 1000\n"
 
 
 def test_env_and_printenv_see_exported_variables_only():

@@ -32,14 +32,14 @@ from .images import Image, empty_config
 # The tools mockd's built-in shell implements, each an executable of the images (the generic one and the catalog's
 # distributions) the shell runs by name.
 APPLETS = ("sh ash bash echo printf cat true false sleep env printenv hostname id whoami pwd ls mkdir touch rm rmdir cp "
-           "mv head tail wc grep tee seq date uname basename dirname test [ kill nproc yes ps chmod ln").split()
+           "mv head tail wc grep tee seq date uname basename dirname test [ kill nproc yes ps chmod ln top find nslookup").split()
 BASE_CREATED = "2026-08-03T00:00:00Z"  # the distribution snapshot the catalog's bases were written from
 PROGRAM_MARKER = b"#!mockd program: "
 BUILTIN_MARKER = b"#!mockd builtin: "
 # Where a distribution has the tools the built-in shell implements: `bash` is GNU-only and `ash` busybox-only;
-# `ps` is busybox's (Debian's and Ubuntu's base images have no procps).
+# `ps` and `top` are busybox's (Debian's and Ubuntu's base images have no procps), `nslookup` too (no dnsutils).
 _GNU_ONLY = {"bash"}
-_BUSYBOX_ONLY = {"ash", "ps"}
+_BUSYBOX_ONLY = {"ash", "ps", "top", "nslookup"}
 _VAR = re.compile(r"\{(\w+)\}")
 _CONFIG_ORDER = ("User", "ExposedPorts", "Env", "Cmd", "Healthcheck", "ArgsEscaped", "Volumes", "WorkingDir",
                  "Entrypoint", "OnBuild", "Labels", "StopSignal")
@@ -227,7 +227,7 @@ class Catalog:
     def _build(self, variant: Variant):
         family, release = self.family_release(variant.base)
         spec = variant.spec
-        base_vars = {k: str(v) for k, v in release.items() if k != "usrmerge"}
+        base_vars = {k: str(v) for k, v in release.items() if k not in ("usrmerge", "files")}
         base_vars.setdefault("major", base_vars.get("release", ""))
         variables = {**base_vars, **{k: str(v) for k, v in (spec.get("vars") or {}).items()}}
         for _ in range(2):  # a variable may use another ("1~{codename}")
@@ -274,7 +274,9 @@ def _distro_tree(family: dict, release: dict, variables: dict[str, str], epoch: 
         for link in ("bin", "sbin", "lib", "lib64"):
             tree.nodes[f"/{link}"] = Node(SYMLINK, target=f"usr/{link}", mode=0o777, mtime=epoch)
     _place_tools(tree, family, usrmerge, epoch)
-    for path, item in _expand(family.get("files") or {}, variables).items():
+    # A release's own `files` replace the family's (alpine-baselayout dropped users, such as postgres, over time).
+    files = {**(family.get("files") or {}), **(release.get("files") or {})}
+    for path, item in _expand(files, variables).items():
         _place(tree, path, item, epoch)
     return tree
 

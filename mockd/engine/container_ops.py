@@ -375,6 +375,10 @@ class ContainerOps:
         self.state.container_event(c, "attach")
         return c
 
+    def detached(self, c: Container) -> None:
+        """A client attached to its TTY typed the detach keys: the container runs on."""
+        self.state.container_event(c, "detach")
+
 
     # -- prune --
     async def prune_containers(self, filters: dict | None = None) -> dict:

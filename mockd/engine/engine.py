@@ -191,6 +191,9 @@ class Engine:
     def attach(self, ref: str) -> Container:
         return self.container_ops.attach(ref)
 
+    def detached(self, c: Container) -> None:
+        return self.container_ops.detached(c)
+
     async def prune_containers(self, filters: dict | None = None) -> dict:
         return await self.container_ops.prune_containers(filters)
 
@@ -232,6 +235,9 @@ class Engine:
 
     def resize_exec(self, exec_id: str, h: int, w: int) -> None:
         return self.exec_ops.resize_exec(exec_id, h, w)
+
+    def exec_detached(self, exec_id: str) -> None:
+        return self.exec_ops.exec_detached(exec_id)
 
     # -- mounts, volumes and archive (mounts.Mounts) --
     def archive_stat(self, ref: str, path: str) -> dict:

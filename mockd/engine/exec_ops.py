@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .detach import exec_keys
 from .errors import Conflict, InvalidParameter, NotFound
 from .execs import ExecInstance
 from .ids import new_id
+from .network_ops import embedded_dns
 from .pipe import Pipe
 from .runtime import Process, Runtime, StartError, container_job, launch
 from .state import DaemonState
@@ -24,7 +26,9 @@ class ExecOps:
             raise Conflict(f"Container {c.id} is not running")
         if not config.get("Cmd"):
             raise InvalidParameter("No exec command specified")
-        ex = ExecInstance(id=new_id(), container_id=c.id, config=dict(config))
+        # Go's JSON decoder matches field names case-insensitively: docker-py sends `detachKeys`.
+        keys = exec_keys(next((v for k, v in config.items() if k.lower() == "detachkeys" and v), "") or "")
+        ex = ExecInstance(id=new_id(), container_id=c.id, config=dict(config), detach_keys=keys)
         if not config.get("AttachStdin"):
             ex.stdin = Pipe(closed=True)
         self.state.execs[ex.id] = ex
@@ -52,11 +56,14 @@ class ExecOps:
         job = container_job(c, argv, self.state.rules, write=ex.emit, stdin=ex.stdin, env_extra=ex.config.get("Env"),
                             cwd=ex.config.get("WorkingDir") or "", user=ex.config.get("User") or "",
                             pid=self.runtime.next_pid, tty=ex.tty, scope="exec",
-                            unsimulated=self.runtime.unsimulated_program)
+                            unsimulated=self.runtime.unsimulated_program,
+                            dns=lambda name: embedded_dns(self.state, c, name))
         self.state.container_event(c, f"exec_start: {' '.join(argv)}", execID=ex.id)
         generation = self.runtime.generation
 
         def on_exit(code: int) -> None:
+            if ex.detached:
+                return  # dockerd stopped following it when the client detached
             ex.exit_code = code
             ex.running = False
             c.finished_execs.add(ex.id)
@@ -80,6 +87,18 @@ class ExecOps:
         if c.status == "paused":
             proc.running.clear()
         return ex
+
+    def exec_detached(self, exec_id: str) -> None:
+        """The client typed the detach keys: dockerd 20.10 takes the wrapped escape error for a failed start, so
+        the exec shows Running false and ExitCode 126 while its process runs on in the container."""
+        ex = self.get_exec(exec_id)
+        if ex.detached or not ex.running:
+            return
+        ex.detached, ex.running, ex.exit_code = True, False, 126
+        c = self.state.container(ex.container_id)
+        c.finished_execs.add(ex.id)
+        ex.end_streams()
+        ex.done.set()
 
     def resize_exec(self, exec_id: str, h: int, w: int) -> None:
         ex = self.get_exec(exec_id)

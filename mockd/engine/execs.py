@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from .detach import inspect_value
 from .pipe import Pipe
 from .runtime import Process
 
@@ -23,6 +24,8 @@ class ExecInstance:
     subscribers: set[asyncio.Queue] = field(default_factory=set)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     tty_size: tuple[int, int] = (0, 0)
+    detach_keys: bytes = b""  # DetachKeys, parsed (detach.exec_keys)
+    detached: bool = False  # the client detached: dockerd reports exit 126 and forgets the process
 
     @property
     def tty(self) -> bool:
@@ -52,7 +55,7 @@ class ExecInstance:
         return {
             "CanRemove": False,
             "ContainerID": self.container_id,
-            "DetachKeys": self.config.get("DetachKeys") or "",
+            "DetachKeys": inspect_value(self.detach_keys),
             "ExitCode": self.exit_code,
             "ID": self.id,
             "OpenStderr": bool(self.config.get("AttachStderr")),

@@ -9,7 +9,7 @@ from . import health
 from .containers import Container
 from .errors import Conflict, EngineError, InvalidParameter, NotModified
 from .ids import now_ns
-from .network_ops import NetworkOps
+from .network_ops import NetworkOps, embedded_dns
 from .pipe import Pipe
 from .process import parse_signal
 from .publish import Publisher
@@ -57,7 +57,8 @@ class Lifecycle:
             stdin = Pipe()  # a restart gets a fresh stdin; a first start keeps what attach fed before it
         job = container_job(c, [c.path, *c.args], self.state.rules, write=c.emit, stdin=stdin, pid=1, tty=c.tty,
                             init=bool(c.host_config.get("Init")), scope="start",
-                            unsimulated=self.runtime.unsimulated_program)
+                            unsimulated=self.runtime.unsimulated_program,
+                            dns=lambda name: embedded_dns(self.state, c, name))
         job.check_user = job.check_executable = checked
         generation = self.runtime.generation
 

@@ -123,3 +123,27 @@ class NetworkOps:
         self.state.events.emit("network", "prune", "", {"reclaimed": "0"})
         return {"NetworksDeleted": deleted or None}
 
+
+
+def embedded_dns(state: DaemonState, c: Container, name: str) -> tuple[bool, str | None]:
+    """What dockerd's embedded DNS server tells container `c` of `name`: (whether `c` asks it at all — only on
+    user-defined networks —, the address or None). On each such network of `c`: its link aliases there
+    (`Links` "container:alias"), then the network's containers by name, short id and alias."""
+    asked = False
+    for net_name, settings in c.networks.items():
+        net = state.networks.find(settings.get("NetworkID", "")) or state.networks.find(net_name)
+        if net is None or net.predefined:
+            continue
+        asked = True
+        for link in settings.get("Links") or []:
+            target, _, alias = str(link).partition(":")
+            if name in (alias, target.lstrip("/")):
+                other = state.find_container(target)
+                ep = net.endpoints.get(other.id) if other is not None else None
+                if ep is not None and ep.ip:
+                    return True, ep.ip
+        for cid, ep in net.endpoints.items():
+            other = state.containers.get(cid)
+            if other is not None and ep.ip and name in (other.name.lstrip("/"), other.id[:12], *ep.aliases):
+                return True, ep.ip
+    return asked, None

@@ -21,6 +21,8 @@ class Pipe:
         self._reader_gone = False
         self._changed = asyncio.Event()
         self._drained = asyncio.Event()
+        self.line = bytearray()  # as a TTY's input: the line being typed, held until its end (terminal_input)
+        self.raw = False  # as a TTY's input: a program put the terminal in raw mode (no echo, no line editing)
 
     @property
     def closed(self) -> bool:
@@ -92,15 +94,38 @@ def _echoed(text: bytes) -> bytes:
 
 
 def terminal_input(data: bytes, pipe: Pipe, echo) -> None:
-    """What a terminal in cooked mode does with typed bytes: CR becomes NL, input is echoed, Ctrl-D at
-    the start of a line ends the input."""
-    text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if b"\x04" in text:
-        before = text.split(b"\x04", 1)[0]
-        if before:
-            echo(_echoed(before))
-            pipe.feed(before)
-        pipe.close()
+    """What a terminal in cooked mode (ICANON, the default) does with typed bytes: CR becomes NL and input is
+    echoed (control characters as ^X); the reader gets a line only when it ends (NL), or what was typed so far
+    at Ctrl-D, which at the start of a line ends the input; DEL erases the last character (echo "\b \b"),
+    Ctrl-U the line. In raw mode (`Pipe.raw`, set by a program such as top) the bytes go through as typed."""
+    if pipe.raw:
+        pipe.feed(data)
         return
-    echo(_echoed(text))
-    pipe.feed(text)
+    text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    shown = bytearray()
+    for byte in text:
+        if byte == 0x04:  # VEOF
+            if pipe.line:
+                pipe.feed(bytes(pipe.line))
+                pipe.line.clear()
+                continue
+            if shown:
+                echo(bytes(shown))
+            pipe.close()
+            return
+        if byte == 0x7F:  # VERASE
+            if pipe.line:
+                pipe.line.pop()
+                shown += b"\b \b"
+            continue
+        if byte == 0x15:  # VKILL
+            shown += b"\b \b" * len(pipe.line)
+            pipe.line.clear()
+            continue
+        pipe.line.append(byte)
+        shown += _echoed(bytes([byte]))
+        if byte == 0x0A:
+            pipe.feed(bytes(pipe.line))
+            pipe.line.clear()
+    if shown:
+        echo(bytes(shown))

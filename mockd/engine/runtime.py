@@ -42,6 +42,8 @@ class Process:
     stdin: Pipe
     cwd: str = "/"
     user: str = ""
+    group_add: tuple[str, ...] = ()
+    dns: Callable[[str], tuple[bool, str | None]] | None = None
     hostname: str = "localhost"
     pid: int = 1
     rule: Rule | None = None
@@ -84,7 +86,7 @@ class Process:
     def context(self) -> Context:
         if self.ctx is None:
             self.ctx = Context(fs=self.fs, env=self.env, write=self.write, stdin=self.stdin, cwd=self.cwd,
-                               user=self.user, hostname=self.hostname, running=self.running, pid=self.pid,
+                               user=self.user, group_add=self.group_add, dns=self.dns, hostname=self.hostname, running=self.running, pid=self.pid,
                                tty=self.tty, main=self.scope == "start", unsimulated=self.unsimulated)
         return self.ctx
 
@@ -164,6 +166,8 @@ class Job:
     stdin: Pipe
     cwd: str = "/"
     user: str = ""
+    group_add: tuple[str, ...] = ()  # HostConfig.GroupAdd
+    dns: Callable[[str], tuple[bool, str | None]] | None = None  # the container's name lookups (shell Context.dns)
     hostname: str = "localhost"
     pid: int | Callable[[], int] = 1  # a callable allocates the pid once the checks passed (exec, probe)
     rule: Rule | None = None
@@ -187,7 +191,7 @@ def launch(job: Job, on_exit: Callable[[int], None],
         find_executable(job.fs, job.argv[0], job.env, job.cwd)
     pid = job.pid() if callable(job.pid) else job.pid
     proc = Process(argv=job.argv, fs=job.fs, env=job.env, write=job.write, stdin=job.stdin, cwd=job.cwd,
-                   user=job.user, hostname=job.hostname, pid=pid, rule=job.rule, init=job.init, tty=job.tty,
+                   user=job.user, group_add=job.group_add, dns=job.dns, hostname=job.hostname, pid=pid, rule=job.rule, init=job.init, tty=job.tty,
                    net=job.net, scope=job.scope, unsimulated=job.unsimulated)
     if before_start is not None:
         before_start(proc)
@@ -223,13 +227,15 @@ def rule_for(rules: list[Rule], c: Container, argv: list[str], scope: str = "any
 def container_job(c: Container, argv: list[str], rules: list[Rule], *, write: Callable[[int, bytes], None],
                   stdin: Pipe, env_extra: list[str] | None = None, cwd: str = "", user: str = "",
                   pid: int | Callable[[], int] = 1, tty: bool = False, init: bool = False,
-                  scope: str = "start", unsimulated: Callable[[str], None] | None = None) -> Job:
+                  scope: str = "start", unsimulated: Callable[[str], None] | None = None,
+                  dns: Callable[[str], tuple[bool, str | None]] | None = None) -> Job:
     """A job in container `c`: its filesystem, environment, hostname and the rule for this kind of process
     (`scope`: start, exec or healthcheck); cwd and user default to the container's."""
     return Job(argv=argv, fs=c.fs(), env=process_env(c, env_extra), write=write, stdin=stdin,
                cwd=cwd or c.config.get("WorkingDir") or "/", user=user or c.config.get("User") or "",
+               group_add=tuple(str(g) for g in c.host_config.get("GroupAdd") or ()),
                hostname=c.config.get("Hostname") or c.id[:12], pid=pid, rule=rule_for(rules, c, argv, scope), tty=tty,
-               init=init, net=c.net, scope=scope, unsimulated=unsimulated)
+               init=init, net=c.net, scope=scope, unsimulated=unsimulated, dns=dns)
 
 
 class Runtime:

@@ -11,18 +11,21 @@ from aiohttp import web
 
 from mockd.engine import Engine
 from mockd.engine.containers import Container
+from mockd.engine.detach import attach_keys
 from mockd.engine.ids import now_ns, parse_time, rfc3339
 from mockd.errors import DockerError
 from mockd.hijack import hijack
 from mockd.routes import RequestContext, omit_content_type
 from mockd.serializer import dumps, go_json
 from mockd.streams import (
+    FIRST_OUTPUT_DELAY,
     client_gone,
     follow,
     framed,
     output_frame,
     pump_input,
     pump_output,
+    serve_hijacked,
     stream_media_type,
     unless_gone,
 )
@@ -201,6 +204,7 @@ async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
 @route("ContainerAttach")
 async def attach(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
+    keys = attach_keys(ctx.q("detachKeys") or "")  # dockerd checks them before it looks the container up
     c = eng.attach(ctx.path_params["id"])
     want = {1: ctx.q_bool("stdout"), 2: ctx.q_bool("stderr")}
     want_stdin = ctx.q_bool("stdin") and bool(c.config.get("OpenStdin"))
@@ -215,13 +219,12 @@ async def attach(request: web.Request, ctx: RequestContext) -> web.StreamRespons
         async with hijack(request, media) as s:
             stdin = None
             if queue is not None and want_stdin:
-                stdin = asyncio.ensure_future(pump_input(s.read, c, close_at_eof=bool(c.config.get("StdinOnce"))))
-            try:
-                with contextlib.suppress(ConnectionResetError):  # the client went away: the stream ends
-                    await pump_output(queue, framed(c.tty, s.write), backlog=backlog, want=want.get, gone=s.gone)
-            finally:
-                if stdin is not None:
-                    stdin.cancel()
+                stdin = pump_input(s.read, c, close_at_eof=bool(c.config.get("StdinOnce")), detach_keys=keys)
+            if backlog:
+                await asyncio.sleep(FIRST_OUTPUT_DELAY)  # dockerd opens the log file after the 101
+            output = pump_output(queue, framed(c.tty, s.write), backlog=backlog, want=want.get, gone=s.gone)
+            if await serve_hijacked(output, stdin):
+                eng.detached(c)  # the container runs on; the connection closes
             return s.response
     finally:
         if queue is not None:

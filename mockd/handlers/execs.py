@@ -9,11 +9,19 @@ from aiohttp import web
 
 from mockd.hijack import hijack
 from mockd.routes import RequestContext
-from mockd.streams import client_gone, framed, pump_input, pump_output, stream_media_type
+from mockd.streams import (
+    FIRST_OUTPUT_DELAY,
+    RAW_STREAM,
+    STDOUT,
+    client_gone,
+    framed,
+    pump_input,
+    pump_output,
+    serve_hijacked,
+    stream_media_type,
+)
 
 from ._engine import engine, route
-
-EXEC_START_LATENCY = 0.02  # seconds between the 101 and the exec's first output
 
 
 @route("ContainerExec")
@@ -41,34 +49,37 @@ async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     if body.get("Detach"):
         eng.start_exec(ex.id)
         return web.Response(status=200)
-    if body.get("Tty") is not None:
-        ex.config["Tty"] = bool(body["Tty"]) or ex.tty
+    # The framing is the start request's `Tty`, not the exec's (dockerd's postContainerExecStart): an exec created
+    # with a TTY and started without one sends its terminal's output as stdout frames (docker-py's default), one
+    # created without and started with one sends its stdout raw and drops its stderr (no writer for it).
+    raw = bool(body.get("Tty"))
+    want = None if ex.tty or not raw else (lambda stream: stream == STDOUT)
     queue = ex.subscribe()
-    media = stream_media_type(ctx.version, ex.tty)
     if not request.headers.get("Upgrade"):
         eng.start_exec(ex.id)
         resp = web.StreamResponse(status=200)
-        resp.headers["Content-Type"] = media
+        resp.headers["Content-Type"] = RAW_STREAM  # without Upgrade dockerd always says raw-stream
         await resp.prepare(request)
         try:
-            await pump_output(queue, framed(ex.tty, resp.write), gone=client_gone(request))
+            await pump_output(queue, framed(raw, resp.write), want=want, gone=client_gone(request))
         except ConnectionResetError:  # the client hung up: the stream ends
             return resp
         await resp.write_eof()
         return resp
 
-    async with hijack(request, media) as s:
-        # A runtime takes a moment to start an exec. docker-py reads the hijacked socket underneath
-        # http.client's buffer, so output arriving together with the 101 would be lost to it.
-        await asyncio.sleep(EXEC_START_LATENCY)
+    async with hijack(request, stream_media_type(ctx.version, raw)) as s:
+        await asyncio.sleep(FIRST_OUTPUT_DELAY)  # a runtime takes a moment to start an exec
         eng.start_exec(ex.id)
 
-        stdin = asyncio.ensure_future(pump_input(s.read, ex, close_at_eof=True)) if ex.config.get("AttachStdin") else None
+        send = framed(raw, s.write)
+        stdin = pump_input(s.read, ex, close_at_eof=True, detach_keys=ex.detach_keys) \
+            if ex.config.get("AttachStdin") else None
         try:
-            with contextlib.suppress(ConnectionResetError):  # the client went away: the stream ends
-                await pump_output(queue, framed(ex.tty, s.write), gone=s.gone)
+            if await serve_hijacked(pump_output(queue, send, want=want, gone=s.gone), stdin):
+                # dockerd 20.10 wraps the escape error, so it reports it as the exec's failure (and inspect says 126)
+                eng.exec_detached(ex.id)
+                with contextlib.suppress(ConnectionResetError):
+                    await send(STDOUT, b"exec attach failed: error on attach stdin: read escape sequence\r\n")
         finally:
-            if stdin is not None:
-                stdin.cancel()
             ex.subscribers.discard(queue)
         return s.response

@@ -18,6 +18,9 @@ class Context:
     stdin: Pipe = field(default_factory=lambda: Pipe(closed=True))
     cwd: str = "/"
     user: str = ""
+    group_add: tuple[str, ...] = ()  # HostConfig.GroupAdd: supplementary groups beyond the user's (lookup.py)
+    # name -> (asked of dockerd's embedded DNS, the address it knows or None): the container's name lookups
+    dns: Callable[[str], tuple[bool, str | None]] | None = None
     hostname: str = "localhost"
     running: asyncio.Event | None = None  # cleared while the container is paused
     pid: int = 1

@@ -50,6 +50,28 @@ def resolve_user(fs: MountedFS, user: str) -> tuple[int, int, str | None, str | 
     return uid, gid, uname, gname
 
 
+def process_groups(fs: MountedFS, user: str, group_add: tuple[str, ...] | list[str] = ()) -> list[int]:
+    """The process's supplementary groups (what getgroups() gives it), as runc sets them: its primary gid, the
+    groups of /etc/group that list the user as a member (none when `--user` names a group), and
+    HostConfig.GroupAdd (numbers, or names from /etc/group); sorted, as the kernel's setgroups keeps them.
+    Measured on dockerd 20.10 with alpine: root 0 1 2 4 10, `-u games --group-add 5` 5 35 100, `-u 0:2` 2."""
+    try:
+        rows = [line.split(":") for line in fs.read("/etc/group").decode(errors="replace").splitlines() if line]
+    except (OSError, ValueError):
+        rows = []
+    _uid, gid, uname, _ = resolve_user(fs, user)
+    groups = {gid}
+    if ":" not in (user or "") and uname is not None:
+        groups |= {int(r[2]) for r in rows if len(r) > 3 and r[2].isdigit() and uname in r[3].split(",")}
+    for extra in group_add:
+        text = str(extra)
+        number = int(text) if text.isdigit() else next((int(r[2]) for r in rows if len(r) > 2 and r[0] == text
+                                                        and r[2].isdigit()), None)
+        if number is not None:
+            groups.add(number)
+    return sorted(groups)
+
+
 def find_executable(fs: MountedFS, name: str, env: dict[str, str], cwd: str = "/") -> str:
     """The path runc would exec, or a StartError with runc's message."""
     if "/" in name:

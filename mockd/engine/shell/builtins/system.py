@@ -9,7 +9,7 @@ import time
 
 from ..errors import StartError
 from ..interpreter import Shell
-from ..lookup import resolve_user
+from ..lookup import process_groups, resolve_user
 from ..registry import builtin, parse_flags
 
 
@@ -74,28 +74,57 @@ async def b_hostname(sh: Shell, args, io) -> int:
 
 @builtin("id", "whoami")
 async def b_id(sh: Shell, args, io) -> int:
+    """busybox id: `uid=0(root) gid=0(root) groups=0(root),...` (groups: the process's supplementary groups,
+    lookup.process_groups), -u/-g/-G with -n for names (an id without a name: `id: unknown ID N`, status 1)."""
     try:
         uid, gid, uname, gname = resolve_user(sh.ctx.fs, sh.ctx.user)
+        groups = process_groups(sh.ctx.fs, sh.ctx.user, sh.ctx.group_add)
     except StartError:
-        uid, gid, uname, gname = 0, 0, "root", "root"
+        uid, gid, uname, gname, groups = 0, 0, "root", "root", [0]
     if args[0] == "whoami":
         if uname is None:
             io.err(f"whoami: unknown uid {uid}\n".encode())
             return 1
         io.out((uname + "\n").encode())
         return 0
-    flags, _ = parse_flags(args[1:], "ugnr")
+    flags, _ = parse_flags(args[1:], "ugGnr")
+    group_names = _group_names(sh)
+    status = 0
+
+    def show(number: int, name: str | None) -> str:
+        nonlocal status
+        if "n" not in flags:
+            return str(number)
+        if name is None:
+            io.err(f"id: unknown ID {number}\n".encode())
+            status = 1
+        return name or str(number)
+
     if "u" in flags:
-        io.out(((uname if "n" in flags and uname else str(uid)) + "\n").encode())
-        return 0
-    if "g" in flags:
-        io.out(((gname if "n" in flags and gname else str(gid)) + "\n").encode())
-        return 0
-    u = f"uid={uid}" + (f"({uname})" if uname else "")
-    g = f"gid={gid}" + (f"({gname})" if gname else "")
-    groups = f" groups={gid}" + (f"({gname})" if gname else "") if uid == 0 or ":" in sh.ctx.user else ""
-    io.out(f"{u} {g}{groups}\n".encode())
-    return 0
+        io.out((show(uid, uname) + "\n").encode())
+    elif "g" in flags:
+        io.out((show(gid, gname) + "\n").encode())
+    elif "G" in flags:
+        listed = [gid, *(g for g in groups if g != gid)]
+        io.out((" ".join(show(g, group_names.get(g)) for g in listed) + "\n").encode())
+    else:
+        u = f"uid={uid}" + (f"({uname})" if uname else "")
+        g = f"gid={gid}" + (f"({gname})" if gname else "")
+        shown = ",".join(f"{n}({group_names[n]})" if n in group_names else str(n) for n in groups)
+        io.out(f"{u} {g}{' groups=' + shown if shown else ''}\n".encode())
+    return status
+
+
+def _group_names(sh: Shell) -> dict[int, str]:
+    try:
+        rows = [line.split(":") for line in sh.ctx.fs.read("/etc/group").decode(errors="replace").splitlines()]
+    except (OSError, ValueError):
+        return {}
+    names: dict[int, str] = {}
+    for row in rows:
+        if len(row) > 2 and row[2].isdigit():
+            names.setdefault(int(row[2]), row[0])
+    return names
 
 
 @builtin("pwd")
