@@ -9,6 +9,7 @@ import pytest
 
 from mockd.engine import Engine
 from mockd.engine.filesystem import MountedFS
+from mockd.engine.netns import NetNamespace
 from mockd.engine.programs import SIGINT, SIGQUIT, SIGTERM, run_program
 from mockd.engine.shell import Context, Shell
 
@@ -29,6 +30,7 @@ class Box:
         engine.pull(ref)
         self.image = engine.images.get(ref)
         self.fs = MountedFS(self.image.rootfs().copy())
+        self.net = NetNamespace()  # what its servers listen on and its clients dial
         self.env = dict(item.split("=", 1) for item in self.image.config.get("Env") or [])
         self.env.update(env or {})
 
@@ -42,7 +44,7 @@ class Proc:
     def __init__(self, box: Box, argv: list[str], user: str):
         self.out, self.err = bytearray(), bytearray()
         self.ctx = Context(fs=box.fs, env=dict(box.env), write=self._write, cwd=box.image.config["WorkingDir"] or "/",
-                           user=user, running=asyncio.Event(), pid=1)
+                           user=user, running=asyncio.Event(), pid=1, net=box.net)
         self.ctx.running.set()
         shell = ProgramShell(self.ctx, name=argv[0])
         self.task = asyncio.ensure_future(shell.run_argv(argv))

@@ -27,6 +27,7 @@ from .lifecycle import Lifecycle
 from .mounts import Mounts
 from .network_ops import NetworkOps
 from .networks import Network, NetworkStore
+from .peers import ContainerLink
 from .process import Rule
 from .publish import Publisher
 from .registry import MockRegistry
@@ -62,6 +63,7 @@ class Engine:
         self.mounts = Mounts(self.state)
         self.network_ops = network_ops
         self.lifecycle = Lifecycle(self.state, self.runtime, network_ops, self.publisher)
+        self.lifecycle.link = lambda c: ContainerLink(self, c)
         self.container_ops = ContainerOps(self.state, self.mounts, network_ops, self.lifecycle)
         self.exec_ops = ExecOps(self.state, self.runtime)
         self.image_ops = ImageOps(self.state)

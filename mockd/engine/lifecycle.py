@@ -4,6 +4,8 @@ when a container's process exits."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 from . import health
 from .containers import Container
@@ -26,6 +28,8 @@ class Lifecycle:
         self.runtime = runtime
         self.network_ops = network_ops
         self.publisher = publisher
+        # The engine's view for a container's programs (peers.ContainerLink): names on its networks, the daemon.
+        self.link: Callable[[Container], Any] | None = None
 
     # -- start / stop --
     def start_container(self, ref: str) -> Container:
@@ -60,6 +64,8 @@ class Lifecycle:
                             unsimulated=self.runtime.unsimulated_program,
                             dns=lambda name: embedded_dns(self.state, c, name))
         job.check_user = job.check_executable = checked
+        if self.link is not None:
+            c.net.link = self.link(c)
         generation = self.runtime.generation
 
         def started(proc: Process) -> None:

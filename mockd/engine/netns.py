@@ -32,10 +32,12 @@ import itertools
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .filesystem import FILE, FileTree, Node
 from .pipe import Pipe
 
+LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "ip6-localhost", "ip6-loopback")
 LISTEN = 0x0A  # the kernel's TCP_LISTEN state in /proc/net/tcp
 ESTABLISHED = 0x01
 _inodes = itertools.count(40000)
@@ -120,6 +122,10 @@ class NetNamespace:
 
     def __init__(self) -> None:
         self.sockets: dict[tuple[str, int], Socket] = {}
+        # What the container sees beyond itself, set by the engine when it starts (`peers.ContainerLink`):
+        # `resolve(host)` -> (the peer's namespace, our address towards it) or None (Docker's embedded DNS),
+        # `daemon()` -> the engine, for programs given the docker socket (Ryuk), or None.
+        self.link: Any = None
         self.tree = FileTree()  # mounted at /proc/net in the container's filesystem
         self._ephemeral = itertools.count(45000)
         self._render()
@@ -164,6 +170,17 @@ class NetNamespace:
         sock.tasks.add(task)
         task.add_done_callback(sock.tasks.discard)
         return client
+
+    def dial(self, host: str, port: int, proto: str = "tcp") -> Connection | None:
+        """A client in this container connects to HOST:PORT: loopback and its own names reach its own sockets,
+        other names what the container's networks resolve them to. None: refused; LookupError: no such host."""
+        if host in LOOPBACK or (self.link is not None and self.link.is_self(host)):
+            return self.connect(port, proto)
+        target = self.link.resolve(host) if self.link is not None else None
+        if target is None:
+            raise LookupError(host)
+        peer_net, own_ip = target
+        return peer_net.connect(port, proto, peer=(own_ip, next(self._ephemeral)))
 
     @staticmethod
     async def _serve(sock: Socket, conn: Connection) -> None:

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from . import http_serve, resp
 from .catalog import BUILTIN_MARKER, PROGRAM_MARKER, catalog
 from .filesystem import FileTree
+from .netns import Handler, hold
 
 SIGINT, SIGQUIT, SIGTERM, SIGKILL, SIGWINCH = 2, 3, 15, 9, 28
 _POLL = 0.05  # how often a waiting program looks at its pending signals (the shell's own checkpoint cadence)
@@ -82,13 +84,22 @@ class Run:
     def _sockets(self) -> dict[int | str, str]:
         return bound.setdefault(self.fs.root, {})
 
-    def bind(self, name: str, *endpoints: int | str) -> None:
+    def bind(self, name: str, *endpoints: int | str, serve: Handler | None = None) -> None:
+        """Listen: unix paths are recorded for clients in this container; tcp ports also listen in the
+        container's namespace, where `serve` answers each connection (default: accept and hold)."""
+        net = self.ctx.net
         for endpoint in endpoints:
             self._sockets()[endpoint] = name
+            if isinstance(endpoint, int) and net is not None and not net.listening(endpoint):
+                net.listen(endpoint, serve or hold, owner=self.ctx.pid, gate=self.ctx.running)
 
     def unbind(self, *endpoints: int | str) -> None:
+        net = self.ctx.net
         for endpoint in endpoints:
             self._sockets().pop(endpoint, None)
+            sock = net.sockets.get(("tcp", endpoint)) if net is not None and isinstance(endpoint, int) else None
+            if sock is not None and sock.owner == self.ctx.pid:
+                net.close(sock)
 
     def listening(self, endpoint: int | str) -> str | None:
         return self._sockets().get(endpoint)
@@ -293,7 +304,8 @@ async def nginx(run: Run) -> int:
     notice("start worker processes")
     for n in range(2):
         notice(f"start worker process {pid + 28 + n}")
-    run.bind("nginx", 80)
+    site = http_serve.static_site(run.fs, _DOCROOTS["nginx"], http_serve.nginx_not_found(version))
+    run.bind("nginx", 80, serve=http_serve.http_server(f"nginx/{version}", site))
     run.write_file("/run/nginx.pid", f"{pid}\n")
     try:
         while True:
@@ -376,7 +388,7 @@ async def redis_server(run: Run) -> int:
     log("M", "*", f"Running mode=standalone, port={port}.")
     log("M", "*", "Server initialized")
     log("M", "*", "Ready to accept connections tcp")
-    run.bind("redis-server", port)
+    run.bind("redis-server", port, serve=resp.redis_server(resp.Keyspace(version=version, port=port)))
     try:
         sig = None
         while sig not in (SIGTERM, SIGINT):
@@ -402,20 +414,44 @@ async def redis_cli(run: Run) -> int:
     if "--version" in args or "-v" in args:
         run.out(f"redis-cli {_version(run, 'REDIS_VERSION', '8.10.1')}\n")
         return 0
-    local = host in ("127.0.0.1", "localhost", "::1")
-    if not local or not run.listening(port):
+    net = run.ctx.net
+    try:
+        conn = net.dial(host, port) if net is not None else None
+    except LookupError:
+        run.err(f"Could not connect to Redis at {host}:{port}: Name or service not known\n")
+        return 1
+    if conn is None:
         run.err(f"Could not connect to Redis at {host}:{port}: Connection refused\n")
         return 1
-    command = [w.lower() for w in words[:1]]
-    if not command or command == ["ping"]:
-        run.out("PONG\n" if len(words) < 2 else f"{words[1]}\n")
-    elif command == ["echo"] and len(words) > 1:
-        run.out(words[1] + "\n")
-    else:
-        # Data commands need the server's keyspace, which lives behind its port (the listeners' server).
-        run.err(f"mockd: redis-cli {words[0]} is not simulated; script it with a rule\n")
+    db = _option(args, "-n", default="")
+    try:
+        if db:
+            conn.write(resp.command_bytes(["SELECT", db]))
+            await resp.read_reply(conn)
+        conn.write(resp.command_bytes(words or ["PING"]))
+        reply = await resp.read_reply(conn)
+    except ConnectionError as err:
+        run.err(f"Error: {err}\n")
         return 1
+    finally:
+        conn.close()
+    run.out(_cli_text(reply, tty=run.ctx.tty))
     return 0
+
+
+def _cli_text(reply: object, tty: bool) -> str:
+    """How redis-cli prints a reply: raw (one value a line) when its output is not a terminal."""
+    if isinstance(reply, resp.RedisError):
+        return f"(error) {reply}\n" if tty else f"{reply}\n"
+    if reply is None:
+        return "(nil)\n" if tty else "\n"
+    if isinstance(reply, int):
+        return f"(integer) {reply}\n" if tty else f"{reply}\n"
+    if isinstance(reply, list):
+        if tty:
+            return "".join(f"{i}) {_cli_text(x, True)}" for i, x in enumerate(reply, 1)) or "(empty array)\n"
+        return "".join(_cli_text(x, False) for x in reply)
+    return f'"{reply}"\n' if tty and reply not in ("OK", "PONG") else f"{reply}\n"
 
 
 def _positional(args: list[str], with_value: tuple[str, ...]) -> list[str]:
@@ -816,7 +852,9 @@ async def apache_httpd(run: Run) -> int:
         f"[{when}] [mpm_event:notice] [pid {pid}:tid {pid}] AH00489: Apache/{version} (Unix) configured -- "
         "resuming normal operations\n",
         f"[{when}] [core:notice] [pid {pid}:tid {pid}] AH00094: Command line: 'httpd -D FOREGROUND'\n"]
-    return await _serve(run, "httpd", 80, lines, stop={SIGWINCH: 0, SIGTERM: 0})
+    site = http_serve.static_site(run.fs, _DOCROOTS["httpd"], http_serve.HTTPD_NOT_FOUND)
+    return await _serve(run, "httpd", 80, lines, stop={SIGWINCH: 0, SIGTERM: 0},
+                        serve=http_serve.http_server(f"Apache/{version} (Unix)", site))
 
 
 def _ip(run: Run) -> str:
@@ -830,13 +868,15 @@ def _ip(run: Run) -> str:
     return "172.17.0.2"
 
 
-async def _serve(run: Run, name: str, port: int, lines: list[str], stop: dict[int, int] | None = None) -> int:
-    """A server that prints its start-up lines (stderr), listens, and exits with `stop[signal]`."""
+async def _serve(run: Run, name: str, port: int, lines: list[str], stop: dict[int, int] | None = None,
+                 serve: Handler | None = None) -> int:
+    """A server that prints its start-up lines (stderr), listens (`serve` answers its connections; default:
+    accept and hold), and exits with `stop[signal]`."""
     stop = stop or {SIGTERM: 0, SIGINT: 0}
     run.catch(*stop)
     for line in lines:
         run.err(line)
-    run.bind(name, port)
+    run.bind(name, port, serve=serve)
     try:
         sig = await run.wait_signal()
         return stop.get(sig or SIGTERM, 0)
@@ -969,7 +1009,7 @@ async def traefik(run: Run) -> int:
     lines = [f"{stamp} INF Traefik version {version} built on 2026-08-06T15:00:00Z version={version}\n",
              f"{stamp} INF Starting provider aggregator *aggregator.ProviderAggregator\n",
              f"{stamp} INF Starting provider *traefik.Provider\n"]
-    return await _serve(run, "traefik", 80, lines)
+    return await _serve(run, "traefik", 80, lines, serve=http_serve.http_server("", http_serve.traefik_route))
 
 
 @program("registry")
@@ -984,13 +1024,12 @@ async def registry(run: Run) -> int:
     lines = [f'time="{stamp}" level=info msg="redis not configured" {tail}\n',
              f'time="{stamp}" level=info msg="Starting upload purge in 20m0s" {tail}\n',
              f'time="{stamp}" level=info msg="listening on [::]:5000" {tail}\n']
-    return await _serve(run, "registry", 5000, lines)
+    return await _serve(run, "registry", 5000, lines,
+                        serve=http_serve.http_server("", http_serve.registry_route))
 
 
 # -- curl of a server in the same container ---------------------------------------------------------------
 
-_NOT_FOUND = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1>"
-              b"</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 _DOCROOTS = {"nginx": "/usr/share/nginx/html", "httpd": "/usr/local/apache2/htdocs"}
 
 
@@ -1012,24 +1051,29 @@ async def curl(run: Run) -> int:
     hostport, _, path = url.partition("/")
     host, _, port_text = hostport.partition(":")
     port = int(port_text or 80)
-    server = run.listening(port) if host in ("localhost", "127.0.0.1", "::1", "[::1]") else None
-    if server not in _DOCROOTS:
+    net = run.ctx.net
+    try:
+        conn = net.dial(host, port) if net is not None else None
+    except LookupError:
+        if not silent:
+            run.err(f"curl: (6) Could not resolve host: {host}\n")
+        return 6
+    if conn is None:
         if not silent:
             run.err(f"curl: (7) Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server\n")
         return 7
-    target = posixpath.join(_DOCROOTS[server], path or "index.html")
-    if run.fs.is_dir(target):
-        target = posixpath.join(target, "index.html")
     try:
-        body, status = run.fs.read(target), 200
-    except OSError:
-        body, status = _NOT_FOUND, 404
+        status, reason, body = await http_serve.fetch(conn, "HEAD" if head else "GET", hostport, "/" + path,
+                                                      "curl/8.14.1")
+    except ConnectionError:
+        if not silent:
+            run.err("curl: (52) Empty reply from server\n")
+        return 52
     if status >= 400 and fail:
         if not silent:
             run.err(f"curl: (22) The requested URL returned error: {status}\n")
         return 22
-    text = (f"HTTP/1.1 {status} {'OK' if status == 200 else 'Not Found'}\r\nContent-Length: {len(body)}\r\n\r\n"
-            .encode() if head else body)
+    text = f"HTTP/1.1 {status} {reason}\r\nContent-Length: {len(body)}\r\n\r\n".encode() if head else body
     if output and output != "/dev/null":
         run.write_file(output, text.decode(errors="replace"))
     elif not output:
@@ -1167,3 +1211,6 @@ async def psql(run: Run) -> int:
         return 0
     run.err("mockd: psql queries other than SELECT 1 are not simulated; script them with a rule\n")
     return 1
+
+
+from . import ryuk  # noqa: E402,F401 - the reaper's module registers itself (it builds on this one)

@@ -10,9 +10,11 @@ import re
 import time
 from collections.abc import Callable
 
+from ..catalog import PROGRAM_MARKER
 from ..filesystem import MountedFS
 from ..opaque import run_opaque
 from ..pipe import BrokenPipe, Pipe
+from ..programs import run_program
 from . import limits
 from .context import IO, Context
 from .errors import FunctionReturn, Killed, LoopControl, ShellError, ShellExit, StartError, SyntaxErr
@@ -419,6 +421,10 @@ class Shell(Expander):
             script = content.decode(errors="replace")
             if posixpath.basename(interpreter.split()[0] if interpreter else "sh") in ("sh", "bash", "ash", "dash"):
                 return await self.child(argv[1:], argv[0]).run_script(script, io)
+        if content.startswith(PROGRAM_MARKER):  # a catalog image's program: its simulation runs it
+            code = await run_program(self, path, argv, io)
+            if code is not None:
+                return code
         if base == "busybox":  # a multi-call binary: the applet is the name it was called by
             applet = posixpath.basename(argv[0])
             argv = argv[1:] if applet == "busybox" else argv

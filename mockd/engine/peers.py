@@ -1,0 +1,71 @@
+"""What a running container reaches beyond itself: the other containers by name on its networks (Docker's
+embedded DNS) and, for a container given the docker socket, the daemon itself (Ryuk reaps through it).
+
+dockerd's rules, as a client in a container sees them:
+- on a user-defined network a container is found by its name, its short id and its aliases (`DNSNames`), and
+  by its address; on the default bridge only by address and by the `--link` names given to this container;
+- its own hostname and name are in its `/etc/hosts`, so they reach its own sockets;
+- a program talks to the daemon when the socket is mounted (`-v /var/run/docker.sock:/var/run/docker.sock`)
+  or DOCKER_HOST points elsewhere; else it cannot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .containers import Container
+from .netns import NetNamespace
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+DOCKER_SOCKET = "/var/run/docker.sock"
+
+
+class ContainerLink:
+    def __init__(self, engine: Engine, c: Container) -> None:
+        self.engine = engine
+        self.container = c
+
+    def is_self(self, host: str) -> bool:
+        c = self.container
+        return host in (c.config.get("Hostname") or c.id[:12], c.name.lstrip("/"), c.id[:12])
+
+    def resolve(self, host: str) -> tuple[NetNamespace, str] | None:
+        """The namespace `host` names from here and our address towards it, or None (no such host)."""
+        me = self.container
+        links = {alias.rsplit("/", 1)[-1]: name.lstrip("/")
+                 for name, alias in (_link(x) for x in me.host_config.get("Links") or [])}
+        for net_name, mine in me.networks.items():
+            own_ip = mine.get("IPAddress") or ""
+            if not own_ip:
+                continue
+            net = self.engine.state.networks.find(mine.get("NetworkID") or net_name)
+            if net is None:
+                continue
+            for cid, endpoint in net.endpoints.items():
+                peer = self.engine.state.containers.get(cid)
+                if peer is None or peer is me or not peer.running:
+                    continue
+                settings = peer.networks.get(net.name) or {}
+                names = set(settings.get("DNSNames") or []) if not net.predefined else set()
+                if links.get(host) == peer.name.lstrip("/"):
+                    names.add(host)
+                if host == endpoint.ip or host in names:
+                    return peer.net, own_ip
+        return None
+
+    def daemon(self) -> Engine | None:
+        """The engine, when this container was given a way to talk to it."""
+        c = self.container
+        binds = [str(b).split(":")[1] for b in c.host_config.get("Binds") or [] if ":" in str(b)]
+        mounts = [str((m or {}).get("Target") or "") for m in c.host_config.get("Mounts") or []]
+        env = dict(str(e).partition("=")[::2] for e in c.config.get("Env") or [])
+        if DOCKER_SOCKET in binds + mounts or env.get("DOCKER_HOST"):
+            return self.engine
+        return None
+
+
+def _link(text: str) -> tuple[str, str]:
+    name, _, alias = str(text).partition(":")
+    return name, alias or name
