@@ -11,6 +11,7 @@ from aiohttp import web
 
 from mockd.config import Config
 from mockd.control_access import ControlAccess
+from mockd.faults import FaultPlan
 from mockd.record import Recorder
 from mockd.state import Registry
 from mockd.versioning import Bounds
@@ -23,6 +24,7 @@ RECORDER = web.AppKey("mockd.recorder", Recorder)
 HANDLERS = web.AppKey("mockd.handlers", dict)  # operationId -> handler (mockd.routes.load_handlers)
 TASKS = web.AppKey("mockd.tasks", set)  # the tasks of open requests, cancelled at shutdown
 CONTROL_ACCESS = web.AppKey("mockd.control_access", ControlAccess)
+FAULTS = web.AppKey("mockd.faults", FaultPlan)  # the fault plan in force (mockd.faults)
 
 # --- one request (request[...]) ------------------------------------------------------------------
 ROUTED = web.RequestKey("mockd.routed", bool)  # a route matched: daemon headers go on the answer
@@ -31,6 +33,8 @@ CTX = web.RequestKey("mockd.ctx", object)  # the RequestContext handed to the ha
 INFO = web.RequestKey("mockd.info", dict)  # template, operationId, spec version (for the record)
 PREPARED = web.RequestKey("mockd.prepared", bool)  # the answer's headers went out
 ACCEPTED = web.RequestKey("mockd.accepted", bool)  # the requested version passed the version check
+FAULTS_APPLIED = web.RequestKey("mockd.faults-applied", list)  # the faults that fired on it (for the record)
+STREAM_FAULT = web.RequestKey("mockd.stream-fault", object)  # the stream fault spoiling its answer
 
 # --- one response (response[...]) ----------------------------------------------------------------
 # A response marked with this key goes out without a Content-Type header (dockerd's logs below 1.42).
