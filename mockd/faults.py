@@ -57,7 +57,7 @@ DEFAULT_MESSAGES = {
 }
 PROGRESS_ERROR = "unexpected EOF"  # what a pull says when the registry connection breaks mid-layer
 
-_VERSIONS = re.compile(r"^\s*([0-9.]*)\s*(?:\.\.\s*([0-9.]*))?\s*$")
+_VERSIONS = re.compile(r"^\s*(\d+(?:\.\d+)*)?\s*(?:\.\.\s*(\d+(?:\.\d+)*)?)?\s*$")
 
 
 class FaultError(ValueError):
@@ -182,7 +182,7 @@ def in_range(version: str, versions: str) -> bool:
     """``version`` within ``versions`` (both ends inclusive, either open)."""
     m = _VERSIONS.match(versions)
     assert m is not None
-    low, high = m.group(1), m.group(2)
+    low, high = m.group(1) or "", m.group(2) or ""
     if ".." not in versions:
         high = low
     if low and less_than(version, low):
