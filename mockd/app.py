@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 import specs
-from mockd import control, fault_control, fault_inject, generated
+from mockd import control, fault_control, fault_inject, fuzz_control, generated
 from mockd.behaviours import behaves
 from mockd.config import Config
 from mockd.control import ControlRoute
@@ -38,6 +38,7 @@ from mockd.keys import (
     CTX,
     FAULTS,
     FAULTS_APPLIED,
+    FUZZ,
     HANDLERS,
     INFO,
     NO_CONTENT_TYPE,
@@ -46,11 +47,13 @@ from mockd.keys import (
     REGISTRY,
     ROUTED,
     TASKS,
+    VARIATIONS,
     VERSION,
 )
 from mockd.record import Recorder, body_entry, header_entry, now_iso
 from mockd.routes import Handler, RequestContext, load_handlers
 from mockd.state import Registry, load_seed, seeded_engine_factory
+from mockd.variations import Fuzzer
 from mockd.versioning import VersionRejected, check_version, spec_version_for, split_prefix
 from specs.findings import Finding
 from specs.validation import NO_BODY, check_request
@@ -62,7 +65,8 @@ findings_log = logging.getLogger("mockd.findings")
 MAX_BODY = 8 * 1024 ** 3  # image tars for load/build/import
 
 # The control plane's extensions (``/_mockd/<name>`` beyond the built-in routes of mockd.control), in one place.
-CONTROL_EXTENSIONS: tuple[ControlRoute, ...] = (*seed_control.ROUTES, *fault_control.ROUTES)
+CONTROL_EXTENSIONS: tuple[ControlRoute, ...] = (*seed_control.ROUTES, *fault_control.ROUTES,
+                                                  *fuzz_control.ROUTES)
 
 
 def create_app(config: Config | None = None, *, registry: Registry | None = None, control_token: str | None = None,
@@ -84,6 +88,7 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     app[RECORDER] = Recorder()
     app[HANDLERS] = load_handlers()
     app[TASKS] = set()
+    app[FUZZ] = Fuzzer()
     app[FAULTS] = plan_from(config.faults, _seed_faults(config.seed))
     if config.control_on_tcp and control_token is None:
         control_token = new_token()
@@ -206,7 +211,10 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     if app[FAULTS].active and (spoiled := await fault_inject.before_handler(request, ctx, app[FAULTS])) is not None:
         return spoiled
     handler: Handler = app[HANDLERS].get(op.operation_id, generated.handle)
-    return await handler(request, ctx)
+    response = await handler(request, ctx)
+    if app[FUZZ].on:
+        fuzz_control.vary_response(request, ctx, response)
+    return response
 
 
 @lru_cache(maxsize=8192)
@@ -324,4 +332,5 @@ def _after(request: web.Request, response: web.StreamResponse | None, started: f
         "findings": [f.to_dict() for f in ctx.findings] if ctx else [],
         **({"error": failure} if failure else {}),
         **({"faults": request[FAULTS_APPLIED]} if FAULTS_APPLIED in request else {}),
+        **({"variations": request[VARIATIONS]} if VARIATIONS in request else {}),
     })
