@@ -21,12 +21,13 @@ from typing import Any
 from aiohttp import web
 
 import specs
-from mockd import control, generated
+from mockd import control, fault_control, fault_inject, fuzz_control, generated
 from mockd.behaviours import behaves
 from mockd.config import Config
 from mockd.control import ControlRoute
 from mockd.control_access import ControlAccess, new_token
 from mockd.errors import DockerError, error_response, page_not_found
+from mockd.faults import plan_from
 from mockd.handlers import seed as seed_control
 from mockd.httpserver import HANDLER_ARGS
 from mockd.keys import (
@@ -36,6 +37,9 @@ from mockd.keys import (
     CONTROL_ACCESS,
     CTX,
     DAEMON_HEADERS,
+    FAULTS,
+    FAULTS_APPLIED,
+    FUZZ,
     HANDLERS,
     INFO,
     NO_CONTENT_TYPE,
@@ -44,11 +48,13 @@ from mockd.keys import (
     REGISTRY,
     ROUTED,
     TASKS,
+    VARIATIONS,
     VERSION,
 )
 from mockd.record import Recorder, body_entry, header_entry, now_iso
 from mockd.routes import Handler, RequestContext, load_handlers
-from mockd.state import Registry, seeded_engine_factory
+from mockd.state import Registry, load_seed, seeded_engine_factory
+from mockd.variations import Fuzzer
 from mockd.versioning import Bounds, VersionRejected, check_version, spec_version_for, split_prefix
 from specs.findings import Finding
 from specs.validation import NO_BODY, check_request
@@ -60,7 +66,8 @@ findings_log = logging.getLogger("mockd.findings")
 MAX_BODY = 8 * 1024 ** 3  # image tars for load/build/import
 
 # The control plane's extensions (``/_mockd/<name>`` beyond the built-in routes of mockd.control), in one place.
-CONTROL_EXTENSIONS: tuple[ControlRoute, ...] = (*seed_control.ROUTES,)
+CONTROL_EXTENSIONS: tuple[ControlRoute, ...] = (*seed_control.ROUTES, *fault_control.ROUTES,
+                                                  *fuzz_control.ROUTES)
 
 
 def create_app(config: Config | None = None, *, registry: Registry | None = None, control_token: str | None = None,
@@ -83,6 +90,8 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     app[RECORDER] = Recorder()
     app[HANDLERS] = load_handlers()
     app[TASKS] = set()
+    app[FUZZ] = Fuzzer()
+    app[FAULTS] = plan_from(config.faults, _seed_faults(config.seed))
     if config.control_on_tcp and control_token is None:
         control_token = new_token()
     app[CONTROL_ACCESS] = ControlAccess(on_tcp=config.control_on_tcp,
@@ -94,6 +103,11 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     app.on_shutdown.append(_close_streams)
     app.on_cleanup.append(_cleanup)
     return app
+
+
+def _seed_faults(path: str | None) -> list | None:
+    """The seed file's ``faults:`` section (the engine ignores it): the server's fault plan starts with it."""
+    return load_seed(path).get("faults") if path else None
 
 
 async def _startup(app: web.Application) -> None:
@@ -130,6 +144,7 @@ async def _daemon_headers(request: web.Request, response: web.StreamResponse) ->
         response.headers.popall("Server", None)
     if response.get(NO_CONTENT_TYPE):
         response.headers.popall("Content-Type", None)
+    fault_inject.on_prepare(request, response)
 
 
 def _headers_of(bounds: Bounds, config: Config) -> tuple[dict[str, str], dict[str, str]]:
@@ -196,8 +211,13 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         refused = [f for f in findings if f.source == "spec" and f.at_least("warning")]
         if refused:
             raise DockerError(400, "mockd --strict: " + "; ".join(_short(f) for f in refused[:5]))
+    if app[FAULTS].active and (spoiled := await fault_inject.before_handler(request, ctx, app[FAULTS])) is not None:
+        return spoiled
     handler: Handler = app[HANDLERS].get(op.operation_id, generated.handle)
-    return await handler(request, ctx)
+    response = await handler(request, ctx)
+    if app[FUZZ].on:
+        fuzz_control.vary_response(request, ctx, response)
+    return response
 
 
 @lru_cache(maxsize=8192)
@@ -314,4 +334,6 @@ def _after(request: web.Request, response: web.StreamResponse | None, started: f
         "duration_ms": round(ms, 3),
         "findings": [f.to_dict() for f in ctx.findings] if ctx else [],
         **({"error": failure} if failure else {}),
+        **({"faults": request[FAULTS_APPLIED]} if FAULTS_APPLIED in request else {}),
+        **({"variations": request[VARIATIONS]} if VARIATIONS in request else {}),
     })

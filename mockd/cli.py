@@ -22,6 +22,7 @@ from aiohttp import web
 
 from mockd import httpserver, tls
 from mockd.config import Config
+from mockd.faults import plan_from
 from mockd.keys import CONTROL_ACCESS
 from mockd.state import load_seed
 from mockd.tls_site import TLSSite
@@ -255,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "errors (default: permissive, any reference pulls)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--experimental", action="store_true", help="report an experimental daemon")
+    p.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                   help='inject a fault (repeatable; docs/mockd.md "Fault injection"): '
+                        '"endpoint=GET /containers/json,kind=error,status=500,first=2"')
     tls.add_flags(p)
     # Several impersonated daemons in one process (mockd/multi.py); the options above are their defaults.
     p.add_argument("--daemon", action="append", default=[], metavar="SPEC",
@@ -271,7 +275,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         hosts=args.host, api_version=args.api_version, min_api_version=args.min_api_version,
         engine_version=args.engine_version, strict=args.strict, record=args.record, seed=args.seed,
         log_level=args.log_level, experimental=args.experimental, record_dir=args.record_dir,
-        publish_ports=args.publish_ports, registry=args.registry,
+        publish_ports=args.publish_ports, registry=args.registry, faults=list(args.fault),
         control_on_tcp=args.control_on_tcp, control_token_file=args.control_token_file,
         tls=tls.options_from_args(args, tls.default_cert_dir(os.environ)),
     )
@@ -343,8 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         configs = _configs(args)
         for config in configs:
             config.bounds()  # validate the version flags before binding anything
-            if config.seed:
-                load_seed(config.seed)  # and the seed file: a bad one is a usage error, not a traceback
+            seed = load_seed(config.seed) if config.seed else {}  # a bad seed file: a usage error, no traceback
+            plan_from(config.faults, seed.get("faults"))  # so are bad faults (flag or seed)
     except (ValueError, OSError) as exc:
         print(f"mockd: {exc}", file=sys.stderr)
         return 2

@@ -29,6 +29,7 @@ class Config:
     experimental: bool = False
     hostname: str = "mockd"
     tls: TLSOptions | None = None  # --tls/--tlsverify on TCP listeners (mockd.tls)
+    faults: list[str] = field(default_factory=list)  # --fault SPEC (mockd.faults), applied from start-up
     publish_ports: str = "loopback"  # where published ports listen: loopback | all | off (mockd/engine/publish.py)
 
     def bounds(self) -> Bounds:

@@ -33,7 +33,7 @@ from aiohttp import web
 
 from mockd.control_access import JSON_TYPES, ControlAccess
 from mockd.errors import DockerError
-from mockd.keys import BOUNDS, CONFIG, RECORDER, REGISTRY
+from mockd.keys import BOUNDS, CONFIG, FAULTS, FUZZ, RECORDER, REGISTRY
 from mockd.record import RecordRefused
 from specs.findings import SEVERITY_RANK
 
@@ -62,6 +62,8 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     request.app[REGISTRY].reset()
+    request.app[FAULTS].restart()  # the faults stay; their counters start again: the same run once more
+    request.app[FUZZ].restart()  # so do the fuzzer's: answer N is answer N again
     return _json({"reset": True})
 
 

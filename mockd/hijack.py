@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import select
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
+
+# What the app may hang on a 101 answer before the takeover (fault injection, ``mockd.streams.inject``): called
+# with the stream right after the takeover, it may wrap ``stream.write`` or close the connection.
+TAKEOVER_HOOK = web.ResponseKey("mockd.takeover-hook", object)
 
 
 class HijackedStream:
@@ -147,7 +151,11 @@ async def hijack(request: web.Request, content_type: str, *, upgrade: str = "tcp
     transport.resume_reading()  # aiohttp may have paused it while buffering behind the upgrade
     if leftover:
         stream._feed(leftover)
+    hook: Callable[[HijackedStream], None] | None = response.get(TAKEOVER_HOOK)  # type: ignore[assignment]
+    if hook is not None:
+        hook(stream)
     try:
         yield stream
     finally:
         stream.close()
+

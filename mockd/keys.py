@@ -11,8 +11,10 @@ from aiohttp import web
 
 from mockd.config import Config
 from mockd.control_access import ControlAccess
+from mockd.faults import FaultPlan
 from mockd.record import Recorder
 from mockd.state import Registry
+from mockd.variations import Fuzzer
 from mockd.versioning import Bounds
 
 # --- the application (app[...]) ------------------------------------------------------------------
@@ -24,6 +26,8 @@ RECORDER = web.AppKey("mockd.recorder", Recorder)
 HANDLERS = web.AppKey("mockd.handlers", dict)  # operationId -> handler (mockd.routes.load_handlers)
 TASKS = web.AppKey("mockd.tasks", set)  # the tasks of open requests, cancelled at shutdown
 CONTROL_ACCESS = web.AppKey("mockd.control_access", ControlAccess)
+FAULTS = web.AppKey("mockd.faults", FaultPlan)  # the fault plan in force (mockd.faults)
+FUZZ = web.AppKey("mockd.fuzz", Fuzzer)  # response fuzzing (mockd.variations), off unless started
 
 # --- one request (request[...]) ------------------------------------------------------------------
 ROUTED = web.RequestKey("mockd.routed", bool)  # a route matched: daemon headers go on the answer
@@ -32,6 +36,9 @@ CTX = web.RequestKey("mockd.ctx", object)  # the RequestContext handed to the ha
 INFO = web.RequestKey("mockd.info", dict)  # template, operationId, spec version (for the record)
 PREPARED = web.RequestKey("mockd.prepared", bool)  # the answer's headers went out
 ACCEPTED = web.RequestKey("mockd.accepted", bool)  # the requested version passed the version check
+FAULTS_APPLIED = web.RequestKey("mockd.faults-applied", list)  # the faults that fired on it (for the record)
+STREAM_FAULT = web.RequestKey("mockd.stream-fault", object)  # the stream fault spoiling its answer
+VARIATIONS = web.RequestKey("mockd.variations", list)  # the fuzzer's variations of its answer (for the record)
 
 # --- one response (response[...]) ----------------------------------------------------------------
 # A response marked with this key goes out without a Content-Type header (dockerd's logs below 1.42).

@@ -15,7 +15,9 @@ The fixture object: ``docker_host``, ``api_version``, ``engine_version``, ``rese
 (``specs.findings.Finding``: the analysis of ``apicheck traffic`` at this daemon's version: requests
 refused by the version check, paths it does not have, parameters, fields and enum values that do
 not exist at the version sent, with their history),
-``failing(severity)``, ``env()`` (an environment for a subprocess), ``request(...)``.
+``failing(severity)``, ``env()`` (an environment for a subprocess), ``request(...)``, ``inject(faults)``.
+``@pytest.mark.mockd(faults=[...])`` starts the daemon with faults (mappings or ``mockd --fault`` strings,
+``mockd/faults.py``), e.g. ``faults=["endpoint=ContainerList,kind=error,status=500,first=1"]``.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "mockd(api_version=None, engine_version=None, fail_on=None, seed=None): the mockd fixture's "
-                   "daemon version, seed, and the severity of findings that fail the test")
+        "markers", "mockd(api_version=None, engine_version=None, fail_on=None, seed=None, faults=None): the mockd "
+                   "fixture's daemon version, seed, injected faults, and the severity of findings that fail the test")
 
 
 def parse_versions(text: str) -> list[tuple[str, str | None, str | None]]:
@@ -83,7 +85,7 @@ class MockdDaemon:
     """One in-process mockd for a test (or a session), recording every exchange."""
 
     def __init__(self, api_version: str | None = None, engine_version: str | None = None,
-                 fail_on: str | None = None, seed: Any = None) -> None:
+                 fail_on: str | None = None, seed: Any = None, faults: Any = None) -> None:
         from mockd.pytest_plugin import MockdServer
 
         if fail_on is not None and fail_on not in SEVERITIES:
@@ -108,6 +110,8 @@ class MockdDaemon:
         self.socket: str = self._server.socket
         if seed is not None:
             self.seed(seed)
+        if faults:
+            self.inject(faults)
 
     def _lines(self) -> int:
         return len(self._read())
@@ -135,6 +139,21 @@ class MockdDaemon:
         status, _, data = self._server.request("POST", "/_mockd/seed", body, {"Content-Type": "application/json"})
         if status >= 400:
             raise ValueError(f"mockd seed refused: {data.decode(errors='replace')}")
+
+    def inject(self, faults: Any) -> list[dict[str, Any]]:
+        """Add faults (``mockd/faults.py``): a mapping, a ``--fault`` string, or a list of them; the created
+        faults with their ids. Shown in ``requests`` (each exchange's ``faults``) and the daemon's findings."""
+        from mockd.faults import Fault
+
+        items = faults if isinstance(faults, list | tuple) else [faults]
+        body = [Fault.from_spec(f).to_dict() if isinstance(f, str) else f for f in items]
+        status, _, data = self._server.request("POST", "/_mockd/faults", body)
+        if status >= 400:
+            raise ValueError(f"mockd faults refused: {data.decode(errors='replace')}")
+        return json.loads(data)["faults"]
+
+    def clear_faults(self) -> None:
+        self._server.request("DELETE", "/_mockd/faults")
 
     # --- what the client did ------------------------------------------------------------------------
     @property
@@ -181,8 +200,9 @@ def _settings(request: pytest.FixtureRequest, use_marker: bool) -> dict[str, Any
     marker = request.node.get_closest_marker(MARKER) if use_marker else None
     if marker is not None:
         if marker.args:
-            raise pytest.UsageError("mockd marker takes keyword arguments: api_version=, engine_version=, fail_on=, seed=")
-        unknown = set(marker.kwargs) - {"api_version", "engine_version", "fail_on", "seed"}
+            raise pytest.UsageError("mockd marker takes keyword arguments: api_version=, engine_version=, fail_on=, "
+                                    "seed=, faults=")
+        unknown = set(marker.kwargs) - {"api_version", "engine_version", "fail_on", "seed", "faults"}
         if unknown:
             raise pytest.UsageError(f"mockd marker: unknown arguments {sorted(unknown)}")
         settings.update(marker.kwargs)

@@ -218,3 +218,92 @@ async def follow(queue: asyncio.Queue[T | None], until_ns: int | None = None, *,
         if item is None:
             return
         yield item
+
+
+# --- stream faults (fault injection: mockd.faults, mockd.fault_inject) -----------------------------------------
+#
+# Every stream answer leaves mockd through one write callable per answer: ``StreamResponse.write`` (chunked bodies:
+# logs, events, progress, wait, plain attach) or ``HijackedStream.write`` (101 UPGRADED). Each write is one unit
+# of the stream: one multiplexed frame, one JSON message. A stream fault wraps that callable (:func:`faulty_write`)
+# and so spoils exactly the bytes a client receives, with the handlers unchanged.
+
+Write = Callable[[bytes], Awaitable[object]]
+FRAME_HEADER = 8
+
+
+class StreamFault(Protocol):
+    """What :func:`faulty_write` reads of a fault (``mockd.faults.Fault``)."""
+
+    kind: str
+    ms: int
+    after: int
+    at: int
+    bytes_per_second: int
+
+    @property
+    def text(self) -> str: ...
+
+
+def progress_error_message(message: str) -> bytes:
+    """A progress stream's in-stream failure as dockerd's jsonmessage writes it (HTTP status stays 200)."""
+    import json
+
+    return json.dumps({"errorDetail": {"message": message}, "error": message}, separators=(",", ":")).encode()
+
+
+def faulty_write(write: Write, fault: StreamFault, *, close: Callable[[], None], gone: Gone,
+                 separator: bytes = b"\r\n") -> Write:
+    """``write`` with ``fault`` applied to the stream's writes (counted from 0; the fault's ``after``-th is the
+    first one spoiled). ``close`` ends the connection after what was written; ``gone`` tells a vanished client."""
+    count = 0
+    spent = False  # the stream is over for the client (cut, or ended by a progress error): later writes vanish
+
+    async def cut(data: bytes, keep: int) -> None:
+        nonlocal spent
+        await write(data[:keep])
+        spent = True
+        close()
+        raise ConnectionResetError(f"mockd fault {fault.kind}: stream cut after {keep} of {len(data)} bytes")
+
+    async def spoiled(data: bytes) -> None:
+        nonlocal count, spent
+        n, count = count, count + 1
+        if spent:
+            if fault.kind == "progress-error":
+                return  # the handler's remaining messages never reach the client; its end of stream does
+            raise ConnectionResetError(f"mockd fault {fault.kind}: the stream was cut")
+        if n < fault.after or not data:
+            await write(data)
+            return
+        kind = fault.kind
+        if kind == "split-frame":
+            at = min(max(fault.at, 1), len(data) - 1) if len(data) > 1 else len(data)
+            await write(data[:at])
+            await asyncio.sleep(fault.ms / 1000 if fault.ms else 0.1)  # apart: two reads on the client's side
+            if data[at:]:
+                await write(data[at:])
+        elif kind == "short-header":
+            await cut(data, min(max(fault.at, 1), FRAME_HEADER - 1, len(data)))
+        elif kind == "cut-frame":
+            payload = len(data) - FRAME_HEADER
+            await cut(data, FRAME_HEADER + max(payload // 2, 1) if payload > 1 else max(len(data) - 1, 1))
+        elif kind == "stall":
+            if n == fault.after:
+                await asyncio.sleep(fault.ms / 1000)
+            await write(data)
+        elif kind == "progress-error":
+            await write(progress_error_message(fault.text) + separator)
+            spent = True
+        elif kind == "hang":
+            while not gone():  # the answer never comes; the wait ends only when the client gives up
+                await asyncio.sleep(DISCONNECT_POLL)
+            raise ConnectionResetError("the client went away")
+        elif kind == "slow":
+            piece = max(1, fault.bytes_per_second // 20)
+            for start in range(0, len(data), piece):
+                await write(data[start:start + piece])
+                await asyncio.sleep(min(piece, len(data) - start) / fault.bytes_per_second)
+        else:
+            await write(data)
+
+    return spoiled

@@ -20,13 +20,16 @@ class Exchange:
     query: dict[str, list[str]]
     body: Any  # the JSON body, or NO_BODY
     status: int | None = None  # what the daemon answered when recorded
+    faults: tuple[dict[str, Any], ...] = ()  # the faults mockd applied to it (apicheck client --faults)
+    variations: tuple[dict[str, Any], ...] = ()  # the response variations mockd sent (--fuzz-responses)
 
     @classmethod
     def from_record(cls, line: dict[str, Any], seq: int) -> Exchange:
         body = line.get("body")
         query = {k: list(v) if isinstance(v, list) else [str(v)] for k, v in (line.get("query") or {}).items()}
         return cls(seq, str(line["method"]).upper(), str(line["path"]), query,
-                   body["json"] if isinstance(body, dict) and "json" in body else NO_BODY, line.get("status"))
+                   body["json"] if isinstance(body, dict) and "json" in body else NO_BODY, line.get("status"),
+                   tuple(line.get("faults") or ()), tuple(line.get("variations") or ()))
 
     def ref(self, template: str | None) -> dict[str, Any]:
         """How a finding names its request."""
@@ -60,6 +63,7 @@ class CommandOutcome:
     stderr_tail: list[str] = field(default_factory=list)
     timed_out: bool = False
     seconds: float = 0.0
+    crash: str | None = None  # the first line of a traceback or Go panic on stderr
 
     @property
     def succeeded(self) -> bool:
@@ -100,7 +104,7 @@ class VersionResult:
         if self.command is not None:
             c = self.command
             out["command"] = {"exit_code": c.exit_code, "succeeded": c.succeeded, "timed_out": c.timed_out,
-                              "seconds": round(c.seconds, 2), "stderr_tail": c.stderr_tail}
+                              "seconds": round(c.seconds, 2), "stderr_tail": c.stderr_tail, "crash": c.crash}
         return out
 
 

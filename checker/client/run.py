@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from checker.client import robustness
 from checker.client.analyze import analyze
 from checker.client.model import ClientReport, CommandOutcome, Exchange
+from checker.client.robustness import crash_text
 from checker.client.targets import Target
 
 # What could point a client somewhere else than the daemon under test.
@@ -48,6 +50,7 @@ class Options:
     client_version: str | None = None
     mockd: str = "mockd"
     keep_records: str | None = None  # copy each version's record into this directory
+    faults: list | None = None  # --faults: mockd's fault list, installed before COMMAND (checker.client.robustness)
     notes: list[str] = field(default_factory=list)
 
 
@@ -155,8 +158,10 @@ def _run(argv: Sequence[str] | str, cwd: str, env: dict[str, str], timeout: floa
         os.killpg(proc.pid, signal.SIGKILL)  # the command and whatever it started
         _, err = proc.communicate()
         timed_out = True
-    lines = err.decode("utf-8", "replace").splitlines()[-STDERR_LINES:]
-    return CommandOutcome(None if timed_out else proc.returncode, lines, timed_out, time.monotonic() - started)
+    text = err.decode("utf-8", "replace")
+    lines = text.splitlines()[-STDERR_LINES:]
+    return CommandOutcome(None if timed_out else proc.returncode, lines, timed_out, time.monotonic() - started,
+                          crash_text(text))
 
 
 def _settled_lines(path: str) -> list[str]:
@@ -211,12 +216,17 @@ def run_client(opts: Options, progress: Callable[[str], None] | None = None) -> 
                     if not setup.succeeded:
                         setup.stderr_tail.insert(0, f"--setup failed ({setup.text()}): {opts.setup}")
                         return analyze(target, [], opts.client_version, setup)
+                if opts.faults:
+                    robustness.install(daemons.socket(i), opts.faults)  # after --setup: it runs unspoiled
                 outcome = _run(opts.command, cwd, env, opts.timeout)
                 lines = _settled_lines(daemons.record(i))
                 if opts.keep_records:
                     os.makedirs(opts.keep_records, exist_ok=True)
                     shutil.copy(daemons.record(i), os.path.join(opts.keep_records, f"{target.label.replace(' ', '-')}.jsonl"))
-                result = analyze(target, _exchanges(lines[offset:]), opts.client_version, outcome)
+                exchanges = _exchanges(lines[offset:])
+                result = analyze(target, exchanges, opts.client_version, outcome)
+                if opts.faults:
+                    result.findings += robustness.behaviour(target, exchanges, outcome)
                 if progress:
                     progress(f"{target.label}: {outcome.text()}, {result.exchanges} requests, {len(result.findings)} findings")
                 return result

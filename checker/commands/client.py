@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-api-version", action="store_true",
                         help="keep DOCKER_API_VERSION from the environment (pinning is a thing to test)")
     parser.add_argument("--keep-records", metavar="DIR", help="copy each version's traffic record into DIR")
+    parser.add_argument("--faults", metavar="FILE",
+                        help="run COMMAND under a fault plan (mockd's fault list, YAML/JSON; docs/mockd.md "
+                             "'Fault injection') and report how it behaved: exit, retries, hang, crash")
     parser.add_argument("--mockd", default="mockd", metavar="CMD", help="the mockd command (default: mockd)")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
@@ -59,12 +62,14 @@ def finish(report, args: argparse.Namespace) -> int:
     from checker.client.report import render
 
     emit(render(args.format, report, args.fail_on), args.output)
-    if report.command_failures():
-        return 3
+    if report.command_failures() and not getattr(args, "faults", None):
+        return 3  # under a fault plan, failing is how the client behaved: reported, and fail-on decides
+
     return int(any(r.failing(args.fail_on) for r in report.results))
 
 
 def run(args: argparse.Namespace) -> int:
+    from checker.client.robustness import PlanError, load_plan
     from checker.client.run import Options, UsageError, run_client
 
     command = list(args.command)
@@ -74,12 +79,13 @@ def run(args: argparse.Namespace) -> int:
         targets = parse_targets(args)
         opts = Options(command=command, targets=targets, setup=args.setup, seed=args.seed, timeout=args.timeout,
                        jobs=args.jobs, keep_api_version=args.keep_api_version, client_version=args.client_version,
-                       mockd=args.mockd, keep_records=args.keep_records)
+                       mockd=args.mockd, keep_records=args.keep_records,
+                       faults=load_plan(args.faults) if args.faults else None)
         if args.seed:
             open(args.seed, "rb").close()  # unreadable: a usage error now, not 32 daemons that fail
         report = run_client(opts, progress=lambda line: print(f"apicheck client: {line}", file=sys.stderr)
                             if args.output or args.format != "text" else None)
-    except UsageError as exc:
+    except (UsageError, PlanError) as exc:
         print(f"apicheck client: error: {exc}", file=sys.stderr)
         return 2
     return finish(report, args)

@@ -61,7 +61,8 @@ def parse_seed(text: str | bytes) -> dict:
         return {}
     if not isinstance(data, dict):
         raise InvalidParameter("invalid seed: the document must be a mapping")
-    unknown = set(data) - {"images", "registry", "rules", "volumes", "networks", "containers"}
+    # "faults" belongs to the server (mockd.faults), not the engine: accepted here, read by the app.
+    unknown = set(data) - {"images", "registry", "rules", "volumes", "networks", "containers", "faults"}
     if unknown:
         raise InvalidParameter(f"invalid seed: unknown sections {sorted(unknown)}")
     load_rules(data.get("rules") or [])  # a bad rule refuses the document when it is read

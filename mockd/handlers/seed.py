@@ -11,7 +11,8 @@ from mockd.control_access import SEED_TYPES
 from mockd.engine.errors import EngineError
 from mockd.engine.seed import parse_seed
 from mockd.errors import DockerError
-from mockd.keys import REGISTRY
+from mockd.faults import FaultError
+from mockd.keys import FAULTS, REGISTRY
 
 
 async def seed(request: web.Request) -> web.Response:
@@ -21,6 +22,9 @@ async def seed(request: web.Request) -> web.Response:
         engine = request.app[REGISTRY].engine
         engine.load_seed(document)
         engine.ensure_ready()
+        request.app[FAULTS].replace_seeded(document.get("faults"))
+    except FaultError as err:
+        raise DockerError(400, f"invalid seed: {err}") from None
     except EngineError as err:
         raise DockerError(400, err.message) from None
     except (KeyError, TypeError, ValueError) as err:

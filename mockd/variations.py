@@ -1,0 +1,348 @@
+"""Response fuzzing: JSON answers varied only in ways a real daemon of that version may answer (``--fuzz-responses``).
+
+Each variation kind is a row of :data:`RULES`: a name, which nodes of the answer it applies to (read from the
+response schema of the requested version, and for forward compatibility from the newest document), and why a real
+daemon may send it. ``invalid`` rows (a required field missing, a wrong type, a nonsense enum value) are what no
+daemon sends: only ``mode="invalid"`` uses them, and apicheck reports what they break apart.
+
+Reproducible and shrinkable: a *site* is one node of one answer, named ``OperationId#N:path`` (the N-th answer of
+that operation since start or reset, the JSON path in it). Whether a site is varied, by which rule and with which
+value follows from ``random.Random(f"{seed}:{site}")`` alone, so the same seed and client flow give the same
+variations, and ``only=[ids]`` applies exactly those (ids are ``site:rule``) whatever else happens: delta debugging
+(apicheck) reruns the client with subsets of what a failing run received.
+
+Values are drawn from hypothesis strategies built from the schemas (:func:`strategy`, one builder, cached per
+version, operation and field), with a seeded ``ConjectureData``. Layered over the stateful engine: ids, names and
+states are never varied (no rule selects them), so the client's flow still works and only the variation can break
+it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import specs
+
+VALID, INVALID = "valid", "invalid"
+DATA = Path(__file__).parent / "data"
+FREE_TEXT_MAPS = frozenset({"Labels"})  # map values that are the user's own text
+FREE_TEXT_FIELDS = frozenset({("ContainerSummary", "Status"), ("ImageInspect", "Comment"), ("ImageInspect", "Author"),
+                              ("ContainerState", "Error"), ("HealthcheckResult", "Output")})
+EDGE_TEXT = ("", " ", "ünïcödé ✓ 日本", "line one\nline two", "tab\tand \"quotes\" and \\", "x" * 4096,
+             "<script>&amp;</script>", "emoji 🐳🐳")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    mode: str  # valid | invalid
+    why: str
+
+
+RULES: dict[str, Rule] = {r.name: r for r in (
+    Rule("omitempty-drop", VALID, "the field is `omitempty` in dockerd's Go type (mockd/data/omitempty.csv), or the "
+                                  "document lists required fields and this is not one: dockerd leaves it out when unset"),
+    Rule("go-nil-slice", VALID, "Go writes a nil slice as null; dockerd's slices are not all initialised "
+                                "(specs/wire.py go-nil-collection)"),
+    Rule("go-nil-map", VALID, "Go writes a nil map as null (specs/wire.py go-nil-collection)"),
+    Rule("empty-list", VALID, "an empty slice: no items of that kind exist"),
+    Rule("empty-map", VALID, "an empty map: no entries of that kind exist"),
+    Rule("later-field", VALID, "a newer daemon answering this older API version still sends the fields its own "
+                               "version adds (forward compatibility, as dockerd)"),
+    Rule("later-enum", VALID, "a newer daemon sends the enum values its own version adds, whatever version was asked"),
+    Rule("edge-text", VALID, "free text chosen by users or programs (labels, statuses, messages) may be empty, long, "
+                             "multi-line or any unicode"),
+    Rule("missing-required", INVALID, "a required field missing: no daemon of this version sends that"),
+    Rule("wrong-type", INVALID, "a value of another JSON type than the document's: no daemon sends that"),
+    Rule("unknown-enum", INVALID, "an enum value no version defines"),
+)}
+
+
+@lru_cache(maxsize=1)
+def omitempty() -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    with open(DATA / "omitempty.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            out.setdefault(row["schema"], set()).add(row["field"])
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+# --- schemas ---------------------------------------------------------------------------------------------------
+
+
+def _resolve(doc: dict, node: Any, name: str | None = None) -> tuple[dict, str | None]:
+    """A schema node with ``$ref`` followed and ``allOf`` merged; its component name when it had one."""
+    while isinstance(node, dict) and "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        node = doc["components"]["schemas"].get(name, {})
+    if not isinstance(node, dict):
+        return {}, name
+    if "allOf" in node:
+        merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
+        props: dict[str, Any] = dict(merged.get("properties") or {})
+        required = list(merged.get("required") or [])
+        for part in node["allOf"]:
+            sub, sub_name = _resolve(doc, part)
+            name = name or sub_name
+            props.update(sub.get("properties") or {})
+            required += sub.get("required") or []
+            for k, v in sub.items():
+                merged.setdefault(k, v)
+        merged["properties"], merged["required"] = props, required
+        node = merged
+    return node, name
+
+
+def response_schema(version: str, operation_id: str, status: int) -> Any:
+    op = specs.load(version).operation_by_id(operation_id)
+    return op.response_schema(status) if op is not None else None
+
+
+# --- hypothesis strategies -------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def strategy(version: str, operation_id: str, where: str, schema_json: str, text: bool = False) -> Any:
+    """The hypothesis strategy for one field (cached per version, operation and field)."""
+    from hypothesis import strategies as st
+
+    if text:
+        return st.one_of(st.sampled_from(EDGE_TEXT), st.text(st.characters(blacklist_categories=("Cs",)),
+                                                             min_size=0, max_size=40))
+    return _from_schema(json.loads(schema_json), specs.load(version).doc, depth=0)
+
+
+def _from_schema(schema: dict, doc: dict, depth: int) -> Any:
+    from hypothesis import strategies as st
+
+    node, _name = _resolve(doc, schema)
+    if "enum" in node and node["enum"]:
+        return st.sampled_from(node["enum"])
+    kind = node.get("type")
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "integer":
+        return st.integers(min_value=0, max_value=2 ** 31)
+    if kind == "number":
+        return st.floats(min_value=0, max_value=1e6, allow_nan=False)
+    if kind == "array":
+        if depth > 2:
+            return st.just([])
+        return st.lists(_from_schema(node.get("items") or {}, doc, depth + 1), max_size=2)
+    if kind == "object" or "properties" in node:
+        props = node.get("properties") or {}
+        if not props or depth > 2:
+            return st.dictionaries(st.sampled_from(["com.example.key", "a"]), st.text(max_size=8), max_size=2)
+        return st.fixed_dictionaries({k: _from_schema(v, doc, depth + 1) for k, v in list(props.items())[:8]})
+    return st.text(st.characters(codec="utf-8", blacklist_categories=("Cs",)), max_size=16)
+
+
+def draw(strat: Any, rng: random.Random) -> Any:
+    """One value of ``strat`` from ``rng`` (a seeded draw outside a hypothesis test: the same rng, the same value).
+    Some strategies (dictionaries) want a build context: a bare one is given."""
+    from hypothesis.control import BuildContext
+    from hypothesis.internal.conjecture.data import ConjectureData
+
+    data = ConjectureData(random=rng)
+    with BuildContext(data, wrapped_test=draw):
+        return data.draw(strat)
+
+
+# --- the plan of one answer ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Applied:
+    id: str  # site:rule
+    rule: str
+    path: str
+    value: Any  # what was sent (absent: "<absent>")
+    valid: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        text = value if isinstance(value, str) else json.dumps(value)
+        return {"id": self.id, "rule": self.rule, "path": self.path, "valid": self.valid,
+                "value": text if len(text) <= 200 else text[:200] + "..."}
+
+
+@dataclass
+class Fuzzer:
+    """The fuzzing in force (``/_mockd/fuzz``): seed, mode, how often a site is varied, the allowlist."""
+
+    seed: int = 0
+    mode: str = VALID  # valid | invalid (invalid also applies the valid rules)
+    rate: float = 0.3
+    only: frozenset[str] | None = None
+    on: bool = False
+    calls: dict[str, int] = field(default_factory=dict)
+    applied: int = 0
+
+    def configure(self, seed: int, mode: str, rate: float, only: list[str] | None) -> None:
+        if mode not in (VALID, INVALID):
+            raise ValueError(f"fuzz mode {mode!r}: valid or invalid")
+        if not 0 <= rate <= 1:
+            raise ValueError("fuzz rate must be between 0 and 1")
+        self.seed, self.mode, self.rate = seed, mode, rate
+        self.only = frozenset(only) if only is not None else None
+        self.on = True
+        self.restart()
+
+    def off(self) -> None:
+        self.on = False
+        self.restart()
+
+    def restart(self) -> None:
+        self.calls.clear()
+        self.applied = 0
+
+    def status(self) -> dict[str, Any]:
+        return {"active": self.on, "seed": self.seed, "mode": self.mode, "rate": self.rate,
+                "only": sorted(self.only) if self.only is not None else None, "applied": self.applied,
+                "rules": {r.name: {"mode": r.mode, "why": r.why} for r in RULES.values()}}
+
+    def vary(self, body: Any, *, version: str, newest: str, operation_id: str, status: int) -> list[Applied]:
+        """Vary ``body`` (the decoded answer) in place; what was applied."""
+        n = self.calls[operation_id] = self.calls.get(operation_id, 0) + 1
+        schema = response_schema(version, operation_id, status)
+        if schema is None:
+            return []
+        later = response_schema(newest, operation_id, status) if newest != version else None
+        walk = _Walk(self, version, newest, operation_id, f"{operation_id}#{n}")
+        holder = [body]
+        walk.node(holder, 0, body, schema, later, "", None, None)
+        self.applied += len(walk.applied)
+        return walk.applied
+
+
+class _Walk:
+    def __init__(self, fuzzer: Fuzzer, version: str, newest: str, operation_id: str, answer: str) -> None:
+        self.f = fuzzer
+        self.version, self.newest, self.op, self.answer = version, newest, operation_id, answer
+        self.doc = specs.load(version).doc
+        self.new_doc = specs.load(newest).doc
+        self.applied: list[Applied] = []
+
+    def _pick(self, path: str, candidates: list[str]) -> tuple[str, random.Random] | None:
+        """The rule applied at ``path`` (None: left alone), and the site's random source for its value."""
+        allowed = [c for c in candidates if RULES[c].mode == VALID or self.f.mode == INVALID]
+        if not allowed:
+            return None
+        site = f"{self.answer}:{path}"
+        rng = random.Random(f"{self.f.seed}:{site}")
+        if self.f.only is not None:
+            chosen = next((c for c in allowed if f"{site}:{c}" in self.f.only), None)
+            return (chosen, rng) if chosen else None
+        if rng.random() >= self.f.rate:
+            return None
+        return rng.choice(allowed), rng
+
+    def _record(self, path: str, rule: str, value: Any) -> None:
+        self.applied.append(Applied(f"{self.answer}:{path}:{rule}", rule, path or "(answer)", value,
+                                    RULES[rule].mode == VALID))
+
+    def node(self, parent: Any, key: Any, value: Any, schema: Any, later: Any, path: str, owner: str | None,
+             name: str | None) -> None:
+        """Visit ``parent[key]`` (== value), described by ``schema`` (and the newest document's ``later``)."""
+        node, ref = _resolve(self.doc, schema or {})
+        new_node, _ = _resolve(self.new_doc, later) if later is not None else ({}, None)
+        kind = node.get("type") or ("object" if "properties" in node else None)
+        is_map = kind == "object" and not node.get("properties") and "additionalProperties" in node
+        candidates: list[str] = []
+        if path and isinstance(value, list):
+            candidates += ["go-nil-slice", "empty-list"] if value else ["go-nil-slice"]
+        if path and isinstance(value, dict) and is_map:
+            candidates += ["go-nil-map", "empty-map"] if value else ["go-nil-map"]
+        if isinstance(value, str) and name and (owner, name) in FREE_TEXT_FIELDS:
+            candidates.append("edge-text")
+        if isinstance(value, str) and node.get("enum"):
+            if self._later_enum(node, new_node):
+                candidates.append("later-enum")
+            candidates.append("unknown-enum")
+        if path and isinstance(value, str | int | bool) and kind in ("string", "integer", "boolean") \
+                and not node.get("enum"):
+            candidates.append("wrong-type")
+        chosen = self._pick(path, candidates) if candidates else None
+        if chosen is not None:
+            rule, rng = chosen
+            parent[key] = new = self._value(rule, value, node, new_node, rng, path)
+            self._record(path, rule, new)
+            return
+        if isinstance(value, list):
+            items = node.get("items") or {}
+            new_items = new_node.get("items") if new_node else None
+            for i, item in enumerate(value):
+                self.node(value, i, item, items, new_items, f"{path}[{i}]", ref or owner, name)
+        elif isinstance(value, dict):
+            if is_map:
+                inner = node.get("additionalProperties")
+                inner = inner if isinstance(inner, dict) else {}
+                for k in list(value):
+                    sub = f"{path}.{k}" if path else k
+                    if name in FREE_TEXT_MAPS and isinstance(value[k], str):
+                        self._text_site(value, k, sub)
+                    else:
+                        self.node(value, k, value[k], inner, None, sub, ref or owner, k)
+                return
+            self.object(value, node, new_node, path, ref or owner)
+
+    def object(self, value: dict, node: dict, new_node: dict, path: str, owner: str | None) -> None:
+        props = node.get("properties") or {}
+        new_props = new_node.get("properties") or {}
+        required = set(node.get("required") or [])
+        droppable = omitempty().get(owner or "", frozenset())
+        for k in list(value):
+            sub = f"{path}.{k}" if path else k
+            options = []
+            if k in droppable or (required and k not in required and k in props):
+                options.append("omitempty-drop")
+            if k in required:
+                options.append("missing-required")
+            chosen = self._pick(sub + "!", options) if options else None
+            if chosen is not None:
+                del value[k]
+                self._record(sub, chosen[0], "<absent>")
+                continue
+            self.node(value, k, value[k], props.get(k), new_props.get(k), sub, owner, k)
+        for k in new_props:  # what the newest daemon adds to this object
+            if k in props or k in value:
+                continue
+            sub = f"{path}.{k}" if path else k
+            chosen = self._pick(sub + "+", ["later-field"])
+            if chosen is not None:
+                where = f"{owner}.{k}"
+                strat = strategy(self.newest, self.op, where, json.dumps(new_props[k], sort_keys=True))
+                value[k] = draw(strat, chosen[1])
+                self._record(sub, "later-field", value[k])
+
+    def _text_site(self, holder: dict, key: str, path: str) -> None:
+        chosen = self._pick(path, ["edge-text"])
+        if chosen is not None:
+            holder[key] = draw(strategy(self.version, self.op, "text", "", text=True), chosen[1])
+            self._record(path, "edge-text", holder[key])
+
+    def _later_enum(self, node: dict, new_node: dict) -> list[Any]:
+        return sorted(set(new_node.get("enum") or []) - set(node.get("enum") or []), key=str)
+
+    def _value(self, rule: str, value: Any, node: dict, new_node: dict, rng: random.Random, path: str) -> Any:
+        if rule in ("go-nil-slice", "go-nil-map"):
+            return None
+        if rule == "empty-list":
+            return []
+        if rule == "empty-map":
+            return {}
+        if rule == "later-enum":
+            return rng.choice(self._later_enum(node, new_node))
+        if rule == "unknown-enum":
+            return "mockd-unknown-value"
+        if rule == "edge-text":
+            return draw(strategy(self.version, self.op, "text", "", text=True), rng)
+        if rule == "wrong-type":
+            return 12345 if isinstance(value, str) else str(value)
+        raise AssertionError(rule)
