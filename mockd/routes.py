@@ -61,6 +61,18 @@ from specs.model import ApiSpec, Operation
 from specs.validation import NO_BODY
 from specs.wire import query_bool
 
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+def go_atoi(text: str) -> int | str:
+    """Go's strconv.Atoi on a 64-bit platform: the number, or the reason it is not one (Go's wording)."""
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return "invalid syntax"
+    number = int(text)
+    return number if INT64_MIN <= number <= INT64_MAX else "value out of range"
+
+
 Handler = Callable[[web.Request, "RequestContext"], Awaitable[web.StreamResponse]]
 
 
@@ -128,14 +140,30 @@ class RequestContext:
         values = self.query.get(name)
         return query_bool(values[0]) if values else default
 
-    def q_int(self, name: str, default: int | None = None) -> int | None:
+    def q_int(self, name: str, default: int | None = None, status: int = 500) -> int | None:
+        """An integer query value as dockerd reads it, Go's ``strconv.Atoi`` (int64: an optional sign and
+        decimal digits); its errors as dockerd answers them: ``status`` is 500 where the router returns the
+        error as is (stop, restart, list limits), 400 where it wraps it as invalid parameter (resize)."""
         value = self.q(name)
         if value in (None, ""):
             return default
-        try:
-            return int(value)  # type: ignore[arg-type]
-        except ValueError:
-            raise DockerError(400, f'strconv.Atoi: parsing "{value}": invalid syntax') from None
+        number = go_atoi(value)  # type: ignore[arg-type]
+        if isinstance(number, str):
+            raise DockerError(status, f'strconv.Atoi: parsing "{value}": {number}')
+        return number
+
+    def q_timestamp(self, name: str) -> str | None:
+        """A ``since``/``until`` value as dockerd's routers read it (timetypes.ParseTimestamps: ``SECONDS[.FRACTION]``,
+        each part through strconv.ParseInt; clients turn dates and durations into that form). A bad one is the
+        500 with ParseInt's text, as dockerd answers; the value is returned unchanged otherwise."""
+        value = self.q(name)
+        if not value:
+            return value
+        for part in value.split(".", 1):
+            problem = go_atoi(part)
+            if isinstance(problem, str):
+                raise DockerError(500, f'strconv.ParseInt: parsing "{part}": {problem}')
+        return value
 
     def q_json(self, name: str, default: Any = None) -> Any:
         """A JSON query value (``filters``); bad JSON is a 500 with the decoder's message, as dockerd."""

@@ -135,7 +135,7 @@ async def update(request: web.Request, ctx: RequestContext) -> web.StreamRespons
 
 @route("ContainerResize")
 async def resize(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    engine(ctx).resize_container(ctx.path_params["id"], ctx.q_int("h", 0) or 0, ctx.q_int("w", 0) or 0)
+    engine(ctx).resize_container(ctx.path_params["id"], ctx.q_int("h", 0, status=400) or 0, ctx.q_int("w", 0, status=400) or 0)
     return web.Response(status=200)
 
 
@@ -299,9 +299,9 @@ async def logs(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         raise DockerError(400, "Bad parameters: you must choose at least one stream")
     following = ctx.q_bool("follow") and c.running
     timestamps = ctx.q_bool("timestamps")
-    until = ctx.q("until")
+    until = ctx.q_timestamp("until")
     queue = c.subscribe() if following else None  # subscribe and snapshot without an await in between
-    entries = eng.log_entries(c.id, stdout, stderr, ctx.q("since"), until, ctx.q("tail") or "all")
+    entries = eng.log_entries(c.id, stdout, stderr, ctx.q_timestamp("since"), until, ctx.q("tail") or "all")
     resp = web.StreamResponse(status=200)
     if ctx.behaves("logs-content-type"):
         resp.headers["Content-Type"] = stream_media_type(ctx.version, c.tty)

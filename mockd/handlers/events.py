@@ -33,7 +33,7 @@ async def events(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     eng = engine(ctx)
     wanted = filters(ctx)
     now = now_ns()
-    since, until = ctx.q("since"), ctx.q("until")
+    since, until = ctx.q_timestamp("since"), ctx.q_timestamp("until")
     since_ns = parse_time(since, now) if since else None
     until_ns = parse_time(until, now) if until else None
     if since and since_ns is None or until and until_ns is None:
