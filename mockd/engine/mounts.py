@@ -13,6 +13,8 @@ from .filesystem import FileTree, TarError
 from .state import DaemonState
 from .volumes import Volume
 
+# A bind's propagation mode, given among its options (`/src:/dst:rw,rshared`); dockerd's default is rprivate.
+PROPAGATIONS = ("shared", "rshared", "slave", "rslave", "private", "rprivate")
 
 class Mounts:
     def __init__(self, state: DaemonState) -> None:
@@ -34,8 +36,9 @@ class Mounts:
             dest = filesystem.norm(dest)
             if source.startswith("/"):
                 tree = self.state.binds.setdefault(filesystem.norm(source), FileTree())
+                given = [o for o in mode.split(",") if o in PROPAGATIONS]
                 mounts[dest] = MountPoint("bind", dest, tree, source=source, mode=mode, rw=rw,
-                                          propagation="rprivate")
+                                          propagation=given[-1] if given else "rprivate")
             else:
                 mounts[dest] = self._volume_mount(c, source, dest, rw, mode or "z")
         for spec in hc.get("Mounts") or []:
@@ -45,7 +48,8 @@ class Mounts:
             if kind == "bind":
                 source = spec.get("Source") or ""
                 tree = self.state.binds.setdefault(filesystem.norm(source), FileTree())
-                mounts[dest] = MountPoint("bind", dest, tree, source=source, rw=rw, propagation="rprivate")
+                propagation = (spec.get("BindOptions") or {}).get("Propagation") or "rprivate"
+                mounts[dest] = MountPoint("bind", dest, tree, source=source, rw=rw, propagation=propagation)
             elif kind == "tmpfs":
                 mounts[dest] = MountPoint("tmpfs", dest, FileTree(), rw=rw)
             else:

@@ -31,7 +31,12 @@ class NetworkOps:
                 continue
             wanted = ((settings.get("IPAMConfig") or {}).get("IPv4Address") or "")
             ip = net.allocate_ip(wanted) if net.driver not in ("host", "null") else ""
-            mac = ("02:42:" + ":".join(f"{b:02x}" for b in bytes.fromhex(c.id[:8]))) if ip else ""
+            # The endpoint's MacAddress, else the container-wide Config.MacAddress on its first network (what
+            # dockerd 20.10 does with `docker run --mac-address`), else one derived from the id as dockerd's
+            # from the IP.
+            first = next(iter(c.networks)) == net_name
+            given = settings.get("MacAddress") or (c.config.get("MacAddress") if first else "")
+            mac = (given or "02:42:" + ":".join(f"{b:02x}" for b in bytes.fromhex(c.id[:8]))) if ip else ""
             ep = Endpoint(c.id, new_id(), ip, mac, list(settings.get("Aliases") or []))
             net.endpoints[c.id] = ep
             settings.update({"EndpointID": ep.endpoint_id, "IPAddress": ip, "Gateway": net.gateway if ip else "",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 
 from .errors import Conflict, Forbidden, InvalidParameter, NotFound
@@ -31,6 +30,7 @@ class Network:
     subnet: str = ""
     gateway: str = ""
     ip_range: str = ""
+    aux_addresses: dict[str, str] = field(default_factory=dict)
     internal: bool = False
     attachable: bool = False
     ingress: bool = False
@@ -72,11 +72,13 @@ class Network:
     def inspect(self, containers: dict[str, dict] | None = None) -> dict:
         config = []
         if self.subnet:
-            entry = {"Subnet": self.subnet}
-            if self.gateway:
-                entry["Gateway"] = self.gateway
+            entry: dict = {"Subnet": self.subnet}  # dockerd's order (IPAMConfig's fields)
             if self.ip_range:
                 entry["IPRange"] = self.ip_range
+            if self.gateway:
+                entry["Gateway"] = self.gateway
+            if self.aux_addresses:
+                entry["AuxiliaryAddresses"] = dict(self.aux_addresses)
             config.append(entry)
         config.extend(self.extra_ipam)
         return {
@@ -139,16 +141,18 @@ class NetworkStore:
                enable_ipv6: bool = False) -> Network:
         if not name:
             raise InvalidParameter("Name is required")
-        if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
-            raise InvalidParameter(f"invalid network name \"{name}\"")
+        # dockerd 20.10 takes any name ("test 01" included, docker-py's suite creates one).
         if name in PREDEFINED:
             raise Forbidden(f"{name} is a pre-defined network and cannot be created")
         if any(n.name == name for n in self.networks.values()):
             raise Conflict(f"network with name {name} already exists")
         driver = driver or "bridge"
+        if driver in ("host", "null"):  # the predefined networks' drivers allow one instance (measured on 20.10)
+            raise Forbidden(f'only one instance of "{driver}" network is allowed')
         if driver not in ("bridge", "overlay", "macvlan", "ipvlan", "null", "host"):
             raise NotFound(f"could not find plugin {driver} in v1 plugin registry: plugin not found")
         subnet = gateway = ip_range = ""
+        aux: dict[str, str] = {}
         extra: list[dict] = []
         ipam = ipam or {}
         configs = [c for c in (ipam.get("Config") or []) if c]
@@ -164,6 +168,7 @@ class NetworkStore:
                     raise Forbidden("Pool overlaps with other one on this address space")
             gateway = first.get("Gateway") or str(next(net.hosts()))
             ip_range = first.get("IPRange", "")
+            aux = dict(first.get("AuxiliaryAddresses") or {})
             extra = configs[1:]
         elif driver in ("bridge", "overlay", "macvlan", "ipvlan"):
             while True:
@@ -175,7 +180,7 @@ class NetworkStore:
         net = Network(name, driver=driver, subnet=subnet, gateway=gateway, ip_range=ip_range, internal=internal,
                       attachable=attachable, labels=dict(labels or {}), options=dict(options or {}),
                       enable_ipv6=enable_ipv6, ipam_driver=ipam.get("Driver") or "default",
-                      ipam_options=ipam.get("Options"), extra_ipam=extra,
+                      ipam_options=ipam.get("Options"), extra_ipam=extra, aux_addresses=aux,
                       scope="swarm" if driver == "overlay" else "local")
         self.networks[net.id] = net
         return net

@@ -243,7 +243,9 @@ def start_mockd(version: str, log_dir: str) -> Target:
     """The `mockd` command of this tree; ``version`` "newest" is its default (newest document)."""
     workdir = tempfile.mkdtemp(prefix="cfm", dir="/tmp")
     sock = os.path.join(workdir, "docker.sock")
-    args = [] if version == "newest" else ["--api-version", version]
+    # No registry behind either daemon: the offline dockerd pulls nothing; mockd pulls only its catalog's images
+    # (--registry strict), so a missing image is "pull access denied" on both (docker-py's ImageNotFound tests).
+    args = ["--registry", "strict", *([] if version == "newest" else ["--api-version", version])]
     env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "MOCKD_SEED")}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     log = open(os.path.join(log_dir, f"mockd-{version}.log"), "wb")  # noqa: SIM115 - closed by stop()
