@@ -39,6 +39,17 @@ BEHAVIOURS: dict[str, Behaviour] = {
         Since("1.42"), "from 1.42 volume prune removes only anonymous volumes unless filters has all=true"),
     "image-list-filter-param": Behaviour(
         Before("1.41"), "the deprecated `filter` (reference) parameter of GET /images/json was removed in 1.41"),
+    "image-create-events": Behaviour(
+        Since("1.46"), "an image create event (sent when a build makes an image) reaches clients from 1.46; the "
+                       "events router skips it below (daemon/server/router/system/system_routes.go)"),
+    "prune-events": Behaviour(
+        Since("1.41"), "engines from 20.10 (API 1.41) emit prune events with a reclaimed attribute; the router does "
+                       "not filter them by requested version", judged_by="daemon"),
+    "exec-die-events": Behaviour(
+        Since("1.36"), "engines from 18.02 (API 1.36) emit exec_die; the router does not filter it by requested "
+                       "version", judged_by="daemon"),
+    "build-aux-id": Behaviour(
+        Since("1.30"), "a build that is not quiet sends an aux message with the built image's ID from 1.30"),
     "ping-builder-and-swarm-headers": Behaviour(
         Since("1.42"), "engines from 23.0 (API 1.42) default to BuildKit and tell the swarm state in the ping",
         judged_by="daemon"),

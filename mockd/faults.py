@@ -35,7 +35,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from mockd.versioning import less_than
+from mockd.versioning import within
 
 ENDPOINT, STREAM = "endpoint", "stream"
 KINDS: dict[str, str] = {
@@ -185,9 +185,7 @@ def in_range(version: str, versions: str) -> bool:
     low, high = m.group(1) or "", m.group(2) or ""
     if ".." not in versions:
         high = low
-    if low and less_than(version, low):
-        return False
-    return not (high and less_than(high, version))
+    return within(version, low, high)
 
 
 @dataclass

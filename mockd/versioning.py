@@ -29,6 +29,11 @@ def less_than(a: str, b: str) -> bool:
     return key(a) < key(b)
 
 
+def within(version: str, low: str, high: str) -> bool:
+    """``low <= version <= high`` in dockerd's ordering; an empty end is open (fault plans' version ranges)."""
+    return not (low and less_than(version, low)) and not (high and less_than(high, version))
+
+
 @dataclass(frozen=True)
 class Window:
     """A range of requested API versions, the one vocabulary of the version tables: ``since`` (inclusive)

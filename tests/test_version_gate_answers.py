@@ -6,8 +6,11 @@ asked at both), so a row that switches but is not applied, or is applied to the 
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import tarfile
+import time
 
 import pytest
 
@@ -97,3 +100,52 @@ async def test_container_config_omits_empty_onbuild_from_1_52(client):
     assert resp.status == 201
     assert "OnBuild" in (await get(client, "/v1.51/containers/g1/json"))["Config"]
     assert "OnBuild" not in (await get(client, "/v1.52/containers/g1/json"))["Config"]
+
+
+async def _events(client, version: str) -> list[dict]:
+    resp = await client.get(f"/v{version}/events?since=0&until={int(time.time()) + 1}")
+    assert resp.status == 200
+    return [json.loads(line) for line in (await resp.text()).splitlines() if line.strip()]
+
+
+async def test_image_create_events_reach_clients_from_1_46(client):
+    image_id = await _untagged_image(client)
+    created = [e for e in await _events(client, "1.46") if e["Type"] == "image" and e["Action"] == "create"]
+    assert [e["Actor"]["ID"] for e in created] == [image_id]
+    assert not [e for e in await _events(client, "1.45") if e["Type"] == "image" and e["Action"] == "create"]
+
+
+async def test_builds_send_the_aux_id_from_1_30(client):
+    for version, expected in (("1.29", False), ("1.30", True)):
+        resp = await client.post(f"/v{version}/build", data=_context("FROM busybox\nLABEL aux=1\n"),
+                                 headers={"Content-Type": "application/x-tar"})
+        lines = [json.loads(line) for line in (await resp.text()).splitlines() if line.strip()]
+        assert any("aux" in m for m in lines) is expected, (version, lines)
+
+
+@pytest.mark.parametrize("daemon,shown", [("1.40", False), ("1.41", True)])
+async def test_prune_events_by_the_daemon_release(aiohttp_client, daemon, shown):
+    c = await aiohttp_client(create_app(Config(api_version=daemon)))
+    assert (await c.post(f"/v{daemon}/volumes/prune")).status == 200
+    assert (await c.post(f"/v{daemon}/containers/prune")).status == 200
+    pruned = [e for e in await _events(c, "1.30") if e["Action"] == "prune"]  # asked at an old version alike
+    assert bool(pruned) is shown and all("reclaimed" in e["Actor"]["Attributes"] for e in pruned)
+
+
+@pytest.mark.parametrize("daemon,shown", [("1.35", False), ("1.36", True)])
+async def test_exec_die_events_by_the_daemon_release(aiohttp_client, daemon, shown):
+    c = await aiohttp_client(create_app(Config(api_version=daemon)))
+    assert (await c.post(f"/v{daemon}/images/create?fromImage=busybox&tag=latest")).status == 200
+    resp = await c.post(f"/v{daemon}/containers/create?name=ed", json={"Image": "busybox", "Cmd": ["sleep", "100"]})
+    assert resp.status == 201
+    assert (await c.post(f"/v{daemon}/containers/ed/start")).status == 204
+    resp = await c.post(f"/v{daemon}/containers/ed/exec", json={"Cmd": ["true"]})
+    exec_id = (await resp.json())["Id"]
+    resp = await c.post(f"/v{daemon}/exec/{exec_id}/start", json={"Detach": True})
+    assert resp.status == 200
+    for _ in range(50):
+        if not (await (await c.get(f"/v{daemon}/exec/{exec_id}/json")).json())["Running"]:
+            break
+        await asyncio.sleep(0.02)
+    actions = [e["Action"].split(":")[0] for e in await _events(c, "1.25") if e["Type"] == "container"]
+    assert "exec_start" in actions and ("exec_die" in actions) is shown

@@ -282,6 +282,7 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
             image = Image(config=final.config, layers=final.layers, history=final.history, parent=final.parent_id,
                           container_config=None)
             image = engine.state.images.add(image)
+            engine.state.events.emit("image", "create", image.id, {"name": image.id})
         yield {"stream": f" ---> {short(image.id)}\n"}
         unused = sorted(set(buildargs) - used_args - {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY",
                                                        "http_proxy", "https_proxy", "ftp_proxy", "no_proxy"})

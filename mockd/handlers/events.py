@@ -50,6 +50,8 @@ async def events(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     try:
         if since_ns is not None:
             for event in bus.since(since_ns, until_ns, wanted):
+                if not _shown(ctx, event):
+                    continue
                 await resp.write(prefix + go_json(ctx.serialize(event.to_dict(), "EventMessage")) + b"\n")
         if until_ns is not None and until_ns <= now_ns():
             return resp
@@ -57,7 +59,7 @@ async def events(request: web.Request, ctx: RequestContext) -> web.StreamRespons
             async for event in arriving:
                 if until_ns is not None and event.time_ns > until_ns:
                     break
-                if matches(event, wanted):
+                if matches(event, wanted) and _shown(ctx, event):
                     await resp.write(prefix + go_json(ctx.serialize(event.to_dict(), "EventMessage")) + b"\n")
     except ConnectionResetError:  # the client hung up (a failed write, or noticed while waiting): the stream ends
         return resp
@@ -65,6 +67,18 @@ async def events(request: web.Request, ctx: RequestContext) -> web.StreamRespons
         bus.unsubscribe(live)
     await resp.write_eof()
     return resp
+
+
+def _shown(ctx: RequestContext, event) -> bool:
+    """Events the engine always emits that a client sees only per a version row (mockd/behaviours.py)."""
+    action = event.action.split(":", 1)[0]
+    if event.type == "image" and action == "create":
+        return ctx.behaves("image-create-events")
+    if action == "prune":
+        return ctx.behaves("prune-events")
+    if action == "exec_die":
+        return ctx.behaves("exec-die-events")
+    return True
 
 
 @route("SystemDataUsage")

@@ -4,6 +4,7 @@ save (get), load, commit and the classic build."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -133,7 +134,15 @@ async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     messages = eng.build(context, tags, dockerfile_path=ctx.q("dockerfile") or "Dockerfile", buildargs=buildargs,
                          labels=labels, target=ctx.q("target") or "", quiet=ctx.q_bool("q"),
                          pull=ctx.q_bool("pull"))
+    if not ctx.behaves("build-aux-id"):
+        messages = _without_aux(messages)
     return await json_stream(request, messages)
+
+
+async def _without_aux(messages: AsyncIterator[dict]) -> AsyncIterator[dict]:
+    async for msg in messages:
+        if "aux" not in msg:
+            yield msg
 
 
 @route("DistributionInspect")
