@@ -33,13 +33,14 @@ from .images import Image, empty_config
 # distributions) the shell runs by name.
 APPLETS = ("sh ash bash echo printf cat true false sleep env printenv hostname id whoami pwd ls mkdir touch rm rmdir cp "
            "mv head tail wc grep tee seq date uname basename dirname test [ kill nproc yes ps chmod ln").split()
+APPLETS += ["nc", "httpd"]  # the applets that listen (shell/builtins/nc_listen.py, httpd.py)
 BASE_CREATED = "2026-08-03T00:00:00Z"  # the distribution snapshot the catalog's bases were written from
 PROGRAM_MARKER = b"#!mockd program: "
 BUILTIN_MARKER = b"#!mockd builtin: "
 # Where a distribution has the tools the built-in shell implements: `bash` is GNU-only and `ash` busybox-only;
 # `ps` is busybox's (Debian's and Ubuntu's base images have no procps).
 _GNU_ONLY = {"bash"}
-_BUSYBOX_ONLY = {"ash", "ps"}
+_BUSYBOX_ONLY = {"ash", "ps", "nc", "httpd"}  # Debian/Ubuntu bases have no netcat or httpd
 _VAR = re.compile(r"\{(\w+)\}")
 _CONFIG_ORDER = ("User", "ExposedPorts", "Env", "Cmd", "Healthcheck", "ArgsEscaped", "Volumes", "WorkingDir",
                  "Entrypoint", "OnBuild", "Labels", "StopSignal")

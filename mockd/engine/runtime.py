@@ -85,7 +85,8 @@ class Process:
         if self.ctx is None:
             self.ctx = Context(fs=self.fs, env=self.env, write=self.write, stdin=self.stdin, cwd=self.cwd,
                                user=self.user, hostname=self.hostname, running=self.running, pid=self.pid,
-                               tty=self.tty, main=self.scope == "start", unsimulated=self.unsimulated)
+                               tty=self.tty, main=self.scope == "start", unsimulated=self.unsimulated,
+                               net=self.net)
         return self.ctx
 
     async def _run_rule(self, rule: Rule) -> int:

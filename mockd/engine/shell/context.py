@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..filesystem import MountedFS
+from ..netns import NetNamespace
 from ..pipe import Pipe
 
 
@@ -26,6 +27,7 @@ class Context:
     pending: list[int] = field(default_factory=list)  # trapped signals waiting for the next checkpoint
     main: bool = False  # the container's own command: an unsimulated program keeps running (opaque.py)
     unsimulated: Callable[[str], None] | None = None  # reports a program mockd does not simulate
+    net: NetNamespace | None = None  # the container's sockets (the applets that listen or connect use it)
     slice_started: float = 0.0  # time.monotonic() of the process's last yield to the event loop (limits.SLICE)
 
 
