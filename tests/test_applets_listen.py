@@ -146,7 +146,7 @@ async def test_nc_lk_keeps_listening_for_the_next_connection():
         conn = c.net.connect(7000)
         conn.write(word)
         conn.close()
-        await until(lambda: word.decode() in output(c), f"nc did not print {word!r}")
+        await until(lambda w=word: w.decode() in output(c), f"nc did not print {word!r}")
         await until(lambda: c.net.listening(7000), "nc stopped listening")
     assert output(c) == "one\ntwo\n" and c.status == "running"
     await e.stop_container(c.id, timeout=0)
