@@ -171,3 +171,20 @@ def test_the_option_errors_are_busyboxs():
                        (["nc", "-l", "-p"], "nc: option requires an argument -- 'p'\n")):
         done = subprocess.run(["busybox", *argv], capture_output=True, text=True, stdin=subprocess.DEVNULL)
         assert done.returncode == 1 and done.stderr.startswith(text)
+
+
+async def test_httpd_v_logs_the_status_and_vv_the_url_too():
+    e, c = started("sh", "-c", f"{SITE} && (httpd -f -v -p 80 -h /www &) && exec httpd -f -vv -p 81 -h /www")
+    await until(lambda: c.net.listening(80) and c.net.listening(81), "httpd never listened")
+    for port in (80, 81):
+        await exchange(c.net.connect(port), REQUESTS[0])
+        await exchange(c.net.connect(port), REQUESTS[1])
+    lines = [re.sub(r"^127\.0\.0\.1:\d+: ", "", line) for line in output(c).splitlines()]
+    assert lines == ["response:200", "response:404", "url:/a.txt", "response:200", "url:/nope", "response:404"]
+
+
+async def test_alpines_busybox_has_nc_but_no_httpd():
+    e = Engine(publish_ports="off")
+    e.pull("alpine")
+    c, _ = e.create_container({"Image": "alpine", "Cmd": ["sh"]}, "")
+    assert c.fs().exists("/bin/nc") and not c.fs().exists("/bin/httpd")  # alpine ships httpd in busybox-extras

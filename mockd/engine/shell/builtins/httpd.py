@@ -56,10 +56,10 @@ async def b_httpd(sh: Shell, args, io) -> int:
         io.err(f"httpd: bad port '{port_text}'\n".encode())
         return 1
     home = sh.path(opts["h"][-1] if "h" in opts else ".")
-    fs, verbose = sh.ctx.fs, "v" in opts
+    fs, verbosity = sh.ctx.fs, len(opts.get("v", ()))
 
     async def serve(conn: Connection) -> None:
-        await _answer(fs, home, conn, io.err if verbose else None)
+        await _serve(fs, home, conn, verbosity, io.err)
 
     foreground = "f" in opts
     try:
@@ -76,37 +76,53 @@ async def b_httpd(sh: Shell, args, io) -> int:
     return 0
 
 
-async def _answer(fs, home: str, conn: Connection, log) -> None:
+Answer = tuple[int, dict[str, str], bytes]  # status, headers after Date/Connection, body
+
+
+async def _serve(fs, home: str, conn: Connection, verbosity: int, log) -> None:
+    """One connection: one request, one answer, close (busybox's `Connection: close`). -v logs the status,
+    -vv the URL too, on stderr as `IP:PORT: ...`."""
     request = (await conn.readline()).decode("latin-1").strip()
     while (await conn.readline()).strip():  # the headers, up to the blank line (none of them changes the answer)
         pass
     method, _, rest = request.partition(" ")
     url = rest.split(" ", 1)[0]
-    if log is not None:
-        log(f"{conn.peer[0]}:{conn.peer[1]}: url:{url}\n".encode())
+    who = f"{conn.peer[0]}:{conn.peer[1]}"
+    if verbosity >= 2 and url:
+        log(f"{who}: url:{url}\n".encode())
+    status, headers, body = _answer(fs, home, method, url)
+    if verbosity >= 1:
+        log(f"{who}: response:{status}\n".encode())
+    reason = {200: "OK", 302: "Found"}.get(status) or _ERRORS[status][0]
+    lines = [f"HTTP/1.1 {status} {reason}", f"Date: {email.utils.formatdate(usegmt=True)}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    conn.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    conn.close()
+
+
+def _answer(fs, home: str, method: str, url: str) -> Answer:
     if not url.startswith("/"):
-        return _error(conn, 400)
+        return _error(400)
     path = urllib.parse.unquote(url.split("?", 1)[0])
     if _escapes(path):
-        return _error(conn, 400)
+        return _error(400)
     if method not in ("GET", "HEAD"):
-        return _error(conn, 501)
+        return _error(501)
     target = posixpath.normpath(home + "/" + path.lstrip("/"))
     node = fs.lookup(target)
     if node is not None and node.kind == DIR:
         if not path.endswith("/"):
-            return _head(conn, 302, {"Content-type": "text/html", "Location": path + "/"})
+            return 302, {"Content-type": "text/html", "Location": path + "/"}, b""
         target = posixpath.join(target, "index.html")
         node = fs.lookup(target)
     if node is None or node.kind != FILE:
-        return _error(conn, 404)
+        return _error(404)
     headers = {}
     if ctype := _TYPES.get(posixpath.splitext(target)[1].lower()):
         headers["Content-type"] = ctype
     headers |= {"Accept-Ranges": "bytes", "Last-Modified": email.utils.formatdate(node.mtime, usegmt=True),
                 "ETag": f'"{int(node.mtime):x}-{len(node.data):x}"', "Content-Length": str(len(node.data))}
-    # busybox 1.35 sends the body for HEAD too (measured).
-    _head(conn, 200, headers, node.data)
+    return 200, headers, node.data  # busybox 1.35 sends the body for HEAD too (measured)
 
 
 def _escapes(path: str) -> bool:
@@ -121,16 +137,8 @@ def _escapes(path: str) -> bool:
     return False
 
 
-def _error(conn: Connection, status: int) -> None:
+def _error(status: int) -> Answer:
     reason, sentence = _ERRORS[status]
     page = (f"<HTML><HEAD><TITLE>{status} {reason}</TITLE></HEAD>\n<BODY><H1>{status} {reason}</H1>\n"
             f"{sentence}\n</BODY></HTML>\n")
-    _head(conn, status, {"Content-type": "text/html"}, page.encode())
-
-
-def _head(conn: Connection, status: int, headers: dict[str, str], body: bytes = b"") -> None:
-    reason = {200: "OK", 302: "Found"}.get(status) or _ERRORS[status][0]
-    lines = [f"HTTP/1.1 {status} {reason}", f"Date: {email.utils.formatdate(usegmt=True)}", "Connection: close"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    conn.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-    conn.close()
+    return status, {"Content-type": "text/html"}, page.encode()
