@@ -188,3 +188,16 @@ async def test_alpines_busybox_has_nc_but_no_httpd():
     e.pull("alpine")
     c, _ = e.create_container({"Image": "alpine", "Cmd": ["sh"]}, "")
     assert c.fs().exists("/bin/nc") and not c.fs().exists("/bin/httpd")  # alpine ships httpd in busybox-extras
+
+
+async def test_a_paused_httpd_accepts_but_answers_after_unpause():
+    e, c = started("sh", "-c", f"{SITE} && exec httpd -f -p 80 -h /www")
+    await until(lambda: c.net.listening(80), "httpd never listened")
+    e.pause_container(c.id)
+    conn = c.net.connect(80)
+    conn.write(REQUESTS[0])
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(conn.read(), 0.2)  # frozen: the request waits unread
+    e.unpause_container(c.id)
+    assert (await exchange(conn, b"")).endswith(b"hello\n")
+    await e.stop_container(c.id, timeout=0)
