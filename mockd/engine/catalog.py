@@ -297,7 +297,7 @@ def _place_tools(tree: FileTree, family: dict, usrmerge: bool, epoch: float) -> 
         busybox = _marker(BUILTIN_MARKER, "busybox")
         tree.nodes["/bin/busybox"] = Node(FILE, busybox, mode=0o755, mtime=epoch)
         for applet in APPLETS:
-            if applet in _GNU_ONLY:
+            if applet in _GNU_ONLY or applet in family.get("without", ()):
                 continue
             if family.get("links") == "symlinks":
                 tree.nodes[f"/bin/{applet}"] = Node(SYMLINK, target="/bin/busybox", mode=0o777, mtime=epoch)

@@ -147,6 +147,12 @@ class NetNamespace:
         for task in list(sock.tasks):
             task.cancel()
 
+    def unlisten(self, sock: Socket) -> None:
+        """Stop listening but keep the connections already accepted (`nc -l` without -k after its accept)."""
+        if self.sockets.get((sock.proto, sock.port)) is sock:
+            del self.sockets[(sock.proto, sock.port)]
+            self._render()
+
     def close_owner(self, owner: int) -> None:
         """The process `owner` ended: its sockets close."""
         for sock in [s for s in self.sockets.values() if s.owner == owner]:

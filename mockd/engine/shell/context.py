@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..filesystem import MountedFS
+from ..netns import NetNamespace
 from ..pipe import Pipe
 
 
@@ -30,7 +30,7 @@ class Context:
     pending: list[int] = field(default_factory=list)  # trapped signals waiting for the next checkpoint
     main: bool = False  # the container's own command: an unsimulated program keeps running (opaque.py)
     unsimulated: Callable[[str], None] | None = None  # reports a program mockd does not simulate
-    net: Any = None  # the container's netns.NetNamespace: what its programs listen on and dial from
+    net: NetNamespace | None = None  # the container's sockets: what its programs listen on and dial from
     slice_started: float = 0.0  # time.monotonic() of the process's last yield to the event loop (limits.SLICE)
 
 

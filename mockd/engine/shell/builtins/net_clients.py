@@ -1,7 +1,7 @@
 """The client-side network applets, as BusyBox has them: `wget` (HTTP GET/HEAD) and `nc HOST PORT` / `nc -z`.
 They connect through the container's network namespace (`netns.NetNamespace.dial`): its own ports on
 loopback and its hostname, other containers by name or address on its networks. The listening side (`nc -l`)
-is another module's applet, reached through the registry entry `nc -l`."""
+is nc_listen.py's `nc`, which hands argv without -l to the entry `nc:connect` here."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import contextlib
 
 from ... import http_serve
 from ..interpreter import Shell
-from ..registry import BUILTINS, builtin
+from ..registry import builtin
 
 
 def _split_url(url: str) -> tuple[str, int, str] | None:
@@ -117,7 +117,7 @@ async def _wget_one(sh: Shell, io, url: str, output: str, quiet: bool, spider: b
     return 0
 
 
-@builtin("nc")
+@builtin("nc:connect")  # nc_listen.py's `nc` hands argv without -l here
 async def b_nc(sh: Shell, args, io) -> int:
     opts, words, wait = set(), [], None
     rest = list(args[1:])
@@ -131,12 +131,6 @@ async def b_nc(sh: Shell, args, io) -> int:
             opts |= set(arg[1:])
         else:
             words.append(arg)
-    if "l" in opts:
-        listen = BUILTINS.get("nc -l")  # the listening applet lives with the servers
-        if listen is None:
-            io.err(b"nc: -l: not available\n")
-            return 1
-        return await listen(sh, args, io)
     if len(words) < 2 or not words[1].isdigit():
         io.err(b"BusyBox v1.37.0 (2025-01-17 18:12:01 UTC) multi-call binary.\n\nUsage: nc [OPTIONS] HOST PORT  "
                b"- connect\nnc [OPTIONS] -l -p PORT [HOST] [PORT]  - listen\n")
