@@ -93,7 +93,7 @@ def test_httpd_without_f_goes_to_the_background_and_keeps_serving(docker):
     assert until(lambda: http_get(port))[2] == b"bg-site\n"
     assert docker("exec", "bg", "wget", "-qO-", "http://localhost:8080/") == "bg-site\n"
     proc = docker.run("exec", "bg", "httpd", "-f", "-p", "8080", check=False)
-    assert proc.returncode == 1 and "httpd: bind: Address in use" in proc.err
+    assert proc.returncode == 1 and "httpd: bind: Address already in use" in proc.err
     docker("rm", "-f", "bg")
 
 
