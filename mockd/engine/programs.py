@@ -1211,6 +1211,3 @@ async def psql(run: Run) -> int:
         return 0
     run.err("mockd: psql queries other than SELECT 1 are not simulated; script them with a rule\n")
     return 1
-
-
-from . import ryuk  # noqa: E402,F401 - the reaper's module registers itself (it builds on this one)

@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable
 
+from .. import ryuk  # noqa: F401 - registers the reaper with the program registry (it builds on programs)
 from ..catalog import PROGRAM_MARKER
 from ..filesystem import MountedFS
 from ..opaque import run_opaque
