@@ -207,9 +207,13 @@ async def _proxy(c: Container, port: int, reader: asyncio.StreamReader, writer: 
             return  # nothing listens in the container: docker-proxy closes the client's connection
 
         async def upstream() -> None:
-            while data := await reader.read(65536):
-                conn.write(data)
-            conn.close()
+            try:
+                while data := await reader.read(65536):
+                    conn.write(data)
+            except (ConnectionError, OSError):
+                pass  # a reset (the client process was killed) ends the connection as an EOF does
+            finally:
+                conn.close()
 
         up = asyncio.ensure_future(upstream())
         try:

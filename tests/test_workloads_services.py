@@ -1,0 +1,127 @@
+"""The catalog's service programs through real clients (issue 12): nginx's page on a published port, redis answering
+redis-cli (in the container, from a peer container by name) and a real redis client from the host, postgres'
+pg_isready, and testcontainers for Python with its reaper Ryuk on, including Ryuk reaping what a killed test
+process left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+
+import pytest
+
+from mockd.pytest_plugin import MockdServer
+from tests.clients_support import CLIS, DockerCLI
+
+
+@pytest.fixture(scope="module")
+def server():
+    with MockdServer([]) as mock:
+        yield mock
+
+
+@pytest.fixture
+def docker(server) -> DockerCLI:
+    server.reset()
+    return DockerCLI("cli28", next(iter(CLIS.values())), server)
+
+
+def host_port(docker: DockerCLI, name: str, port: str) -> int:
+    return int(docker("port", name, port).splitlines()[0].rsplit(":", 1)[1])
+
+
+def eventually(check, seconds: float = 10.0):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return check()
+        except (AssertionError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_nginx_serves_its_page_logs_its_start_and_stops_at_once(docker):
+    docker("run", "-d", "--name", "web", "-p", "0:80", "nginx")
+    port = host_port(docker, "web", "80/tcp")
+    page = eventually(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read())
+    assert b"<title>Welcome to nginx!</title>" in page
+    logs = docker.run("logs", "web")
+    assert "Configuration complete; ready for start up" in logs.out + logs.err
+    started = time.monotonic()
+    docker("stop", "web")
+    assert time.monotonic() - started < 1.5 and docker("inspect", "-f", "{{.State.ExitCode}}", "web") == "0\n"
+
+
+def test_redis_answers_its_cli_a_peer_and_a_host_client(docker):
+    redis = pytest.importorskip("redis")
+    docker("network", "create", "svc")
+    docker("run", "-d", "--name", "cache", "--network", "svc", "-p", "0:6379", "redis:7")
+    assert eventually(lambda: docker("exec", "cache", "redis-cli", "ping")) == "PONG\n"
+    assert docker("run", "--rm", "--network", "svc", "redis:7", "redis-cli", "-h", "cache", "ping") == "PONG\n"
+    client = redis.Redis(host="127.0.0.1", port=host_port(docker, "cache", "6379/tcp"))
+    assert client.ping() is True
+    client.set("k", "v")
+    assert client.get("k") == b"v" and client.incr("n") == 1
+    client.close()
+    docker("stop", "cache")
+    assert docker("inspect", "-f", "{{.State.ExitCode}}", "cache") == "0\n"
+
+
+def test_postgres_is_ready_for_pg_isready(docker):
+    docker("run", "-d", "--name", "db", "-e", "POSTGRES_PASSWORD=pw", "postgres:16")
+    out = eventually(lambda: docker("exec", "db", "pg_isready", "-U", "postgres"))
+    assert "accepting connections" in out
+    logs = docker.run("logs", "db")
+    assert (logs.out + logs.err).count("database system is ready to accept connections") == 2
+
+
+TC_SCRIPT = textwrap.dedent("""
+    import sys
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.redis import RedisContainer
+    with RedisContainer("redis:7") as r:
+        client = r.get_client()
+        client.set("a", "1")
+        assert client.get("a") == b"1"
+    left = DockerContainer("busybox").with_command("sleep 1000").with_name("left-behind")
+    left.start()
+    print("started", flush=True)
+    if sys.argv[1] == "kill-me":
+        import time
+        time.sleep(60)  # killed here: only Ryuk cleans up
+""")
+
+
+def _tc_env(server: MockdServer) -> dict[str, str]:
+    env = {**os.environ, "DOCKER_HOST": server.host, "RYUK_RECONNECTION_TIMEOUT": "1s",
+           # mockd publishes on 127.0.0.1; inside a container (these machines have /.dockerenv) testcontainers
+           # would otherwise connect to the bridge gateway, an address mockd does not have (README).
+           "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1", "TESTCONTAINERS_CONNECTION_MODE": "docker_host"}
+    env.pop("TESTCONTAINERS_RYUK_DISABLED", None)
+    return env
+
+
+def test_testcontainers_python_with_ryuk_runs_and_ryuk_reaps_a_killed_session(server, docker, tmp_path):
+    pytest.importorskip("testcontainers.redis")
+    script = tmp_path / "tc.py"
+    script.write_text(TC_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), "kill-me"], env=_tc_env(server), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"started\n", proc.stderr.read() if proc.stderr else b""
+        names = docker("ps", "--format", "{{.Names}}").split()
+        assert "left-behind" in names and any(n.startswith("testcontainers-ryuk-") for n in names)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(10)
+
+    def reaped() -> None:
+        assert docker("ps", "-a", "--format", "{{.Names}}").split() == []  # the session's container and Ryuk
+
+    eventually(reaped, seconds=15)
