@@ -29,6 +29,7 @@ class Config:
     experimental: bool = False
     hostname: str = "mockd"
     tls: TLSOptions | None = None  # --tls/--tlsverify on TCP listeners (mockd.tls)
+    data_root: str | None = None  # --data-root DIR: the state kept there across restarts (mockd/persist)
     publish_ports: str = "loopback"  # where published ports listen: loopback | all | off (mockd/engine/publish.py)
 
     def bounds(self) -> Bounds:

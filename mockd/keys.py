@@ -23,6 +23,7 @@ RECORDER = web.AppKey("mockd.recorder", Recorder)
 HANDLERS = web.AppKey("mockd.handlers", dict)  # operationId -> handler (mockd.routes.load_handlers)
 TASKS = web.AppKey("mockd.tasks", set)  # the tasks of open requests, cancelled at shutdown
 CONTROL_ACCESS = web.AppKey("mockd.control_access", ControlAccess)
+PERSISTED = web.AppKey("mockd.persisted", object)  # --data-root: the PersistedEngine (mockd/persist/service.py)
 
 # --- one request (request[...]) ------------------------------------------------------------------
 ROUTED = web.RequestKey("mockd.routed", bool)  # a route matched: daemon headers go on the answer
