@@ -246,6 +246,8 @@ class DataRoot:
             self._auto.cancel()
             self._auto = None
         await self.commit(state)
+        if self.journal is not None and self.journal.size:
+            await self._snapshot(state)  # the next start reads one snapshot instead of replaying this journal
         await asyncio.get_running_loop().run_in_executor(
             self._executor, _write_atomic, self.root, CLEAN, str(now_ns()).encode())
         if self.journal is not None:
