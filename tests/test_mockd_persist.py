@@ -320,3 +320,13 @@ def test_many_containers_load_whole(tmp_path):
     PersistedEngine(loaded, root)
     assert set(loaded.containers) == ids
     assert all(c.image.id == loaded.images.find("busybox").id for c in loaded.containers.values())
+
+
+def test_two_daemons_on_one_data_root_are_refused(tmp_path):
+    from mockd.cli import _configs, build_parser
+
+    root = str(tmp_path / "root")
+    args = build_parser().parse_args(["--data-root", root, "--daemon", f"unix://{tmp_path}/a.sock",
+                                      "--daemon", f"unix://{tmp_path}/b.sock"])
+    with pytest.raises(ValueError, match="data root .* is given to daemons 1 and 2"):
+        _configs(args)
