@@ -330,3 +330,34 @@ def test_two_daemons_on_one_data_root_are_refused(tmp_path):
                                       "--daemon", f"unix://{tmp_path}/b.sock"])
     with pytest.raises(ValueError, match="data root .* is given to daemons 1 and 2"):
         _configs(args)
+
+
+def test_files_written_into_a_volume_survive_sigkill(tmp_path):
+    root = str(tmp_path / "root")
+    server = MockdProcess(str(tmp_path), root).start()
+
+    async def write() -> None:
+        async with server.session() as s:
+            await _pull(s)
+            async with s.post("/containers/create?name=writer", json={
+                    "Image": "busybox", "Cmd": ["sh", "-c", "echo kept > /data/f"],
+                    "HostConfig": {"Binds": ["files:/data"]}}) as r:
+                assert r.status == 201
+            async with s.post("/containers/writer/start") as r:
+                assert r.status == 204
+            async with s.post("/containers/writer/wait") as r:
+                assert (await r.json())["StatusCode"] == 0
+
+    asyncio.run(write())
+    server.kill()
+    server.start()
+
+    async def read() -> bytes:
+        async with server.session() as s:
+            async with s.get("/containers/writer/archive?path=/data/f") as r:
+                assert r.status == 200
+                return await r.read()
+
+    data = asyncio.run(read())
+    server.stop()
+    assert b"kept\n" in data

@@ -140,6 +140,9 @@ class DataRoot:
         """An engine event: the objects it changed are dirty."""
         if event.type == "container":
             self.dirty.add(("container", event.actor_id))
+            c = state.containers.get(event.actor_id)
+            if c is not None:  # `docker cp` into a mounted volume changes it with a container event only
+                self.dirty.update(("volume", m.name) for m in c.mounts if m.type == "volume")
         elif event.type == "image":
             now = set(state.images.images)
             for image_id in now ^ self.known_images:
