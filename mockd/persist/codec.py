@@ -9,7 +9,9 @@ import copy
 import pickle
 from typing import Any
 
+from mockd.engine import filesystem
 from mockd.engine.containers import Container
+from mockd.engine.filesystem import FileTree
 from mockd.engine.images import Image
 from mockd.engine.netns import NetNamespace
 from mockd.engine.pipe import Pipe
@@ -28,6 +30,11 @@ def _container_data(c: Container) -> Container:
     out.net = None  # type: ignore[assignment]
     out.published = None
     out.image = out.image.id  # type: ignore[assignment]  # re-linked to the stored image on load
+    # A volume's files are the volume's record, shared by every container mounting it: re-linked on load.
+    out.mounts = [copy.copy(m) for m in c.mounts]
+    for m in out.mounts:
+        if m.type == "volume":
+            m.tree = None  # type: ignore[assignment]
     return out
 
 
@@ -89,6 +96,12 @@ def install(state: DaemonState, objects: dict[str, dict[str, Any]]) -> None:
         if image is None:
             continue  # its image is gone with no stand-in: dockerd drops such a container at restore too
         c.image = image
+        for m in c.mounts:
+            if m.type == "volume":
+                volume = state.volumes.volumes.get(m.name)
+                m.tree = volume.tree if volume is not None else FileTree()
+            elif m.type == "bind":  # one simulated host directory for every container binding it, as before
+                m.tree = state.binds.setdefault(filesystem.norm(m.source), m.tree)
         c.stdin = Pipe(closed=True)
         c.net = NetNamespace()
         state.containers[key] = c
