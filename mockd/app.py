@@ -43,6 +43,7 @@ from mockd.keys import (
     HANDLERS,
     INFO,
     NO_CONTENT_TYPE,
+    PERSISTED,
     PREPARED,
     RECORDER,
     REGISTRY,
@@ -87,6 +88,10 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
         registry = Registry(engine_factory=seeded_engine_factory(config.seed, config.publish_ports,
                                                                  registry_strict=config.registry == "strict"))
     app[REGISTRY] = registry
+    if config.data_root:
+        from mockd.persist.service import PersistedEngine
+
+        app[PERSISTED] = PersistedEngine(registry.engine, config.data_root)  # CorruptState: refuse to start
     app[RECORDER] = Recorder()
     app[HANDLERS] = load_handlers()
     app[TASKS] = set()
@@ -101,6 +106,8 @@ def create_app(config: Config | None = None, *, registry: Registry | None = None
     app.on_response_prepare.append(_daemon_headers)
     app.on_startup.append(_startup)
     app.on_shutdown.append(_close_streams)
+    if PERSISTED in app:
+        app.on_shutdown.append(_close_data_root)  # after the open requests ended: nothing writes any more
     app.on_cleanup.append(_cleanup)
     return app
 
@@ -125,6 +132,10 @@ async def _close_streams(app: web.Application) -> None:
         task.cancel()
     if tasks:
         await asyncio.wait(tasks, timeout=2)
+
+
+async def _close_data_root(app: web.Application) -> None:
+    await app[PERSISTED].close()
 
 
 async def _cleanup(app: web.Application) -> None:
@@ -289,6 +300,9 @@ async def _outer(request: web.Request, handler: Any) -> web.StreamResponse:
         if task is not None:
             tasks.discard(task)
         _after(request, response, started, failure)
+    persisted = request.app.get(PERSISTED)
+    if persisted is not None and request.method not in ("GET", "HEAD"):
+        await persisted.commit()  # --data-root: a write is answered once it is durable
     return response
 
 

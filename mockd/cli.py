@@ -24,6 +24,7 @@ from mockd import httpserver, tls
 from mockd.config import Config
 from mockd.faults import plan_from
 from mockd.keys import CONTROL_ACCESS
+from mockd.persist.journal import CorruptState
 from mockd.state import load_seed
 from mockd.tls_site import TLSSite
 
@@ -264,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--daemon", action="append", default=[], metavar="SPEC",
                    help='one more daemon: "unix:///tmp/a.sock,api=1.41,engine=29.0,seed=FILE" (repeatable)')
     p.add_argument("--plan", metavar="FILE", help="a JSON/YAML plan of daemons: {\"daemons\": [{\"host\": ..., \"api\": ...}]}")
+    p.add_argument("--data-root", metavar="DIR",
+                   help="keep containers, images, volumes and networks in DIR across restarts (default: none, "
+                        "the state lives in memory only)")
     p.add_argument("--publish-ports", default="loopback", choices=["loopback", "all", "off"],
                    help="where published container ports listen: 127.0.0.1 (default, reported as 0.0.0.0), every "
                         "address, or nowhere (ports still allocated and reported)")
@@ -275,7 +279,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         hosts=args.host, api_version=args.api_version, min_api_version=args.min_api_version,
         engine_version=args.engine_version, strict=args.strict, record=args.record, seed=args.seed,
         log_level=args.log_level, experimental=args.experimental, record_dir=args.record_dir,
-        publish_ports=args.publish_ports, registry=args.registry, faults=list(args.fault),
+        publish_ports=args.publish_ports, registry=args.registry, faults=list(args.fault), data_root=args.data_root,
         control_on_tcp=args.control_on_tcp, control_token_file=args.control_token_file,
         tls=tls.options_from_args(args, tls.default_cert_dir(os.environ)),
     )
@@ -358,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return asyncio.run(serve_many(configs, Server, announce))
         return asyncio.run(serve(configs[0]))
-    except ListenerError as exc:
+    except (ListenerError, CorruptState) as exc:
         print(f"mockd: {exc}", file=sys.stderr)
         return 1
 

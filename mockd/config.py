@@ -30,6 +30,7 @@ class Config:
     hostname: str = "mockd"
     tls: TLSOptions | None = None  # --tls/--tlsverify on TCP listeners (mockd.tls)
     faults: list[str] = field(default_factory=list)  # --fault SPEC (mockd.faults), applied from start-up
+    data_root: str | None = None  # --data-root DIR: the state kept there across restarts (mockd/persist)
     publish_ports: str = "loopback"  # where published ports listen: loopback | all | off (mockd/engine/publish.py)
 
     def bounds(self) -> Bounds:

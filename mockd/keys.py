@@ -28,6 +28,7 @@ TASKS = web.AppKey("mockd.tasks", set)  # the tasks of open requests, cancelled 
 CONTROL_ACCESS = web.AppKey("mockd.control_access", ControlAccess)
 FAULTS = web.AppKey("mockd.faults", FaultPlan)  # the fault plan in force (mockd.faults)
 FUZZ = web.AppKey("mockd.fuzz", Fuzzer)  # response fuzzing (mockd.variations), off unless started
+PERSISTED = web.AppKey("mockd.persisted", object)  # --data-root: the PersistedEngine (mockd/persist/service.py)
 
 # --- one request (request[...]) ------------------------------------------------------------------
 ROUTED = web.RequestKey("mockd.routed", bool)  # a route matched: daemon headers go on the answer

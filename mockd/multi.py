@@ -112,6 +112,7 @@ def _check_distinct(configs: list[Config]) -> None:
     seen: dict[str, int] = {}
     records: dict[str, int] = {}
     tokens: dict[str, int] = {}
+    roots: dict[str, int] = {}
     for i, config in enumerate(configs):
         config.bounds()  # a bad version is a usage error before anything binds
         for host in config.hosts:
@@ -124,6 +125,12 @@ def _check_distinct(configs: list[Config]) -> None:
                 raise ValueError(f"record file {config.record} is given to daemons {records[key] + 1} and {i + 1}; "
                                  "give each daemon its own record=FILE")
             records[key] = i
+        if config.data_root:  # one state per data root: two daemons writing one journal would corrupt it
+            key = str(Path(config.data_root).resolve())
+            if key in roots:
+                raise ValueError(f"data root {config.data_root} is given to daemons {roots[key] + 1} and {i + 1}; "
+                                 "give each daemon its own data-root=DIR")
+            roots[key] = i
         if getattr(config, "control_on_tcp", False) and any(h.startswith("tcp://") or "://" not in h for h in config.hosts):
             key = str(Path(config.control_token_file).resolve()) if config.control_token_file else "<default>"
             if key in tokens:

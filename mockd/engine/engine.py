@@ -11,7 +11,7 @@ document, if any, is applied by `seed.apply_seed`, the one place seeding happens
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from . import seed as seeding
@@ -48,6 +48,7 @@ class Engine:
         self.registry_strict = registry_strict
         self.runtime = Runtime()
         self.state = DaemonState()
+        self.reset_hooks: list[Callable[[], None]] = []  # called after each reset, on the fresh state
         self.reset()
 
     # -- the whole daemon --
@@ -71,6 +72,8 @@ class Engine:
         if self.seed_data is not None:
             seeding.apply_seed(self, self.seed_data)
             self.state.events.clear()
+        for hook in self.reset_hooks:
+            hook()
 
     def load_seed(self, seed: dict) -> None:
         """Replace the seed and return to it. The swarm membership stays: a seed describes no swarm."""

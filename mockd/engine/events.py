@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .ids import now_ns
@@ -92,6 +92,8 @@ class EventBus:
         self.history: list[Event] = []
         self.emitted = 0  # every state change emits: the count marks the state (Engine.change_mark)
         self._subscribers: set[asyncio.Queue[Event]] = set()
+        # Called with every event as it is emitted: the state changed (mockd/persist journals it).
+        self.listeners: list[Callable[[Event], None]] = []
 
     def emit(self, type_: str, action: str, actor_id: str, attributes: Mapping[str, str] | None = None) -> Event:
         event = Event(type_, action, actor_id, {k: str(v) for k, v in (attributes or {}).items()})
@@ -100,6 +102,8 @@ class EventBus:
             event.time_ns = self.history[-1].time_ns + 1  # keep history strictly ordered
         self.history.append(event)
         del self.history[:-HISTORY_LIMIT]
+        for listener in self.listeners:
+            listener(event)
         for queue in list(self._subscribers):
             if not queue.full():  # a subscriber that fell SUBSCRIBER_BUFFER events behind misses this one
                 queue.put_nowait(event)

@@ -197,6 +197,11 @@ class NetNamespace:
 
     # -- /proc/net --
     def _render(self) -> None:
+        if not self.sockets and _EMPTY_TABLES:
+            # Most namespaces have no sockets: share those (never mutated: a change renders new nodes), as a
+            # restart of thousands of containers (mockd --data-root) makes one namespace each.
+            self.tree.nodes.update(_EMPTY_TABLES)
+            return
         tables = {"tcp": [_TCP_HEADER], "tcp6": [_TCP6_HEADER], "udp": [_UDP_HEADER], "udp6": [_UDP6_HEADER]}
         for sock in sorted(self.sockets.values(), key=lambda s: s.port):
             six = ":" in sock.ip
@@ -209,6 +214,11 @@ class NetNamespace:
             # The kernel pads /proc/net/tcp lines to 149 characters; the other tables are not padded.
             text = "".join((line.ljust(149) if name == "tcp" else line) + "\n" for line in lines)
             self.tree.nodes["/" + name] = Node(FILE, text.encode(), mode=0o444)
+        if not self.sockets:
+            _EMPTY_TABLES.update({"/" + name: self.tree.nodes["/" + name] for name in tables})
+
+
+_EMPTY_TABLES: dict[str, Node] = {}  # /proc/net of a namespace without sockets, rendered once
 
 
 def _hex_ip(ip: str, six: bool) -> str:

@@ -621,6 +621,25 @@ def _cpu(r: Row) -> str:
     return f"{r.mockd.cpu_per_unit * 1e6:,.0f} / {r.base.cpu_per_unit * 1e6:,.0f}"
 
 
+def persist_figures(plan: Plan, work: procs.Workdir, report: Report) -> None:
+    """Writes without --data-root and with it (the cost of the fsync per answer), and a 5,000-container restart."""
+    import bench_persist
+
+    print("== --data-root (bench_persist.py)", flush=True)
+    for label, flags in (("off", ()), ("on", ("--data-root", f"{work.path}/writes"))):
+        m = bench_persist.write_cost(work, f"persist-{label}", *flags, seconds=plan.seconds * plan.rounds)
+        report.fig(f"volume create+remove, --data-root {label}", m.rate, "pairs/s",
+                   f"server CPU {m.cpu_per_unit * 1e6 / 2:.0f} µs per write, p99 {m.percentile(0.99) * 1e3:.1f} ms "
+                   f"per pair, {m.failures} failures")
+    restart = bench_persist.restart_time(work)
+    report.fig("load of a data root with 5,000 containers (after a clean stop)",
+               restart["after_clean_stop_load_s"] * 1e3, "ms", "snapshot only", target="<= 2000 ms")
+    report.fig("load of a data root with 5,000 containers (after SIGKILL)", restart["after_crash_load_s"] * 1e3,
+               "ms", "snapshot + journal replay", target="<= 2000 ms")
+    report.fig("start to first ping with that data root", restart["clean_exec_to_ping_s"] * 1e3, "ms",
+               f"without --data-root: {restart['no_data_root_exec_to_ping_s'] * 1e3:.0f} ms")
+
+
 def markdown(report: Report, plan: Plan) -> str:
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()} "
@@ -659,7 +678,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter rounds, fewer repetitions (~2 min)")
     parser.add_argument("--no-dockerd", action="store_true", help="skip the real dockerd reference column")
-    parser.add_argument("--only", choices=["endpoints", "dockerd", "startup", "rss", "apicheck"], action="append",
+    parser.add_argument("--only", choices=["endpoints", "dockerd", "startup", "rss", "apicheck", "persist"], action="append",
                         help="run only these parts (repeatable)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table as markdown")
@@ -670,7 +689,7 @@ def main() -> int:
 
         return profile_mockd.main(args.profile, QUICK if args.quick else FULL)
     plan = QUICK if args.quick else FULL
-    parts = set(args.only or ["endpoints", "dockerd", "startup", "rss", "apicheck"])
+    parts = set(args.only or ["endpoints", "dockerd", "startup", "rss", "apicheck", "persist"])
     if args.no_dockerd:
         parts.discard("dockerd")
     report = Report()
@@ -700,6 +719,8 @@ def main() -> int:
             rss_figures(plan, work, report)
         if "apicheck" in parts:
             apicheck_figures(report)
+        if "persist" in parts:
+            persist_figures(plan, work, report)
     finally:
         work.remove()
     text = markdown(report, plan)
