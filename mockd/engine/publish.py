@@ -39,7 +39,8 @@ MODES = ("loopback", "all", "off")
 log = logging.getLogger("mockd.ports")
 HINT = ("mockd: published ports listen on 127.0.0.1 only (--publish-ports=loopback; use --publish-ports=all to "
         "listen on every address). Clients that connect to the daemon's host for published ports (testcontainers) "
-        "should use localhost: export TESTCONTAINERS_HOST_OVERRIDE=localhost")
+        "should use localhost: export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 (and, when they run inside a container, "
+        "TESTCONTAINERS_CONNECTION_MODE=docker_host: there they would dial the bridge gateway mockd does not have)")
 
 
 def check_mode(mode: str) -> str:
