@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import tarfile
 
 from mockd.engine import Engine
 
@@ -27,3 +29,15 @@ async def run(engine: Engine, *cmd: str, name: str = "", **extra):
     engine.start_container(c.id)
     code = await asyncio.wait_for(fut, 5)
     return c, code
+
+
+def tar_of(files: dict[str, str]) -> bytes:
+    """A tar of text files (build contexts, archive uploads)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()

@@ -5,8 +5,6 @@ of the same request, with the clock held still between the two."""
 from __future__ import annotations
 
 import asyncio
-import io
-import tarfile
 import time
 
 import pytest
@@ -19,6 +17,7 @@ from mockd.app import create_app
 from mockd.config import Config
 from mockd.engine.ids import rfc3339
 from mockd.keys import REGISTRY
+from tests.engine_support import tar_of
 
 SECOND = 1_000_000_000
 LISTS = ("/containers/json", "/containers/json?all=1", "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22t%22%5D%7D",
@@ -130,7 +129,7 @@ async def test_cached_answers_equal_uncached_over_a_workflow(aiohttp_client, clo
     assert (await call("POST", "/v1.41/images/alpine:3.20/tag?repo=mine&tag=1"))[0] == 201
     await compare()  # /info's Images
     assert (await call("DELETE", "/v1.41/images/mine:1"))[0] == 200
-    resp = await client.post("/v1.41/build?t=built:1", data=_context("FROM busybox\nLABEL made=here\n"),
+    resp = await client.post("/v1.41/build?t=built:1", data=tar_of({"Dockerfile": "FROM busybox\nLABEL made=here\n"}),
                              headers={"Content-Type": "application/x-tar"})
     assert resp.status == 200 and b"Successfully tagged built:1" in await resp.read()
     await compare()
@@ -149,14 +148,6 @@ def _first_difference(*bodies: bytes) -> str:
     at = next((i for i, chars in enumerate(zip(*bodies, strict=False)) if len(set(chars)) > 1), 0)
     return " | ".join(repr(b[max(0, at - 80):at + 80]) for b in bodies)
 
-
-def _context(dockerfile: str) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(dockerfile)
-        tar.addfile(info, io.BytesIO(dockerfile.encode()))
-    return buf.getvalue()
 
 
 def test_the_cache_starts_over_on_a_new_mark_and_at_its_byte_limit():

@@ -11,17 +11,7 @@ import pytest
 
 from mockd.engine import Conflict, Engine, NotFound
 from mockd.engine.seed import parse_seed
-
-
-def tar_of(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+from tests.engine_support import tar_of
 
 
 def test_pull_is_deterministic_and_streams_progress():

@@ -7,15 +7,14 @@ asked at both), so a row that switches but is not applied, or is applied to the 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import tarfile
 import time
 
 import pytest
 
 from mockd.app import create_app
 from mockd.config import Config
+from tests.engine_support import tar_of
 
 
 @pytest.fixture
@@ -31,18 +30,10 @@ async def get(client, path: str):
     return await resp.json()
 
 
-def _context(dockerfile: str) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(dockerfile)
-        tar.addfile(info, io.BytesIO(dockerfile.encode()))
-    return buf.getvalue()
-
 
 async def _untagged_image(client) -> str:
     """A built image without a tag (and without digests): `docker build` without -t."""
-    resp = await client.post("/v1.41/build", data=_context("FROM busybox\nLABEL gate=1\n"),
+    resp = await client.post("/v1.41/build", data=tar_of({"Dockerfile": "FROM busybox\nLABEL gate=1\n"}),
                              headers={"Content-Type": "application/x-tar"})
     text = await resp.text()
     assert resp.status == 200, text
@@ -58,7 +49,7 @@ async def test_untagged_images_list_none_placeholders_below_1_43(client):
     tagged = next(i for i in await get(client, "/v1.42/images/json") if i["RepoTags"] == ["busybox:latest"])
     assert tagged["RepoDigests"] and "<none>@<none>" not in tagged["RepoDigests"]
     # Tagged but without digests (built with -t): no placeholder, RepoDigests as dockerd sends it (null).
-    resp = await client.post("/v1.41/build?t=mine:1", data=_context("FROM busybox\nLABEL gate=2\n"),
+    resp = await client.post("/v1.41/build?t=mine:1", data=tar_of({"Dockerfile": "FROM busybox\nLABEL gate=2\n"}),
                              headers={"Content-Type": "application/x-tar"})
     assert resp.status == 200, await resp.text()
     mine = next(i for i in await get(client, "/v1.42/images/json") if i["RepoTags"] == ["mine:1"])
@@ -117,7 +108,7 @@ async def test_image_create_events_reach_clients_from_1_46(client):
 
 async def test_builds_send_the_aux_id_from_1_30(client):
     for version, expected in (("1.29", False), ("1.30", True)):
-        resp = await client.post(f"/v{version}/build", data=_context("FROM busybox\nLABEL aux=1\n"),
+        resp = await client.post(f"/v{version}/build", data=tar_of({"Dockerfile": "FROM busybox\nLABEL aux=1\n"}),
                                  headers={"Content-Type": "application/x-tar"})
         lines = [json.loads(line) for line in (await resp.text()).splitlines() if line.strip()]
         assert any("aux" in m for m in lines) is expected, (version, lines)
