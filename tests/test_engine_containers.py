@@ -79,3 +79,23 @@ rules: [{image: "myapp*", command: "myapp serve*", stdout: "listening\\n", exit_
 """))
     c, code = await run(e, "myapp", "serve", Image="myapp:1")
     assert code == 0 and output(c) == "listening\n"
+
+
+async def test_legacy_links_give_the_linked_containers_variables():
+    """`--link name:alias` on the default bridge: ALIAS_NAME, ALIAS_PORT* for its exposed ports and ALIAS_ENV_* of
+    its Env without HOME and PATH, as moby's daemon/links builds them (docker-py's test_create_with_links)."""
+    engine = busybox_engine()
+    target, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"], "Env": ["FOO=1", "HOME=/x"],
+                                         "ExposedPorts": {"80/tcp": {}}}, "db1")
+    engine.start_container(target.id)
+    ip = target.networks["bridge"]["IPAddress"]
+    c, code = await run(engine, "env", name="web1", HostConfig={"Links": ["db1:my-db"]})
+    assert code == 0
+    lines = set(output(c).splitlines())
+    assert {"MY_DB_NAME=/web1/my-db", "MY_DB_ENV_FOO=1", f"MY_DB_PORT=tcp://{ip}:80",
+            f"MY_DB_PORT_80_TCP=tcp://{ip}:80", f"MY_DB_PORT_80_TCP_ADDR={ip}", "MY_DB_PORT_80_TCP_PORT=80",
+            "MY_DB_PORT_80_TCP_PROTO=tcp"} <= lines
+    assert not any(line.startswith(("MY_DB_ENV_HOME", "MY_DB_ENV_PATH")) for line in lines)
+    c2, _ = await run(engine, "env", name="web2", HostConfig={"Links": ["db1:x"], "NetworkMode": "none"})
+    assert not any(line.startswith("X_") for line in output(c2).splitlines())  # links need the default bridge
+    await engine.remove_container(target.id, force=True)

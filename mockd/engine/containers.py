@@ -105,6 +105,7 @@ class Container:
     restart_count: int = 0
     oom_killed: bool = False
     health: dict | None = None  # State.Health while a healthcheck is configured (see health.py)
+    link_env: list[str] = field(default_factory=list)  # legacy --link variables, set at start (peers.link_env)
     manual_stop: bool = False
     removed: bool = False
     networks: dict[str, dict] = field(default_factory=dict)  # network name -> EndpointSettings (full)

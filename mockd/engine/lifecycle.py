@@ -12,6 +12,7 @@ from .containers import Container
 from .errors import Conflict, EngineError, InvalidParameter, NotModified
 from .ids import now_ns
 from .network_ops import NetworkOps, embedded_dns
+from .peers import link_env
 from .pipe import Pipe
 from .process import parse_signal
 from .publish import Publisher
@@ -59,6 +60,7 @@ class Lifecycle:
             stdin = Pipe(closed=True)
         elif c.started_ns and c.stdin.closed:
             stdin = Pipe()  # a restart gets a fresh stdin; a first start keeps what attach fed before it
+        c.link_env = link_env(self.state, c)
         job = container_job(c, [c.path, *c.args], self.state.rules, write=c.emit, stdin=stdin, pid=1, tty=c.tty,
                             init=bool(c.host_config.get("Init")), scope="start",
                             unsimulated=self.runtime.unsimulated_program,

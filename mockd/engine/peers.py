@@ -18,6 +18,7 @@ from .netns import NetNamespace
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .state import DaemonState
 
 DOCKER_SOCKET = "/var/run/docker.sock"
 
@@ -69,3 +70,36 @@ class ContainerLink:
 def _link(text: str) -> tuple[str, str]:
     name, _, alias = str(text).partition(":")
     return name, alias or name
+
+
+def link_env(state: DaemonState, c: Container) -> list[str]:
+    """The variables legacy links (`HostConfig.Links`, "name:alias") give a container on the default bridge, as
+    moby's daemon/links builds them: ALIAS_NAME=/me/alias, ALIAS_PORT*, and ALIAS_ENV_X for the linked
+    container's Env (HOME and PATH left out)."""
+    if (c.host_config.get("NetworkMode") or "default") not in ("default", "bridge"):
+        return []
+    out: list[str] = []
+    for raw in c.host_config.get("Links") or []:
+        name, alias = _link(raw)
+        target = state.find_container_by_name(name.lstrip("/"))
+        if target is None:
+            continue
+        alias = alias.rsplit("/", 1)[-1]
+        prefix = alias.upper().replace("-", "_")
+        ip = (target.networks.get("bridge") or {}).get("IPAddress") or ""
+        ports = sorted(target.config.get("ExposedPorts") or {}, key=lambda p: (int(p.split("/")[0]), p))
+        if ports and ip:
+            number, _, proto = ports[0].partition("/")
+            out.append(f"{prefix}_PORT={proto or 'tcp'}://{ip}:{number}")
+        for port in ports:
+            number, _, proto = port.partition("/")
+            proto = proto or "tcp"
+            key = f"{prefix}_PORT_{number}_{proto.upper()}"
+            out += [f"{key}={proto}://{ip}:{number}", f"{key}_ADDR={ip}", f"{key}_PORT={number}",
+                    f"{key}_PROTO={proto}"]
+        out.append(f"{prefix}_NAME=/{c.name.lstrip('/')}/{alias}")
+        for item in target.config.get("Env") or []:
+            key, sep, value = item.partition("=")
+            if sep and key not in ("HOME", "PATH"):
+                out.append(f"{prefix}_ENV_{key}={value}")
+    return out

@@ -210,9 +210,10 @@ def _env(env_list: list[str] | None) -> dict[str, str]:
 
 
 def process_env(c: Container, extra: list[str] | None = None) -> dict[str, str]:
-    """A process's environment in the container: the container's Env, then `extra` (an exec's), then
-    HOSTNAME and HOME unless set."""
-    env = _env(c.config.get("Env"))
+    """A process's environment in the container: the legacy link variables, the container's Env, then `extra`
+    (an exec's), then HOSTNAME and HOME unless set."""
+    env = _env(c.link_env)  # dockerd puts the link variables first: the container's own Env wins
+    env.update(_env(c.config.get("Env")))
     env.update(_env(extra))
     env.setdefault("HOSTNAME", c.config.get("Hostname") or c.id[:12])
     env.setdefault("HOME", "/root")
