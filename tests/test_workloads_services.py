@@ -16,34 +16,18 @@ import urllib.request
 import pytest
 
 from mockd.pytest_plugin import MockdServer
-from tests.clients_support import CLIS, DockerCLI
+from tests.clients_support import DockerCLI, eventually, fresh_cli, serving_server
 
-
-@pytest.fixture(scope="module")
-def server():
-    with MockdServer([]) as mock:
-        yield mock
+server = pytest.fixture(scope="module")(serving_server)
 
 
 @pytest.fixture
 def docker(server) -> DockerCLI:
-    server.reset()
-    return DockerCLI("cli28", next(iter(CLIS.values())), server)
+    return fresh_cli(server)
 
 
 def host_port(docker: DockerCLI, name: str, port: str) -> int:
     return int(docker("port", name, port).splitlines()[0].rsplit(":", 1)[1])
-
-
-def eventually(check, seconds: float = 10.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return check()
-        except (AssertionError, OSError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def test_nginx_serves_its_page_logs_its_start_and_stops_at_once(docker):
