@@ -65,6 +65,26 @@ def test_postgres_is_ready_for_pg_isready(docker):
     assert (logs.out + logs.err).count("database system is ready to accept connections") == 2
 
 
+def test_database_probes_reach_a_peer_by_name(docker):
+    """pg_isready and mysqladmin ping over TCP: the server's own service name and a peer's, refused and unknown."""
+    docker("network", "create", "dbs")
+    docker("run", "-d", "--name", "pg", "--network", "dbs", "-e", "POSTGRES_PASSWORD=pw", "postgres:16")
+    docker("run", "-d", "--name", "my", "--network", "dbs", "-e", "MYSQL_ROOT_PASSWORD=pw", "mysql:8.4")
+    assert eventually(lambda: docker("exec", "pg", "pg_isready", "-h", "pg")) == "pg:5432 - accepting connections\n"
+    probe = ("run", "--rm", "--network", "dbs", "postgres:16")
+    assert docker(*probe, "pg_isready", "-h", "pg", "-p", "5432") == "pg:5432 - accepting connections\n"
+    refused = docker.run(*probe, "pg_isready", "-h", "pg", "-p", "5433", check=False)
+    assert (refused.returncode, refused.out) == (2, "pg:5433 - no response\n")
+    unknown = docker.run(*probe, "pg_isready", "-h", "nosuch", check=False)
+    assert (unknown.returncode, unknown.out) == (2, "nosuch:5432 - no response\n")
+    ping = ("run", "--rm", "--network", "dbs", "mysql:8.4", "mysqladmin", "ping")
+    assert eventually(lambda: docker(*ping, "-h", "my", "-ppw"), seconds=30) == "mysqld is alive\n"
+    refused = docker.run(*ping, "-h", "my", "-P", "3307", check=False)
+    assert refused.returncode == 1 and "Can't connect to MySQL server on 'my:3307' (111)" in refused.err
+    unknown = docker.run(*ping, "-h", "nosuch", check=False)
+    assert unknown.returncode == 1 and "Unknown MySQL server host 'nosuch' (-2)" in unknown.err
+
+
 TC_SCRIPT = textwrap.dedent("""
     import sys
     from testcontainers.core.container import DockerContainer
