@@ -1229,3 +1229,4 @@ async def psql(run: Run) -> int:
         return 0
     run.err("mockd: psql queries other than SELECT 1 are not simulated; script them with a rule\n")
     return 1
+from . import python_program  # noqa: E402,F401 - registers `python` (it imports this module)

@@ -247,6 +247,7 @@ async def _attach_plain(request, c, queue, backlog, want, media) -> web.StreamRe
 @route("ContainerAttachWebsocket")
 async def attach_ws(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
+    keys = attach_keys(ctx.q("detachKeys") or "")
     c = eng.attach(ctx.path_params["id"])
     want = {1: ctx.q_bool("stdout", True) or not ctx.query, 2: ctx.q_bool("stderr", True) or not ctx.query}
     live = ctx.q_bool("stream", True) and c.status not in ("removing", "dead")
@@ -254,13 +255,20 @@ async def attach_ws(request: web.Request, ctx: RequestContext) -> web.StreamResp
     ws = web.WebSocketResponse()
     await ws.prepare(request)
 
-    async def reader() -> None:
+    async def read() -> bytes:
         async for msg in ws:
             if msg.type in (web.WSMsgType.TEXT, web.WSMsgType.BINARY) and c.config.get("OpenStdin"):
                 data = msg.data.encode() if isinstance(msg.data, str) else msg.data
-                c.stdin.feed(data)
-        if c.config.get("StdinOnce"):
-            c.stdin.close()
+                if data:
+                    return data
+        return b""
+
+    async def reader() -> None:
+        # The hijacked attach's input pump: with a TTY the bytes go through the terminal (echo, line editing)
+        # and the detach keys end the session, as on dockerd's websocket attach.
+        if await pump_input(read, c, close_at_eof=bool(c.config.get("StdinOnce")), detach_keys=keys):
+            eng.detached(c)
+            await ws.close()
 
     async def send(_stream: int, data: bytes) -> None:
         await ws.send_bytes(data)  # websocket messages carry the bytes unframed
