@@ -20,8 +20,10 @@ it.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +34,11 @@ import specs
 VALID, INVALID = "valid", "invalid"
 DATA = Path(__file__).parent / "data"
 FREE_TEXT_MAPS = frozenset({"Labels"})  # map values that are the user's own text
-FREE_TEXT_FIELDS = frozenset({("ContainerSummary", "Status"), ("ImageInspect", "Comment"), ("ImageInspect", "Author"),
-                              ("ContainerState", "Error"), ("HealthcheckResult", "Output")})
+# Strings users or programs choose: an image's comment and author (commit/build), a runtime's error message, a
+# healthcheck's output. Not the daemon's own formatted text (a container's Status, "Up 2 hours"): no daemon sends
+# an arbitrary string there.
+FREE_TEXT_FIELDS = frozenset({("ImageInspect", "Comment"), ("ImageInspect", "Author"), ("ContainerState", "Error"),
+                              ("HealthcheckResult", "Output")})
 EDGE_TEXT = ("", " ", "ünïcödé ✓ 日本", "line one\nline two", "tab\tand \"quotes\" and \\", "x" * 4096,
              "<script>&amp;</script>", "emoji 🐳🐳")
 
@@ -46,15 +51,18 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {r.name: r for r in (
-    Rule("omitempty-drop", VALID, "the field is `omitempty` in dockerd's Go type (mockd/data/omitempty.csv), or the "
-                                  "document lists required fields and this is not one: dockerd leaves it out when unset"),
-    Rule("go-nil-slice", VALID, "Go writes a nil slice as null; dockerd's slices are not all initialised "
-                                "(specs/wire.py go-nil-collection)"),
-    Rule("go-nil-map", VALID, "Go writes a nil map as null (specs/wire.py go-nil-collection)"),
-    Rule("empty-list", VALID, "an empty slice: no items of that kind exist"),
-    Rule("empty-map", VALID, "an empty map: no entries of that kind exist"),
+    Rule("omitempty-drop", VALID, "a zero value (0, \"\", false, null, empty) of a field that is `omitempty` in "
+                                  "dockerd's Go type (mockd/data/omitempty.csv), or not among the document's required "
+                                  "fields: Go leaves it out"),
+    Rule("go-nil-slice", VALID, "an empty slice sent as null: Go writes a nil slice so, and whether dockerd's code "
+                                "path makes it nil or empty varies (specs/wire.py go-nil-collection); never for "
+                                "slices dockerd always makes (mockd/data/never_nil.csv)"),
+    Rule("go-nil-map", VALID, "an empty map sent as null: Go writes a nil map so (specs/wire.py go-nil-collection)"),
+    Rule("empty-list", VALID, "a null slice sent as []: the same nothing, from another code path"),
+    Rule("empty-map", VALID, "a null map sent as {}: the same nothing, from another code path"),
     Rule("later-field", VALID, "a newer daemon answering this older API version still sends the fields its own "
-                               "version adds (forward compatibility, as dockerd)"),
+                               "version adds (forward compatibility, as dockerd), except those its router clears "
+                               "below their version (mockd/data/version_hidden.csv)"),
     Rule("later-enum", VALID, "a newer daemon sends the enum values its own version adds, whatever version was asked"),
     Rule("edge-text", VALID, "free text chosen by users or programs (labels, statuses, messages) may be empty, long, "
                              "multi-line or any unicode"),
@@ -62,6 +70,29 @@ RULES: dict[str, Rule] = {r.name: r for r in (
     Rule("wrong-type", INVALID, "a value of another JSON type than the document's: no daemon sends that"),
     Rule("unknown-enum", INVALID, "an enum value no version defines"),
 )}
+
+
+def _version(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+@lru_cache(maxsize=1)
+def never_nil() -> dict[tuple[str, str], tuple[int, ...]]:
+    """(schema, field) -> the first API version from which dockerd always makes that slice (never null): sending
+    null there would be a variation no daemon sends (mockd/data/never_nil.csv, each row with moby's code)."""
+    with open(DATA / "never_nil.csv", newline="", encoding="utf-8") as fh:
+        return {(row["schema"], row["field"]): _version(row["since"]) for row in csv.DictReader(fh)}
+
+
+@lru_cache(maxsize=1)
+def version_hidden() -> dict[str, list[tuple[str, tuple[int, ...]]]]:
+    """operationId -> [(field pattern, since)]: fields a newer dockerd clears for requests below ``since`` (its
+    router's ``versions.LessThan`` gates, mockd/data/version_hidden.csv): ``later-field`` never sends them there."""
+    out: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+    with open(DATA / "version_hidden.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            out.setdefault(row["operation"], []).append((row["field"], _version(row["since"])))
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +114,10 @@ def _resolve(doc: dict, node: Any, name: str | None = None) -> tuple[dict, str |
         node = doc["components"]["schemas"].get(name, {})
     if not isinstance(node, dict):
         return {}, name
+    for key in ("anyOf", "oneOf"):  # a nullable reference: the value's own schema
+        if key in node:
+            options = [o for o in node[key] if not (isinstance(o, dict) and o.get("enum") == [None])]
+            return _resolve(doc, options[0] if options else {}, name)
     if "allOf" in node:
         merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
         props: dict[str, Any] = dict(merged.get("properties") or {})
@@ -124,6 +159,10 @@ def _from_schema(schema: dict, doc: dict, depth: int) -> Any:
     node, _name = _resolve(doc, schema)
     if "enum" in node and node["enum"]:
         return st.sampled_from(node["enum"])
+    if "example" in node and not isinstance(node["example"], dict | list):
+        # A field's documented example is a value dockerd sends; arbitrary text in a digest, a time or an id would
+        # be a schema-valid answer no daemon sends (and a false "client bug").
+        return st.just(node["example"])
     kind = node.get("type")
     if kind == "boolean":
         return st.booleans()
@@ -140,7 +179,7 @@ def _from_schema(schema: dict, doc: dict, depth: int) -> Any:
         if not props or depth > 2:
             return st.dictionaries(st.sampled_from(["com.example.key", "a"]), st.text(max_size=8), max_size=2)
         return st.fixed_dictionaries({k: _from_schema(v, doc, depth + 1) for k, v in list(props.items())[:8]})
-    return st.text(st.characters(codec="utf-8", blacklist_categories=("Cs",)), max_size=16)
+    return st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)  # a name-like word
 
 
 def draw(strat: Any, rng: random.Random) -> Any:
@@ -229,19 +268,20 @@ class _Walk:
         self.new_doc = specs.load(newest).doc
         self.applied: list[Applied] = []
 
-    def _pick(self, path: str, candidates: list[str]) -> tuple[str, random.Random] | None:
-        """The rule applied at ``path`` (None: left alone), and the site's random source for its value."""
+    def _pick(self, path: str, candidates: list[str], kind: str = "") -> tuple[str, random.Random] | None:
+        """The rule applied at ``path`` (None: left alone), and the site's random source for its value. ``kind``
+        tells a node's own rules from the key-level ones (drop ``!``, add ``+``) at the same path."""
         allowed = [c for c in candidates if RULES[c].mode == VALID or self.f.mode == INVALID]
         if not allowed:
             return None
         site = f"{self.answer}:{path}"
-        rng = random.Random(f"{self.f.seed}:{site}")
+        rng = random.Random(f"{self.f.seed}:{site}{kind}")
+        # The same draws whether or not ``only`` is given: a shrinking rerun sends the very value the failing run sent.
+        hit = rng.random() < self.f.rate
+        chosen = rng.choice(allowed)
         if self.f.only is not None:
-            chosen = next((c for c in allowed if f"{site}:{c}" in self.f.only), None)
-            return (chosen, rng) if chosen else None
-        if rng.random() >= self.f.rate:
-            return None
-        return rng.choice(allowed), rng
+            return next(((c, rng) for c in allowed if f"{site}:{c}" in self.f.only), None)
+        return (chosen, rng) if hit else None
 
     def _record(self, path: str, rule: str, value: Any) -> None:
         self.applied.append(Applied(f"{self.answer}:{path}:{rule}", rule, path or "(answer)", value,
@@ -255,10 +295,15 @@ class _Walk:
         kind = node.get("type") or ("object" if "properties" in node else None)
         is_map = kind == "object" and not node.get("properties") and "additionalProperties" in node
         candidates: list[str] = []
-        if path and isinstance(value, list):
-            candidates += ["go-nil-slice", "empty-list"] if value else ["go-nil-slice"]
-        if path and isinstance(value, dict) and is_map:
-            candidates += ["go-nil-map", "empty-map"] if value else ["go-nil-map"]
+        # Nil and empty are the same nothing: toggled only where there is nothing, so the state stays the engine's.
+        if path and value == [] and not self._never_nil(owner, name):
+            candidates.append("go-nil-slice")
+        if path and value is None and kind == "array":
+            candidates.append("empty-list")
+        if path and value == {} and is_map:
+            candidates.append("go-nil-map")
+        if path and value is None and is_map:
+            candidates.append("empty-map")
         if isinstance(value, str) and name and (owner, name) in FREE_TEXT_FIELDS:
             candidates.append("edge-text")
         if isinstance(value, str) and node.get("enum"):
@@ -300,11 +345,11 @@ class _Walk:
         for k in list(value):
             sub = f"{path}.{k}" if path else k
             options = []
-            if k in droppable or (required and k not in required and k in props):
+            if _zero(value[k]) and (k in droppable or (required and k not in required and k in props)):
                 options.append("omitempty-drop")
             if k in required:
                 options.append("missing-required")
-            chosen = self._pick(sub + "!", options) if options else None
+            chosen = self._pick(sub, options, "!") if options else None
             if chosen is not None:
                 del value[k]
                 self._record(sub, chosen[0], "<absent>")
@@ -314,12 +359,24 @@ class _Walk:
             if k in props or k in value:
                 continue
             sub = f"{path}.{k}" if path else k
-            chosen = self._pick(sub + "+", ["later-field"])
+            if self._hidden(sub):
+                continue
+            chosen = self._pick(sub, ["later-field"], "+")
             if chosen is not None:
                 where = f"{owner}.{k}"
                 strat = strategy(self.newest, self.op, where, json.dumps(new_props[k], sort_keys=True))
                 value[k] = draw(strat, chosen[1])
                 self._record(sub, "later-field", value[k])
+
+    def _never_nil(self, owner: str | None, name: str | None) -> bool:
+        since = never_nil().get((owner or "", name or ""))
+        return since is not None and _version(self.version) >= since
+
+    def _hidden(self, path: str) -> bool:
+        """Whether the newest daemon clears the field at ``path`` for this requested version."""
+        plain = re.sub(r"\[\d+\]\.?", "", path)  # "[0].HostConfig.Annotations" -> "HostConfig.Annotations"
+        return any(fnmatch.fnmatchcase(plain, pattern) and _version(self.version) < since
+                   for pattern, since in version_hidden().get(self.op, ()))
 
     def _text_site(self, holder: dict, key: str, path: str) -> None:
         chosen = self._pick(path, ["edge-text"])
@@ -346,3 +403,8 @@ class _Walk:
         if rule == "wrong-type":
             return 12345 if isinstance(value, str) else str(value)
         raise AssertionError(rule)
+
+
+def _zero(value: Any) -> bool:
+    """Go's omitempty test: false, 0, "", nil, and empty slices and maps."""
+    return value is None or value is False or value == 0 and not isinstance(value, bool) or value in ("", [], {})
