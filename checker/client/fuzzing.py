@@ -128,8 +128,9 @@ def ddmin(items: list[str], fails: Callable[[list[str]], bool], budget: int) -> 
 
 
 def fuzz(target: Target, command: list[str], opts: FuzzOptions, runner: Runner, baseline: Run,
-         label: str) -> tuple[list[Finding], list[str]]:
+         label: str | None = None) -> tuple[list[Finding], list[str]]:
     """The fuzz findings at one server version, and notes (engine errors, budget spent)."""
+    label = label or target.label
     findings: list[Finding] = []
     notes: list[str] = []
     reported: set[tuple[str, ...]] = set()
