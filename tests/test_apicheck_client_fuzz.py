@@ -30,7 +30,7 @@ containers:
   - {name: web, image: busybox, state: running, volumes: ["data:/data"]}
   - {name: old, image: busybox, state: exited}
 """
-FUZZ = ("--server-version", "1.44", "--fuzz-responses", "--fuzz-seed", "1", "--examples", "8", "--timeout", "30")
+FUZZ = ("--server-version", "1.44", "--fuzz-responses", "--fuzz-seed", "1", "--examples", "15", "--timeout", "30")
 
 
 def fuzz_json(tmp_path: Path, mode: str, *extra: str) -> tuple[int, dict, list[dict]]:

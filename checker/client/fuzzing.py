@@ -134,10 +134,12 @@ def fuzz(target: Target, command: list[str], opts: FuzzOptions, runner: Runner, 
     findings: list[Finding] = []
     notes: list[str] = []
     reported: set[tuple[str, ...]] = set()
+    sent = reruns = 0
     for k in range(opts.examples):
         seed = opts.seed + k
         settings: dict[str, Any] = {"seed": seed, "mode": opts.mode, "rate": opts.rate, "only": opts.only}
         run = runner(settings)
+        sent += len(run.variations)
         why = failure(baseline.outcome, run.outcome, opts.compare_output)
         if why is None:
             continue
@@ -163,8 +165,11 @@ def fuzz(target: Target, command: list[str], opts: FuzzOptions, runner: Runner, 
             continue
         reported.add(key)
         why = failure(baseline.outcome, final.outcome, opts.compare_output) or why
+        reruns += spent
         findings.append(_finding(target, command, opts, seed, minimal, final if final.variations else run, why,
                                  spent, len(ids)))
+    notes.append(f"{label}: {opts.examples} fuzzed runs (seeds {opts.seed}..{opts.seed + opts.examples - 1}), "
+                 f"{sent} variations sent, {len(findings)} failures, {reruns} shrinking reruns")
     return findings, notes
 
 
