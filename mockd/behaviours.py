@@ -53,6 +53,10 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "ping-builder-and-swarm-headers": Behaviour(
         Since("1.42"), "engines from 23.0 (API 1.42) default to BuildKit and tell the swarm state in the ping",
         judged_by="daemon"),
+    "empty-config-lowercase": Behaviour(
+        Since("1.44"), "25.0's postContainersCreate refuses a nil Config itself with runconfig.ErrEmptyConfig ('config "
+                       "cannot be empty ...'); before, daemon/create.go said 'Config cannot be empty ...' (20.10, 23, 24)",
+        judged_by="daemon"),
 }
 
 

@@ -25,8 +25,9 @@ handler are answered by :mod:`mockd.generated`.
   path parameters (``{"id": "abc"}``);
 - ``query``: ``{name: [values...]}``; ``q(name)``, ``q_bool(name)`` (dockerd's reading:
   ``1/true/True`` are true, ``0/false/False/""`` false), ``q_int``, ``q_json`` (``filters``);
-- ``body``: the parsed JSON body, ``None`` for JSON ``null``, :data:`NO_BODY` when absent or not
-  JSON (CLI 20 sends empty ``text/plain`` bodies); ``raw_body``: the bytes (not read for
+- ``body``: the JSON body decoded as dockerd decodes it into its struct (:mod:`mockd.bodies`: Go's rules,
+  the schema's field names), ``None`` for JSON ``null``, :data:`NO_BODY` when absent or not JSON;
+  ``sent_body``: the same as the client spelled it (records, checks); ``raw_body``: the bytes (not read for
   ``Upgrade`` requests without a Content-Length: those hijack the connection);
 - ``registry`` (``ctx.engine`` is ``ctx.registry.engine``), ``config``, ``bounds``;
 - ``serialize(obj, target=None, status=200)`` -> the object as dockerd answers at ``version``
@@ -119,6 +120,7 @@ class RequestContext:
     config: Config
     bounds: Bounds
     findings: list[Finding] = field(default_factory=list)
+    sent_body: Any = NO_BODY  # the JSON body as the client sent it (``body`` is it decoded, as dockerd's struct)
 
     @property
     def engine(self) -> Engine:
