@@ -55,7 +55,7 @@ from mockd.errors import DockerError
 from mockd.keys import NO_CONTENT_TYPE
 from mockd.serializer import dumps, serialize
 from mockd.state import Registry
-from mockd.versioning import Bounds
+from mockd.versioning import Before, Bounds, Since, Window
 from specs.findings import Finding
 from specs.godecode import go_decode_error, go_filters_error
 from specs.model import ApiSpec, Operation
@@ -72,6 +72,18 @@ def go_atoi(text: str) -> int | str:
         return "invalid syntax"
     number = int(text)
     return number if INT64_MIN <= number <= INT64_MAX else "value out of range"
+
+
+# filters.FromJSON's error by release (judged by the daemon): 20.10 returns the decoder's error as is (a 500 where
+# the router passes it on); 23.0 wraps it as invalidFilter (400) "invalid filter: <text>"; 24.0 drops the text
+# (api/types/filters/parse.go FromJSON: `return args, invalidFilter{}`, errors.go: "invalid filter").
+_FILTERS_JSON_ERRORS = ((Before("1.42"), 500, "{text}"), (Window("1.42", "1.43"), 400, "invalid filter: {text}"),
+                        (Since("1.43"), 400, "invalid filter"))
+
+
+def filters_json_error(text: str, daemon: str) -> DockerError:
+    status, form = next((s, f) for window, s, f in _FILTERS_JSON_ERRORS if window.applies(daemon))
+    return DockerError(status, form.format(text=text))
 
 
 Handler = Callable[[web.Request, "RequestContext"], Awaitable[web.StreamResponse]]
@@ -175,6 +187,8 @@ class RequestContext:
         # dockerd's reading (Go's encoding/json; filters.FromJSON for filters) and its error texts.
         problem = go_filters_error(value) if name == "filters" else go_decode_error(value)
         if problem:
+            if name == "filters":
+                raise filters_json_error(problem, self.bounds.max_api)
             raise DockerError(500, problem)
         return json.loads(value)
 

@@ -81,6 +81,28 @@ ROWS_141: list[Row] = [  # dockerd 20.10, measured
     ("GET", "/volumes?filters=%C3%A9", "", "", 400,
      "error reading volume filters: invalid character 'Ã' looking for beginning of value"),
     ("GET", "/containers/json?filters=%C3%A9", "", "", 500, "invalid character 'Ã' looking for beginning of value"),
+    # item 8: filter keys as sent, in 20.10's case, checked before anything is listed (filters.Args.Validate)
+    ("GET", "/volumes?filters=%7B%22%C3%A9%22%3A%5B%22x%22%5D%7D", "", "", 400, "Invalid filter 'é'"),
+    ("GET", '/containers/json?filters={"Status":["x"]}', "", "", 400, "Invalid filter 'Status'"),
+    ("GET", '/networks?filters={"Bogus":["x"]}', "", "", 400, "Invalid filter 'Bogus'"),
+    ("GET", '/images/json?filters={"Bogus":["x"]}', "", "", 400, "Invalid filter 'Bogus'"),
+    # item 8: references (docker/distribution's reference package at 20.10)
+    ("POST", "/images/create?fromImage=BusyBox", "", "", 400,
+     "invalid reference format: repository name must be lowercase"),
+    ("POST", "/images/create?fromImage=a:b:c", "", "", 400, "invalid reference format"),
+    ("POST", "/images/busybox:latest/tag?repo=Foo", "", "", 500,
+     "invalid reference format: repository name must be lowercase"),
+    ("POST", "/images/busybox:latest/tag?repo=a:b:c", "", "", 500, "invalid reference format"),
+    ("POST", "/images/busybox:latest/tag?repo=foo&tag=A:B", "", "", 500, "invalid tag format"),
+    ("POST", "/images/busybox:latest/tag", "", "", 500, "invalid reference format"),
+    ("POST", "/images/nosuch:latest/tag?repo=Foo", "", "", 404, "No such image: nosuch:latest"),
+    ("GET", "/images/BusyBox/json", "", "", 400,
+     "no such image: BusyBox: invalid reference format: repository name must be lowercase"),
+    ("DELETE", "/images/BusyBox", "", "", 400, "invalid reference format: repository name must be lowercase"),
+    ("POST", "/containers/create", '{"Image":"BusyBox","Cmd":["true"]}', JSON, 400,
+     "invalid reference format: repository name must be lowercase"),
+    ("POST", "/containers/create", '{"Image":"busybox:Latest","Cmd":["true"]}', JSON, 404,
+     "No such image: busybox:Latest"),  # a tag may have upper case
 ]
 
 # dockerd 25.0 (API 1.44), from moby v25.0.0: api/server/httputils/httputils.go (ReadJSON, matchesContentType),
@@ -111,6 +133,17 @@ ROWS_144: list[Row] = [
      "malformed Content-Type header (): mime: no media type"),
     ("POST", "/containers/nosuch/exec", '{"Cmd":"ls"}', JSON, 400,
      "invalid JSON: json: cannot unmarshal string into Go struct field ExecConfig.Cmd of type []string"),
+    # filters.FromJSON: invalidFilter{} from 24.0 (api/types/filters/parse.go, errors.go); the volume router wraps it
+    ("GET", "/containers/json?filters=%C3%A9", "", "", 400, "invalid filter"),
+    ("GET", "/volumes?filters=%C3%A9", "", "", 400, "error reading volume filters: invalid filter"),
+    ("GET", '/networks?filters={"Bogus":["x"]}', "", "", 400, "invalid filter 'Bogus'"),
+    # github.com/distribution/reference (vendored from 25.0): the path, library/ included, in the text; tag checked
+    # first from 24.0 (postImagesTag, httputils.RepoTagReference: 400 before the image lookup)
+    ("POST", "/images/create?fromImage=BusyBox", "", "", 400,
+     "invalid reference format: repository name (library/BusyBox) must be lowercase"),
+    ("POST", "/images/nosuch:latest/tag?repo=Foo", "", "", 400,
+     "invalid reference format: repository name (library/Foo) must be lowercase"),
+    ("POST", "/images/busybox:latest/tag?repo=foo&tag=A:B", "", "", 400, "invalid tag format"),
     # putVolumesUpdate checks for a swarm manager before it reads anything (volume_routes.go)
     ("PUT", "/volumes/nosuch?version=1", "{}", JSON, 503,
      "volume update only valid for cluster volumes, but swarm is unavailable"),

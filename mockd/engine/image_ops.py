@@ -89,16 +89,15 @@ class ImageOps:
                 raise NotFound(f"no such image: {ref}: No such image: {ref}")
             try:
                 display = references.parse(ref).name
-            except EngineError:
-                display = ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
+            except EngineError as err:  # GetImage's InvalidParameter, wrapped by the inspect router (400)
+                raise InvalidParameter(f"no such image: {ref}: {err.message}") from None
             raise NotFound(f"no such image: {ref}: No such image: {display}")
         return image
 
     def tag_image(self, source: str, repo: str, tag: str = "") -> None:
+        """20.10's TagImage: the image first (404), then the new name, whose errors are plain ones (500)."""
         image = self.state.images.get(source)
-        if not repo:
-            raise InvalidParameter("repository name must have at least one component")
-        ref = references.parse(repo, tag or None)
+        ref = references.parse_new_tag(repo, tag)
         if ref.digest:
             raise InvalidParameter("refusing to create a tag with a digest reference")
         old = self.state.images.tag(image, ref.name)
