@@ -8,7 +8,7 @@ import re
 
 from . import filesystem, references
 from .containers import Container, LogEntry, check_name, default_host_config
-from .errors import Conflict, EngineError, InvalidParameter, NotFound
+from .errors import Conflict, InvalidParameter, NotFound
 from .filters import label_matches
 from .ids import new_id, now_ns, parse_time, random_name, rfc3339
 from .images import Image
@@ -55,10 +55,9 @@ class ContainerOps:
                                "reuse that name.")
         image = self.state.images.find(image_ref)
         if image is None:
-            try:
-                display = references.parse(image_ref).name
-            except EngineError:
-                display = image_ref
+            if references.is_id_like(image_ref):
+                raise NotFound(f"No such image: {image_ref}")
+            display = references.parse(image_ref).name  # GetImage: no reference is InvalidParameter (400)
             raise NotFound(f"No such image: {display}")
         host_config = default_host_config()
         host_config.update({k: v for k, v in (body.get("HostConfig") or {}).items()})

@@ -326,6 +326,9 @@ class Engine:
                config: dict | None = None) -> Image:
         return self.image_ops.commit(container_ref, repo, tag, comment, author, changes, pause, config)
 
+    def check_build_context(self, context: bytes, dockerfile_path: str) -> None:
+        self.image_ops.check_build_context(context, dockerfile_path)
+
     def build(self, context: bytes, tags: list[str], **options) -> AsyncIterator[dict]:
         return self.image_ops.build(context, tags, **options)
 

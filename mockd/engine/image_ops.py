@@ -10,10 +10,13 @@ import posixpath
 import tarfile
 from collections.abc import AsyncIterator
 
+from specs.godecode import go_decode_error
+
 from . import dockerfile, filesystem, references
 from .build import build
 from .errors import EngineError, InvalidParameter, NotFound
 from .filters import label_matches
+from .gotar import go_tar_problem
 from .ids import digest, now_ns, parse_time, rfc3339
 from .images import Image, empty_config, ref_matches
 from .registry import pull_progress, push_progress
@@ -90,16 +93,15 @@ class ImageOps:
                 raise NotFound(f"no such image: {ref}: No such image: {ref}")
             try:
                 display = references.parse(ref).name
-            except EngineError:
-                display = ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
+            except EngineError as err:  # GetImage's InvalidParameter, wrapped by the inspect router (400)
+                raise InvalidParameter(f"no such image: {ref}: {err.message}") from None
             raise NotFound(f"no such image: {ref}: No such image: {display}")
         return image
 
     def tag_image(self, source: str, repo: str, tag: str = "") -> None:
+        """20.10's TagImage: the image first (404), then the new name, whose errors are plain ones (500)."""
         image = self.state.images.get(source)
-        if not repo:
-            raise InvalidParameter("repository name must have at least one component")
-        ref = references.parse(repo, tag or None)
+        ref = references.parse_new_tag(repo, tag)
         if ref.digest:
             raise InvalidParameter("refusing to create a tag with a digest reference")
         old = self.state.images.tag(image, ref.name)
@@ -240,17 +242,26 @@ class ImageOps:
         return buf.getvalue()
 
     def load(self, data: bytes, quiet: bool = False) -> list[dict]:
+        problem = go_tar_problem(data)
         try:
-            files = filesystem.read_tar_files(data)
+            files = filesystem.read_tar_files(data) if problem is None else None
         except Exception:  # noqa: BLE001 - what dockerd's untar reports for anything unreadable
-            return [{"errorDetail": {"message": "Error processing tar file(exit status 1): unexpected EOF"},
-                     "error": "Error processing tar file(exit status 1): unexpected EOF"}]
+            files = None
+        if files is None:
+            return [_stream_error(f"Error processing tar file(exit status 1): {problem or 'unexpected EOF'}")]
         entry = files.get("manifest.json")
         if entry is None:
-            raise InvalidParameter("open /var/lib/docker/tmp/docker-import/manifest.json: no such file or directory"
-                                   if "index.json" not in files else "unsupported OCI archive")
+            if "index.json" in files:
+                raise InvalidParameter("unsupported OCI archive")
+            # Without a manifest 20.10's tarexport falls back to the legacy format, which needs `repositories`.
+            return [_stream_error("open /var/lib/docker/tmp/docker-import-1/repositories: no such file or directory")]
+        manifest = parse_manifest(entry[1])
+        if isinstance(manifest, str):
+            return [_stream_error(manifest)]
         out = []
-        for item in json.loads(entry[1]):
+        if not manifest:
+            out.append({})  # nothing loaded: the progress stream's one empty message (measured)
+        for item in manifest:
             raw_config = files[item["Config"].lstrip("/")][1]
             cfg = json.loads(raw_config)
             layers = [filesystem.layer_from_tar(_archive_file(files, p)) for p in item.get("Layers") or []]
@@ -329,8 +340,40 @@ class ImageOps:
                               imageRef=(references.parse(repo, tag or None).name if repo else ""))
         return image
 
+    def check_build_context(self, context: bytes, dockerfile_path: str) -> None:
+        """What the builder refuses before it answers with a stream (a 500 in JSON): a context Go's tar reader
+        cannot read, a context without the Dockerfile (20.10's legacy builder, measured)."""
+        problem = go_tar_problem(context) if context else None
+        if problem is not None:
+            raise EngineError(problem, 500)
+        try:
+            files = filesystem.read_tar_files(context) if context else {}
+        except Exception:  # noqa: BLE001 - a compressed stream the builder reads while streaming reports itself
+            return
+        if posixpath.normpath(dockerfile_path or "Dockerfile").lstrip("/") not in files:
+            raise EngineError(f"Cannot locate specified Dockerfile: {dockerfile_path or 'Dockerfile'}", 500)
+
     def build(self, context: bytes, tags: list[str], **options) -> AsyncIterator[dict]:
         return build(self, context, tags, **options)
+
+
+def _stream_error(message: str) -> dict:
+    return {"errorDetail": {"message": message}, "error": message}
+
+
+def parse_manifest(raw: bytes) -> list | str:
+    """manifest.json as tarexport decodes it into []manifestItem: the list, or Go's error text."""
+    problem = go_decode_error(raw.decode("utf-8", "replace"))
+    if problem is not None:
+        return problem
+    value = json.loads(raw)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        kind = "object" if isinstance(value, dict) else "string" if isinstance(value, str) else (
+            "bool" if isinstance(value, bool) else "number")
+        return f"json: cannot unmarshal {kind} into Go value of type []tarexport.manifestItem"
+    return [item for item in value if isinstance(item, dict)]
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes | None) -> None:

@@ -234,6 +234,8 @@ class ImageStore:
 
     def get(self, ref: str) -> Image:
         image = self.find(ref)
+        if image is None and ref and not references.is_id_like(ref):
+            references.parse(ref)  # GetImage refuses what is no reference (400) before it looks
         if image is None:
             raise NotFound(f"No such image: {_display(ref)}")
         return image

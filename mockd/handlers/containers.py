@@ -36,8 +36,9 @@ from ._engine import empty, engine, filters, json_value, route, tar_response
 @route("ContainerCreate")
 async def create(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     body = ctx.json_body()
-    if not body:
-        raise DockerError(400, "config cannot be empty in order to create a container")
+    if not body.keys() - {"HostConfig", "NetworkingConfig"}:  # the decoded body sets no field of the embedded Config
+        config = "config" if ctx.behaves("empty-config-lowercase") else "Config"
+        raise DockerError(400, f"{config} cannot be empty in order to create a container")
     c, warnings = engine(ctx).create_container(body, ctx.q("name") or "", ctx.q("platform") or "")
     return ctx.json({"Id": c.id, "Warnings": warnings}, status=201)
 
