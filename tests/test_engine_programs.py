@@ -10,7 +10,7 @@ import pytest
 from mockd.engine import Engine
 from mockd.engine.filesystem import MountedFS
 from mockd.engine.netns import NetNamespace
-from mockd.engine.programs import SIGINT, SIGQUIT, SIGTERM, run_program
+from mockd.engine.programs import SIGINT, SIGQUIT, SIGTERM, SIGWINCH, run_program
 from mockd.engine.shell import Context, Shell
 
 
@@ -229,4 +229,19 @@ async def test_psql_select_1_probe():
         0, " ?column? \n----------\n        1\n(1 row)\n\n", "")
     assert await run(box, ["psql", "-U", "postgres", "-tAc", "select 1;"]) == (0, "1\n", "")
     proc.signal(SIGINT)
+    assert await proc.exit_code() == 0
+
+
+@pytest.mark.parametrize("ref", ["httpd:2.4", "httpd:2.4-alpine"])
+async def test_apache_httpd_is_found_on_path_before_the_busybox_applet_of_its_name(ref):
+    box = Box(ref)
+    proc = box.start()
+    await proc.until("resuming normal operations")
+    assert "httpd: invalid option" not in proc.text and not proc.task.done()
+    code, out, _ = await run(box, ["httpd", "-v"])
+    assert code == 0 and out.startswith("Server version: Apache/2.4.68 (Unix)\n")
+    if ref.endswith("alpine"):  # busybox's wget, the only HTTP client of these images
+        assert await run(box, ["wget", "-qO-", "http://localhost/"]) == (
+            0, "<html><body><h1>It works!</h1></body></html>\n", "")
+    proc.signal(SIGWINCH)
     assert await proc.exit_code() == 0

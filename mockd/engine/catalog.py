@@ -176,6 +176,13 @@ class Catalog:
     def repos(self) -> list[str]:
         return sorted(self.by_repo)
 
+    @functools.cached_property
+    def program_names(self) -> frozenset[str]:
+        """The file names of the catalog's program markers (`httpd`, `redis-cli`, ...), in any variant."""
+        return frozenset(posixpath.basename(path) for variants in self.by_repo.values() for v in variants
+                         for path, item in (v.spec.get("files") or {}).items()
+                         if isinstance(item, dict) and "program" in item)
+
     def knows(self, repo: str) -> bool:
         return _official(repo) in self.by_repo
 
