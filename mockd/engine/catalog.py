@@ -402,6 +402,8 @@ def _image_config(family: dict, spec: dict, variables: dict[str, str]) -> dict:
     merged = dict(_expand(family.get("config") or {}, variables))
     own = _expand(spec.get("config") or {}, variables)
     merged.update({k: v for k, v in own.items() if k != "Env"})
+    if "Entrypoint" in own and "Cmd" not in own:
+        merged.pop("Cmd", None)  # a Dockerfile's ENTRYPOINT resets the CMD its base image had (alpine/socat)
     merged["Env"] = _merge_env(merged.get("Env") or [], own.get("Env") or [])
     config = empty_config()
     config["Env"] = None
