@@ -4,6 +4,7 @@ their own client and health commands; all inside the container's simulated files
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -156,7 +157,15 @@ async def test_mysql_and_mariadb_ping(ref, admin):
     box = Box(ref, env)
     assert (await run(box, [admin, "ping"]))[0] == 1
     proc = box.start()
-    await proc.until("ready for connections")
+    # The entrypoint's temporary server (no TCP: port 0) and then the server: testcontainers-python's MySqlContainer
+    # waits for both lines.
+    await proc.until("ready for connections", count=2)
+    assert re.search(r".*: ready for connections.*: ready for connections.*", proc.text, flags=re.DOTALL)
+    server = proc.err.decode()  # the servers' log (the entrypoint's notes are on stdout)
+    temporary, final = server.split("Shutdown complete", 1)
+    assert "ready for connections" in temporary and "port: 0 " in temporary and "port: '3306'" not in temporary
+    assert "ready for connections" in final and "port: 3306 " in final
+    assert "Temporary server stopped" in proc.out.decode()
     assert await run(box, [admin, "ping", "-h", "localhost"]) == (0, "mysqld is alive\n", "")
     proc.signal(SIGTERM)
     assert await proc.exit_code() == 0
