@@ -99,3 +99,30 @@ async def test_legacy_links_give_the_linked_containers_variables():
     c2, _ = await run(engine, "env", name="web2", HostConfig={"Links": ["db1:x"], "NetworkMode": "none"})
     assert not any(line.startswith("X_") for line in output(c2).splitlines())  # links need the default bridge
     await engine.remove_container(target.id, force=True)
+
+
+async def test_link_names_and_removing_a_link_like_dockerd():
+    """A legacy link gives the linked container a second name, "/parent/alias": lookups by it find the linked
+    container, the list shows it in Names, and `DELETE /containers/parent/alias?link=1` removes only the link
+    (both containers stay; HostConfig.Links becomes null). Answers measured on dockerd 20.10 (docker-py's
+    LinkTest::test_remove_link)."""
+    from mockd.engine import EngineError
+
+    engine = busybox_engine()
+    alpha, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"]}, "alpha")
+    beta, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"],
+                                       "HostConfig": {"Links": ["alpha:mylink"]}}, "beta")
+    assert engine.container("beta/mylink") is alpha and engine.container("/beta/mylink") is alpha
+    assert alpha.summary(link_names=engine.link_names().get(alpha.id))["Names"] == ["/alpha", "/beta/mylink"]
+    assert beta.summary(link_names=engine.link_names().get(beta.id))["Names"] == ["/beta"]
+    for ref, status, message in (("alpha", 500, "Conflict, cannot remove the default link name of the container"),
+                                 ("beta/nolink", 404, "No such container: beta/nolink"),
+                                 ("nosuch/mylink", 404, "No such container: nosuch/mylink")):
+        with pytest.raises(EngineError) as err:
+            await engine.remove_container(ref, link=True)
+        assert (err.value.status, err.value.message) == (status, message)
+    await engine.remove_container("beta/mylink", link=True)
+    assert set(engine.state.containers) == {alpha.id, beta.id}
+    assert beta.host_config["Links"] is None and engine.link_names() == {}
+    with pytest.raises(NotFound, match="No such container: beta/mylink"):
+        engine.container("beta/mylink")

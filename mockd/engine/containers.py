@@ -52,6 +52,16 @@ def default_host_config() -> dict[str, Any]:
     }
 
 
+
+def legacy_links(c: Container) -> list[tuple[str, str]]:
+    """(linked container's name, alias) of each legacy link in HostConfig.Links: "name:alias", "name", or as
+    dockerd stores them, "/name:/me/alias"."""
+    out = []
+    for raw in c.host_config.get("Links") or []:
+        name, _, alias = str(raw).partition(":")
+        out.append((name.lstrip("/"), (alias or name).rsplit("/", 1)[-1]))
+    return out
+
 @dataclass
 class MountPoint:
     type: str  # volume | bind | tmpfs
@@ -263,7 +273,8 @@ class Container:
     def command_text(self) -> str:
         return " ".join([self.path, *self.args]).strip()
 
-    def summary(self, size: bool = False) -> dict:
+    def summary(self, size: bool = False, link_names: list[str] | None = None) -> dict:
+        """The container list's item; `link_names` are the "/parent/alias" names legacy links give it."""
         ports = []
         for port, binds in self.ports_view().items():
             number, _, proto = port.partition("/")
@@ -275,7 +286,7 @@ class Container:
                 ports.append({"PrivatePort": int(number), "Type": proto or "tcp"})
         out = {
             "Id": self.id,
-            "Names": ["/" + self.name],
+            "Names": ["/" + self.name, *sorted(link_names or [])],
             "Image": self.image_ref,
             "ImageID": self.image.id,
             "Command": self.command_text(),
