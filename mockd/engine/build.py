@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import fnmatch
+import itertools
 import json
 import posixpath
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from .errors import EngineError
 from .filesystem import FileTree, MountedFS
 from .ids import digest, new_id, now_ns, rfc3339, short
 from .images import Image, empty_config
+from .network_ops import etc_hosts, network_lookup
 from .pipe import Pipe
 from .runtime import Job, StartError, launch
 
@@ -64,14 +66,22 @@ def _ignored(path: str, patterns: list[str]) -> bool:
     return ignored
 
 
+@dataclass
+class RunOptions:
+    """How the RUN steps' containers are set up (`extrahosts`, `networkmode`)."""
+
+    extra_hosts: list[str] = field(default_factory=list)
+    network_mode: str = ""
+
+
 async def build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_path: str = "Dockerfile",
                 buildargs: dict | None = None, labels: dict | None = None, target: str = "",
-                quiet: bool = False, pull: bool = False) -> AsyncIterator[dict]:
+                quiet: bool = False, pull: bool = False, run: RunOptions | None = None) -> AsyncIterator[dict]:
     """Yields dockerd's build messages; the last is an error message or the final tags.
 
     Quiet (`q=1`, `docker build -q`): dockerd holds the output back and sends only the image id; when the build
     fails it sends the held-back output before the error, so the user still sees what went wrong."""
-    messages = _build(engine, context, tags, dockerfile_path, buildargs, labels, target, pull)
+    messages = _build(engine, context, tags, dockerfile_path, buildargs, labels, target, pull, run or RunOptions())
     if not quiet:
         async for message in messages:
             yield message
@@ -92,7 +102,7 @@ async def build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_pa
 
 
 async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_path: str, buildargs: dict | None,
-                 labels: dict | None, target: str, pull: bool) -> AsyncIterator[dict]:
+                 labels: dict | None, target: str, pull: bool, run: RunOptions) -> AsyncIterator[dict]:
     try:
         files = filesystem.read_tar_files(context) if context else {}
     except Exception as err:  # noqa: BLE001
@@ -199,21 +209,26 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
                 argv, exec_form = ins.json_or_shell()
                 if not exec_form:
                     argv = dockerfile.shell_form(stage.config, argv[0])
-                chunks: list[bytes] = []
+                chunks: list[tuple[int, bytes]] = []
                 run_env = {**dockerfile.env_dict(stage.config), **{k: v for k, v in stage.env_args.items()}}
                 done: asyncio.Future = asyncio.get_running_loop().create_future()
                 job = Job(argv=argv, fs=MountedFS(stage.tree), env=run_env,
-                          write=lambda _s, d, chunks=chunks: chunks.append(d), stdin=Pipe(closed=True),
+                          write=lambda s, d, chunks=chunks: chunks.append((s, d)), stdin=Pipe(closed=True),
                           cwd=stage.config.get("WorkingDir") or "/", user=stage.config.get("User") or "",
-                          hostname=run_id[:12], check_user=False, scope="build")
+                          hostname=run_id[:12], check_user=False, scope="build",
+                          dns=_run_dns(engine, run.network_mode))
+                saved = _runtime_files(stage.tree, run, run_id[:12],
+                                       engine.state.networks.get("bridge").gateway or "172.17.0.1")
                 try:
                     launch(job, lambda code, done=done: done.done() or done.set_result(code))
+                    code = await done
                 except StartError as err:
                     raise BuildError(f"failed to create shim task: OCI runtime create failed: {err.message}: "
                                      "unknown", err.exit_code) from None
-                code = await done
-                if chunks:
-                    yield {"stream": b"".join(chunks).decode(errors="replace")}
+                finally:
+                    _restore(stage.tree, saved)
+                for message in _output_messages(chunks):
+                    yield message
                 if code != 0:
                     shown = json.dumps(argv) if exec_form else " ".join(argv)
                     raise BuildError(f"The command '{shown}' returned a non-zero code: {code}", code)
@@ -302,6 +317,51 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
         if err.code is not None:
             detail = {"code": err.code, "message": err.message}
         yield {"errorDetail": detail, "error": err.message}
+
+
+# What dockerd wraps a RUN step's stderr in (its builder's stderr writer): the CLI shows it red.
+STDERR_START, STDERR_END = "\x1b[91m", "\x1b[0m"
+
+
+def _output_messages(chunks: list[tuple[int, bytes]]) -> list[dict]:
+    """A RUN step's output as dockerd streams it: one message per run of writes to the same stream, stderr's
+    wrapped in colour codes."""
+    messages: list[dict] = []
+    for stream, group in itertools.groupby(chunks, key=lambda c: c[0]):
+        text = b"".join(d for _, d in group).decode(errors="replace")
+        messages.append({"stream": f"{STDERR_START}{text}{STDERR_END}" if stream == 2 else text})
+    return messages
+
+
+def _run_dns(engine: ImageOps, network_mode: str) -> Callable[[str], tuple[bool, str | None]] | None:
+    """The embedded DNS of a RUN step's container on a user-defined network (`networkmode=NAME`); on the
+    default bridge, host and none it asks no embedded server."""
+    net = engine.state.networks.find(network_mode) if network_mode not in ("", "default", "bridge", "host",
+                                                                            "none") else None
+    if net is None or net.predefined:
+        return None
+    return lambda name: (True, network_lookup(engine.state, net, name))
+
+
+def _runtime_files(tree: FileTree, run: RunOptions, hostname: str, gateway: str) -> dict[str, filesystem.Node | None]:
+    """The files the runtime mounts into a RUN step's container (/etc/hosts with the `extrahosts`,
+    /etc/resolv.conf, /etc/hostname); what they hid, for `_restore`. They are mounts: never in the layer."""
+    if not tree.is_dir("/etc"):
+        return {}
+    files = {"/etc/hosts": etc_hosts(run.extra_hosts, gateway),
+             "/etc/resolv.conf": b"nameserver 8.8.8.8\n", "/etc/hostname": f"{hostname}\n".encode()}
+    saved = {path: tree.nodes.get(path) for path in files}
+    for path, data in files.items():
+        tree.write(path, data, mode=0o644)
+    return saved
+
+
+def _restore(tree: FileTree, saved: dict[str, filesystem.Node | None]) -> None:
+    for path, node in saved.items():
+        if node is None:
+            tree.nodes.pop(path, None)
+        else:
+            tree.nodes[path] = node
 
 
 def _copy(src: FileTree, sources: list[str], dst: FileTree, dest: str, dest_is_dir: bool, is_add: bool) -> None:

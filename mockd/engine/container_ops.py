@@ -14,23 +14,9 @@ from .ids import new_id, now_ns, parse_time, random_name, rfc3339
 from .images import Image
 from .lifecycle import Lifecycle
 from .mounts import Mounts
-from .network_ops import NetworkOps
+from .network_ops import NetworkOps, etc_hosts
 from .ports import check_port_bindings, decoded_port_bindings
 from .state import DaemonState
-
-# The /etc/hosts dockerd writes (measured on 20.10): loopback and the IPv6 names, then `--add-host` entries.
-ETC_HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-             "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
-
-
-def _etc_hosts(extra_hosts: list[str], host_gateway: str) -> bytes:
-    lines = [ETC_HOSTS]
-    for entry in extra_hosts:  # "name:ip" (the IP may hold colons) or "name=ip"
-        sep = "=" if "=" in entry else ":"
-        name, _, ip = entry.partition(sep)
-        # "host-gateway" is dockerd's name for the host as seen from containers: the default bridge's gateway.
-        lines.append(f"{host_gateway if ip == 'host-gateway' else ip}\t{name}\n")
-    return "".join(lines).encode()
 
 
 class ContainerOps:
@@ -87,7 +73,7 @@ class ContainerOps:
         for d in ("/etc", "/dev", "/proc", "/sys"):
             rootfs.mkdir(d, parents=True)
         rootfs.write("/etc/hostname", (merged["Hostname"] + "\n").encode())
-        rootfs.write("/etc/hosts", _etc_hosts(host_config.get("ExtraHosts") or [],
+        rootfs.write("/etc/hosts", etc_hosts(host_config.get("ExtraHosts") or [],
                                               self.state.networks.get("bridge").gateway or "172.17.0.1"))
         rootfs.write("/etc/resolv.conf", b"nameserver 8.8.8.8\n")
         workdir = merged.get("WorkingDir") or ""

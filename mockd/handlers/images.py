@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from mockd.engine import references
+from mockd.engine.build import RunOptions
 from mockd.engine.errors import EngineError
 from mockd.errors import DockerError
 from mockd.routes import RequestContext
@@ -133,7 +134,8 @@ async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse
                               else err.message) from None
     messages = eng.build(context, tags, dockerfile_path=ctx.q("dockerfile") or "Dockerfile", buildargs=buildargs,
                          labels=labels, target=ctx.q("target") or "", quiet=ctx.q_bool("q"),
-                         pull=ctx.q_bool("pull"))
+                         pull=ctx.q_bool("pull"),
+                         run=RunOptions(extra_hosts=ctx.q_all("extrahosts"), network_mode=ctx.q("networkmode") or ""))
     if not ctx.behaves("build-aux-id"):
         messages = _without_aux(messages)
     return await json_stream(request, messages)
