@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import dockerfile, filesystem, references
+from . import dockerfile, dockerignore, filesystem, references
 from .errors import EngineError
 from .filesystem import FileTree, MountedFS
 from .ids import digest, new_id, now_ns, rfc3339, short
@@ -44,26 +44,6 @@ class Stage:
     parent_id: str
     steps_id: str
     env_args: dict[str, str] = field(default_factory=dict)
-
-
-def _ignore_patterns(files: dict) -> list[str]:
-    entry = files.get(".dockerignore")
-    if not entry:
-        return []
-    return [line.strip() for line in entry[1].decode(errors="replace").splitlines()
-            if line.strip() and not line.startswith("#")]
-
-
-def _ignored(path: str, patterns: list[str]) -> bool:
-    ignored = False
-    for pattern in patterns:
-        negate = pattern.startswith("!")
-        pat = pattern[1:] if negate else pattern
-        pat = pat.strip("/")
-        if fnmatch.fnmatch(path, pat) or fnmatch.fnmatch(path, pat + "/*") or path.startswith(pat.rstrip("*") + "/") \
-                and "*" not in pat:
-            ignored = not negate
-    return ignored
 
 
 @dataclass
@@ -119,10 +99,13 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
     except EngineError as err:
         yield {"errorDetail": {"message": err.message}, "error": err.message}
         return
-    patterns = _ignore_patterns(files)
+    ignore = files.get(".dockerignore")
+    removed = set(dockerignore.removed_by_daemon(ignore[1].decode(errors="replace"), name) if ignore else [])
     context_tree = FileTree()
     for path, (info, content) in sorted(files.items()):
-        if not path or _ignored(path, patterns):
+        if not path or path in removed:
+            if posixpath.dirname(path):  # the file goes, its directory stays (dockerd removes just the file)
+                context_tree.mkdir("/" + posixpath.dirname(path), parents=True)
             continue
         node = filesystem.node_from(info, content)
         if node is not None:
