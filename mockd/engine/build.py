@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import dockerfile, dockerignore, filesystem, references
+from .build_cache import Snapshot, StepCache
 from .errors import EngineError
 from .filesystem import FileTree, MountedFS
 from .ids import digest, new_id, now_ns, rfc3339, short
@@ -42,8 +43,21 @@ class Stage:
     history: list
     base: Image | None
     parent_id: str
-    steps_id: str
+    steps_id: str  # the build cache's key of the last step (build_cache.py), shown as the step's image id
     env_args: dict[str, str] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)  # the keys of all its steps (Image.build_steps)
+
+    def step_key(self, ins: dockerfile.Instruction, content: str = "") -> str:
+        """A step's cache key: its parent step, the instruction, the build args in scope (dockerd's cache
+        compares the step's config, which holds them) and, for COPY/ADD, what was copied."""
+        return digest(self.steps_id + ins.original + json.dumps(self.env_args, sort_keys=True) + content)
+
+    def resume(self, key: str, hit: Snapshot | None = None) -> None:
+        """Go on after a step (its result taken from the cache when `hit`)."""
+        if hit is not None:
+            self.config, self.tree, self.layers, self.history = hit.config, hit.tree, hit.layers, hit.history
+        self.steps_id = key
+        self.keys.append(key)
 
 
 @dataclass
@@ -56,12 +70,15 @@ class RunOptions:
 
 async def build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_path: str = "Dockerfile",
                 buildargs: dict | None = None, labels: dict | None = None, target: str = "",
-                quiet: bool = False, pull: bool = False, run: RunOptions | None = None) -> AsyncIterator[dict]:
+                quiet: bool = False, pull: bool = False, run: RunOptions | None = None, nocache: bool = False,
+                cache_from: list[str] | None = None) -> AsyncIterator[dict]:
     """Yields dockerd's build messages; the last is an error message or the final tags.
 
     Quiet (`q=1`, `docker build -q`): dockerd holds the output back and sends only the image id; when the build
     fails it sends the held-back output before the error, so the user still sees what went wrong."""
-    messages = _build(engine, context, tags, dockerfile_path, buildargs, labels, target, pull, run or RunOptions())
+    cache = StepCache(engine.state.images, nocache, cache_from)
+    messages = _build(engine, context, tags, dockerfile_path, buildargs, labels, target, pull, run or RunOptions(),
+                      cache)
     if not quiet:
         async for message in messages:
             yield message
@@ -82,7 +99,8 @@ async def build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_pa
 
 
 async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_path: str, buildargs: dict | None,
-                 labels: dict | None, target: str, pull: bool, run: RunOptions) -> AsyncIterator[dict]:
+                 labels: dict | None, target: str, pull: bool, run: RunOptions, cache: StepCache
+                 ) -> AsyncIterator[dict]:
     try:
         files = filesystem.read_tar_files(context) if context else {}
     except Exception as err:  # noqa: BLE001
@@ -140,12 +158,16 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
                     global_args[key] = value
                 else:
                     stage.env_args[key] = value
-                    if stage is not None:
-                        stage.steps_id = digest(stage.steps_id + ins.original)
+                    step_key = stage.step_key(ins)
+                    if cache.get(step_key) is not None:
+                        yield {"stream": " ---> Using cache\n"}
+                    else:
                         run_id = new_id()
                         yield {"stream": f" ---> Running in {run_id[:12]}\n"}
                         yield {"stream": f"Removing intermediate container {run_id[:12]}\n"}
-                        arrow = short(stage.steps_id)
+                        cache.put(step_key, stage.config, stage.tree, stage.layers, stage.history)
+                    stage.resume(step_key)
+                    arrow = short(stage.steps_id)
                 continue
             if ins.keyword == "FROM":
                 if stage is not None:
@@ -180,13 +202,20 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
                         yield {"stream": f"# Executing {len(base.config['OnBuild'])} build trigger\n"}
                         del trigger
                 parent = base.id if base is not None else ""
-                stage = Stage(stage_name, config, tree, layers, history, base, parent, parent or digest("scratch"))
-                arrow = short(stage.steps_id) if base is None else short(base.id)
+                stage = Stage(stage_name, config, tree, layers, history, base, parent, parent or digest("scratch"),
+                              keys=list(previous.keys) if previous is not None else [])
+                if previous is not None:
+                    stage.steps_id = previous.steps_id
+                arrow = short(base.id) if base is not None and previous is None else short(stage.steps_id)
                 continue
             assert stage is not None
             env = {**global_args, **stage.env_args, **dockerfile.env_dict(stage.config)}
             run_id = new_id()
-            if ins.keyword == "RUN":
+            step_key = stage.step_key(ins)
+            hit = cache.get(step_key) if ins.keyword not in ("COPY", "ADD") else None
+            if hit is not None:
+                yield {"stream": " ---> Using cache\n"}
+            elif ins.keyword == "RUN":
                 yield {"stream": f" ---> Running in {run_id[:12]}\n"}
                 before = stage.tree.copy()
                 argv, exec_form = ins.json_or_shell()
@@ -244,10 +273,18 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
                 dest_path = posixpath.normpath(posixpath.join(workdir, dest))
                 _copy(source_tree, sources, stage.tree, dest_path, dest.endswith("/") or len(sources) > 1,
                       ins.keyword == "ADD")
-                stage.layers.append(filesystem.diff(before, stage.tree))
-                stage.history.append({"created": rfc3339(now_ns()), "created_by":
-                                      f"/bin/sh -c #(nop) {ins.keyword} {'dir' if len(sources) > 1 else 'file'}:"
-                                      f"{digest(ins.args)[7:71]} in {dest} "})
+                layer = filesystem.diff(before, stage.tree)
+                # dockerd's cache compares a checksum of the files copied: a changed file is a new step
+                content = digest(filesystem.tar_layer(layer))
+                step_key = stage.step_key(ins, content)
+                hit = cache.get(step_key)
+                if hit is not None:
+                    yield {"stream": " ---> Using cache\n"}
+                else:
+                    stage.layers.append(layer)
+                    stage.history.append({"created": rfc3339(now_ns()), "created_by":
+                                          f"/bin/sh -c #(nop) {ins.keyword} {'dir' if len(sources) > 1 else 'file'}:"
+                                          f"{content[7:71]} in {dest} "})
             elif ins.keyword in dockerfile.METADATA:
                 yield {"stream": f" ---> Running in {run_id[:12]}\n"}
                 try:
@@ -263,7 +300,9 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
                 yield {"stream": f"Removing intermediate container {run_id[:12]}\n"}
             else:
                 raise BuildError(f"Unknown instruction: {ins.keyword}")
-            stage.steps_id = digest(stage.steps_id + ins.original + str(len(stage.layers)))
+            if hit is None:
+                cache.put(step_key, stage.config, stage.tree, stage.layers, stage.history)
+            stage.resume(step_key, hit)
             arrow = short(stage.steps_id)
         if stage is not None:
             stages.append(stage)
@@ -274,11 +313,17 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
             raise BuildError(f"failed to reach build target {target} in Dockerfile")
         if labels:
             final.config["Labels"] = {**(final.config.get("Labels") or {}), **labels}
+        steps = tuple(final.keys)
+        if labels and steps:  # dockerd applies the labels as one more step
+            steps += (digest(steps[-1] + json.dumps(labels, sort_keys=True)),)
+        cached = cache.image(engine.state.images, steps)
         if final.base is not None and final.steps_id == final.base.id and not labels:
             image = final.base  # a stage that is only `FROM img` builds img itself, as in dockerd
+        elif cached is not None:
+            image = cached  # every step came from the cache: the image the earlier build committed
         else:
             image = Image(config=final.config, layers=final.layers, history=final.history, parent=final.parent_id,
-                          container_config=None)
+                          container_config=None, build_steps=steps)
             image = engine.state.images.add(image)
             engine.state.events.emit("image", "create", image.id, {"name": image.id})
         yield {"stream": f" ---> {short(image.id)}\n"}
