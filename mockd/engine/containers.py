@@ -73,6 +73,7 @@ class MountPoint:
     mode: str = ""
     rw: bool = True
     propagation: str = ""
+    subpath: str = ""  # the volume's directory mounted (VolumeOptions.Subpath); inspect does not show it
 
     def inspect(self) -> dict:
         out = {"Type": self.type}
@@ -144,7 +145,7 @@ class Container:
         return bool(self.config.get("Tty"))
 
     def fs(self) -> MountedFS:
-        mounts = [Mount(m.destination, m.tree, not m.rw) for m in self.mounts]
+        mounts = [Mount(m.destination, m.tree, not m.rw, m.subpath) for m in self.mounts]
         mounts.append(Mount("/proc/net", self.net.tree, read_only=True))  # the kernel's view of its sockets
         return MountedFS(self.rootfs, mounts, read_only_root=bool(self.host_config.get("ReadonlyRootfs")))
 
