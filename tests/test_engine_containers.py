@@ -126,3 +126,35 @@ async def test_link_names_and_removing_a_link_like_dockerd():
     assert beta.host_config["Links"] is None and engine.link_names() == {}
     with pytest.raises(NotFound, match="No such container: beta/mylink"):
         engine.container("beta/mylink")
+
+
+async def test_legacy_links_are_registered_at_create_and_checked_at_start_like_dockerd():
+    """dockerd 20.10: a link to no container is a 400 at create; the link is stored as "/target:/me/alias"
+    (the alias defaults to the target's name); a start while a linked container does not run is a 500; a
+    rename of either side rewrites the stored link; once the target is gone its link names go."""
+    from mockd.engine import EngineError
+
+    engine = busybox_engine()
+    with pytest.raises(EngineError) as err:
+        engine.create_container({"Image": "busybox", "Cmd": ["true"], "HostConfig": {"Links": ["nosuch:al"]}}, "x1")
+    assert (err.value.status, err.value.message) == (400, "could not get container for nosuch: No such "
+                                                          "container: nosuch")
+    alpha, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"]}, "alpha")
+    x2, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"],
+                                     "HostConfig": {"Links": ["alpha:al"]}}, "x2")
+    x3, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"],
+                                     "HostConfig": {"Links": ["alpha"]}}, "x3")
+    assert (x2.host_config["Links"], x3.host_config["Links"]) == (["/alpha:/x2/al"], ["/alpha:/x3/alpha"])
+    with pytest.raises(EngineError) as err:
+        engine.start_container(x2.id)
+    assert (err.value.status, err.value.message) == (500, "Cannot link to a non running container: /alpha AS "
+                                                          "/x2/al")
+    engine.start_container(alpha.id)
+    engine.start_container(x2.id)
+    engine.rename_container("x2", "x2b")
+    engine.rename_container("alpha", "alpha2")
+    assert x2.host_config["Links"] == ["/alpha2:/x2b/al"]
+    assert engine.link_names() == {alpha.id: ["/x2b/al", "/x3/alpha"]}
+    await engine.remove_container("alpha2", force=True)
+    assert engine.link_names() == {} and x2.host_config["Links"] == ["/alpha2:/x2b/al"]
+    await engine.remove_container(x2.id, force=True)

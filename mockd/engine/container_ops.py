@@ -7,7 +7,7 @@ import copy
 import re
 
 from . import filesystem, references
-from .containers import Container, LogEntry, check_name, default_host_config
+from .containers import Container, LogEntry, check_name, default_host_config, legacy_links, link_text
 from .errors import Conflict, EngineError, InvalidParameter, NotFound
 from .filters import label_matches
 from .ids import new_id, now_ns, parse_time, random_name, rfc3339
@@ -67,6 +67,11 @@ class ContainerOps:
             raise InvalidParameter("No command specified")
         cid = new_id()
         name = name or random_name({c.name for c in self.state.containers.values()})
+        mode = str(host_config.get("NetworkMode") or "default")
+        if host_config.get("Links") and (mode in ("default", "bridge", "host", "none") or mode.startswith("container:")):
+            # dockerd registers legacy links unless the network is user-defined (there links are the
+            # endpoint's, kept as given)
+            host_config["Links"] = self._stored_links(host_config["Links"], name)
         merged["Hostname"] = merged.get("Hostname") or cid[:12]
         merged["Image"] = image_ref
         rootfs = image.rootfs().copy()
@@ -223,6 +228,18 @@ class ContainerOps:
                 return False
         return True
 
+    def _stored_links(self, links: list, name: str) -> list[str]:
+        """Legacy links as dockerd registers them at create: each linked container must exist (a 400), and the
+        link is kept as "/target:/name/alias" (the alias defaults to the target's name)."""
+        stored = []
+        for raw in links:
+            target, _, alias = str(raw).partition(":")
+            linked = self.state.find_container(target)
+            if linked is None:
+                raise InvalidParameter(f"could not get container for {target}: No such container: {target}")
+            stored.append(link_text(linked.name, name, (alias or target).rsplit("/", 1)[-1]))
+        return stored
+
     # -- small operations --
     def rename_container(self, ref: str, new_name: str) -> None:
         c = self.state.container(ref)
@@ -238,6 +255,12 @@ class ContainerOps:
                            "that name.")
         old = c.name
         c.name = new_name
+        # The links it has and the links to it are stored by name: dockerd rewrites both.
+        for other in self.state.containers.values():
+            if other.host_config.get("Links"):
+                other.host_config["Links"] = [
+                    link_text(new_name if target == old else target, other.name, alias)
+                    for target, alias in legacy_links(other)]
         self.state.container_event(c, "rename", oldName="/" + old)
 
     def update_container(self, ref: str, changes: dict) -> list[str]:

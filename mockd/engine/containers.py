@@ -53,6 +53,11 @@ def default_host_config() -> dict[str, Any]:
 
 
 
+def link_text(target: str, parent: str, alias: str) -> str:
+    """A legacy link as dockerd stores it in HostConfig.Links: "/target:/parent/alias"."""
+    return f"/{target.lstrip('/')}:/{parent.lstrip('/')}/{alias}"
+
+
 def legacy_links(c: Container) -> list[tuple[str, str]]:
     """(linked container's name, alias) of each legacy link in HostConfig.Links: "name:alias", "name", or as
     dockerd stores them, "/name:/me/alias"."""

@@ -41,6 +41,7 @@ class Lifecycle:
             raise NotModified("Container already started")
         if c.status in ("removing", "dead"):
             raise Conflict("container is marked for removal and cannot be started")
+        self._check_links(c)
         try:
             self._run(c, checked=True)
         except StartError as err:
@@ -51,6 +52,15 @@ class Lifecycle:
                 self.runtime.spawn(self._auto_remove(c, self.runtime.generation))
             raise EngineError(c.error, 400) from None
         return c
+
+    def _check_links(self, c: Container) -> None:
+        """On the default bridge every container it links to must run (dockerd's setupLinkedContainers)."""
+        if (c.host_config.get("NetworkMode") or "default") not in ("default", "bridge"):
+            return
+        for target, alias in legacy_links(c):
+            linked = self.state.find_container_by_name(target)
+            if linked is not None and not linked.running:
+                raise EngineError(f"Cannot link to a non running container: /{linked.name} AS /{c.name}/{alias}")
 
     def _run(self, c: Container, checked: bool) -> None:
         """Launch the container's command; `checked`: the runtime checks the user and the executable first
