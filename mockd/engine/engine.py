@@ -168,6 +168,10 @@ class Engine:
                         latest: bool = False) -> list[Container]:
         return self.container_ops.list_containers(all_, limit, filters, latest)
 
+    def link_names(self) -> dict[str, list[str]]:
+        """Container id -> the "/parent/alias" names legacy links give it (the list's Names)."""
+        return self.state.link_names()
+
     def rename_container(self, ref: str, new_name: str) -> None:
         return self.container_ops.rename_container(ref, new_name)
 

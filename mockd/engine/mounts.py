@@ -17,6 +17,17 @@ from .volumes import Volume
 # A bind's propagation mode, given among its options (`/src:/dst:rw,rshared`); dockerd's default is rprivate.
 PROPAGATIONS = ("shared", "rshared", "slave", "rslave", "private", "rprivate")
 
+def _subpath(text: str) -> str:
+    """VolumeOptions.Subpath as dockerd checks it (filepath.IsLocal): relative, never leaving the volume."""
+    if not text:
+        return ""
+    cleaned = posixpath.normpath(text)
+    if text.startswith("/") or cleaned == ".." or cleaned.startswith("../"):
+        raise InvalidParameter('invalid mount config for type "volume": subpath must be a relative path within '
+                               "the volume")
+    return "/" + cleaned if cleaned != "." else ""
+
+
 class Mounts:
     def __init__(self, state: DaemonState) -> None:
         self.state = state
@@ -55,8 +66,10 @@ class Mounts:
                 mounts[dest] = MountPoint("tmpfs", dest, FileTree(), rw=rw)
             else:
                 opts = spec.get("VolumeOptions") or {}
+                subpath = _subpath(opts.get("Subpath") or "")
                 mounts[dest] = self._volume_mount(c, spec.get("Source") or "", dest, rw, "",
-                                                  labels=opts.get("Labels"), nocopy=bool(opts.get("NoCopy")))
+                                                  labels=opts.get("Labels"), nocopy=bool(opts.get("NoCopy")) or
+                                                  bool(subpath), subpath=subpath)
         for ref in hc.get("VolumesFrom") or []:
             source_ref, _, mode = ref.partition(":")
             other = self.state.container(source_ref)
@@ -75,7 +88,7 @@ class Mounts:
         return sorted(mounts.values(), key=lambda m: m.destination)
 
     def _volume_mount(self, c: Container, name: str, dest: str, rw: bool, mode: str,
-                      labels: dict | None = None, nocopy: bool = False) -> MountPoint:
+                      labels: dict | None = None, nocopy: bool = False, subpath: str = "") -> MountPoint:
         volume, created = self.state.volumes.create(name, labels=labels, anonymous=not name)
         if created:
             self.state.events.emit("volume", "create", volume.name, {"driver": volume.driver})
@@ -88,7 +101,7 @@ class Mounts:
                     if rel != "/":
                         volume.tree.put(rel, node)
         return MountPoint("volume", dest, volume.tree, name=volume.name, source=volume.mountpoint,
-                          driver=volume.driver, mode=mode, rw=rw)
+                          driver=volume.driver, mode=mode, rw=rw, subpath=subpath)
 
 
     # -- archive (docker cp) --

@@ -47,19 +47,21 @@ async def create(request: web.Request, ctx: RequestContext) -> web.StreamRespons
 async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
     if ctx.q_bool("size"):  # SizeRw follows writes of the container's processes, which emit no event: never cached
-        return ctx.json([c.summary(size=True) for c in _listed(eng, ctx)])
+        links = eng.link_names()
+        return ctx.json([c.summary(size=True, link_names=links.get(c.id)) for c in _listed(eng, ctx)])
     # Two levels of the answer cache: the whole list per query, and each container's item (the list of one
     # query is rebuilt from the items whenever any of its containers' status texts ticks over).
     mark, now = eng.change_mark(), now_ns()
     version = (ctx.version, ctx.bounds.max_api)
     answers = ctx.registry.answers
 
-    def item(c: Container) -> tuple[bytes, int | None]:
+    def item(c: Container, links: dict[str, list[str]]) -> tuple[bytes, int | None]:
         # One item as the serializer projects it in a list (the brackets of a one-item list stripped).
-        return go_json(ctx.serialize([c.summary()]))[1:-1], c.status_text_until(now)
+        return go_json(ctx.serialize([c.summary(link_names=links.get(c.id))]))[1:-1], c.status_text_until(now)
 
     def whole() -> tuple[bytes, int | None]:
-        items = [answers.get(("ContainerList.item", version, c.id), lambda c=c: item(c), mark=mark, now=now)
+        links = eng.link_names()
+        items = [answers.get(("ContainerList.item", version, c.id), lambda c=c: item(c, links), mark=mark, now=now)
                  for c in _listed(eng, ctx)]
         deadlines = [d for _, d in items if d is not None]
         return b"[" + b",".join(body for body, _ in items) + b"]\n", min(deadlines, default=None)

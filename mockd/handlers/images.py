@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from mockd.engine import references
+from mockd.engine.build import RunOptions
 from mockd.engine.errors import EngineError
 from mockd.errors import DockerError
 from mockd.routes import RequestContext
@@ -124,6 +125,7 @@ async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     try:
         buildargs = json.loads(ctx.q("buildargs") or "{}") or {}
         labels = json.loads(ctx.q("labels") or "{}") or {}
+        cache_from = json.loads(ctx.q("cachefrom") or "[]") or []
     except ValueError as err:
         raise DockerError(400, f"invalid build arguments: {err}") from None
     tags = ctx.q_all("t")
@@ -136,7 +138,9 @@ async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse
                               else daemon_wording(err.message, ctx)) from None
     messages = eng.build(context, tags, dockerfile_path=ctx.q("dockerfile") or "Dockerfile", buildargs=buildargs,
                          labels=labels, target=ctx.q("target") or "", quiet=ctx.q_bool("q"),
-                         pull=ctx.q_bool("pull"))
+                         pull=ctx.q_bool("pull"),
+                         run=RunOptions(extra_hosts=ctx.q_all("extrahosts"), network_mode=ctx.q("networkmode") or ""),
+                         nocache=ctx.q_bool("nocache"), cache_from=[str(ref) for ref in cache_from])
     if not ctx.behaves("build-aux-id"):
         messages = _without_aux(messages)
     return await json_stream(request, messages)
