@@ -53,6 +53,52 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "ping-builder-and-swarm-headers": Behaviour(
         Since("1.42"), "engines from 23.0 (API 1.42) default to BuildKit and tell the swarm state in the ping",
         judged_by="daemon"),
+    # What the routers do to requests by version (mockd/handlers/_request_gates.py; moby's
+    # daemon/server/router/container/container_routes.go and network_routes.go).
+    "ipc-private-default": Behaviour(
+        Since("1.40"), "an unset IpcMode means private from 1.40; the router sets shareable for older clients"),
+    "create-platform-param": Behaviour(
+        Since("1.41"), "the create's platform parameter is read from 1.41; older requests' is not looked at"),
+    "mount-options-match-type": Behaviour(
+        Since("1.42"), "options of another mount type (VolumeOptions on a tmpfs...) are refused with 400 from 1.42; "
+                       "below, VolumeOptions and TmpfsOptions that do not match are reset before validation"),
+    "create-console-size": Behaviour(
+        Since("1.42"), "HostConfig.ConsoleSize is reset to 0x0 below 1.42 (Linux daemons did not apply it)"),
+    "create-multiple-endpoints": Behaviour(
+        Since("1.44"), "below 1.44 a create with several EndpointsConfig entries is refused with 400"),
+    "endpoint-mac-address": Behaviour(
+        Since("1.44"), "the endpoint MacAddress of a create is read from 1.44 (and the container-wide one migrated "
+                       "to it with a deprecation warning); below, the container-wide one is migrated silently and "
+                       "an endpoint's own is dropped"),
+    "container-mac-address": Behaviour(
+        Before("1.52"), "the container-wide Config.MacAddress is read below 1.52 only (handleMACAddressBC is called "
+                        "for those versions; the 1.52 Config has no such field: ignored, not refused)"),
+    "volume-driver-mounts-warning": Behaviour(
+        Since("1.48"), "a container-wide VolumeDriver with volume Mounts (no driver of their own) warns from 1.48"),
+    "empty-port-bindings-warning": Behaviour(
+        Since("1.52"), "an empty PortBindings list (backfilled at start) is warned about from 1.52"),
+    "update-pids-limit": Behaviour(
+        Since("1.40"), "an update's PidsLimit is read from 1.40; the router drops it for older requests"),
+    "update-blkio-devices": Behaviour(
+        Since("1.55"), "an update's per-device blkio settings are read from 1.55; the router drops them below"),
+    "connect-endpoint-mac-address": Behaviour(
+        Since("1.54"), "a network connect's EndpointConfig.MacAddress is applied from 1.54; dropped below"),
+    "network-list-containers": Behaviour(
+        Before("1.28"), "the network list is the detailed one (with each network's containers) below 1.28"),
+    "aliases-as-submitted": Behaviour(
+        Since("1.45"), "from 1.45 an endpoint's Aliases are what was submitted; below, inspect adds the short id "
+                       "and the hostname on user-defined networks"),
+    "websocket-binary-frames": Behaviour(
+        Since("1.28"), "attach over a websocket sends binary frames from 1.28, text frames before (moby #28176)"),
+    "websocket-attach-stream-params": Behaviour(
+        Since("1.42"), "the websocket attach reads stdin/stdout/stderr from 1.42 (absent: false); below, all three "
+                       "streams are attached whatever the query says"),
+    "wait-condition": Behaviour(
+        Since("1.30"), "wait reads its condition and sends the headers at once from 1.30; below, not-running and "
+                       "headers at the exit"),
+    "wait-invalid-condition-refused": Behaviour(
+        Since("1.42"), "engines from 23.0 (API 1.42) refuse an unknown wait condition with 400 (for requests from "
+                       "1.30); 20.10's router took it for not-running", judged_by="daemon"),
 }
 
 

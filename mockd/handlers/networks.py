@@ -7,6 +7,7 @@ from aiohttp import web
 from mockd.errors import DockerError
 from mockd.routes import RequestContext
 
+from . import _request_gates as request_gates
 from ._engine import empty, engine, filters, route
 
 
@@ -16,7 +17,9 @@ async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     wanted = filters(ctx)
     nets = [n for n in sorted(eng.networks.networks.values(), key=lambda n: n.created_ns)
             if eng.networks.matches(n, wanted)]
-    return ctx.json([n.inspect({}) for n in nets])
+    # Below 1.28 the list is the detailed one, with each network's containers (network inspect's).
+    detailed = ctx.behaves("network-list-containers")
+    return ctx.json([n.inspect(eng.network_containers(n) if detailed else {}) for n in nets])
 
 
 @route("NetworkInspect")
@@ -44,7 +47,8 @@ async def delete(request: web.Request, ctx: RequestContext) -> web.StreamRespons
 @route("NetworkConnect")
 async def connect(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     body = ctx.json_body()
-    engine(ctx).connect_network(ctx.path_params["id"], body.get("Container") or "", body.get("EndpointConfig"))
+    engine(ctx).connect_network(ctx.path_params["id"], body.get("Container") or "",
+                              request_gates.connect_endpoint(ctx, body.get("EndpointConfig")))
     return empty(200)
 
 
