@@ -16,7 +16,7 @@ from typing import Literal
 
 from mockd.versioning import Before, Since, Window
 
-__all__ = ["BEHAVIOURS", "Before", "Behaviour", "Since", "Window", "behaves"]
+__all__ = ["BEHAVIOURS", "FILTER_GATES", "Before", "Behaviour", "Since", "Window", "behaves"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,35 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "wait-invalid-condition-refused": Behaviour(
         Since("1.42"), "engines from 23.0 (API 1.42) refuse an unknown wait condition with 400 (for requests from "
                        "1.30); 20.10's router took it for not-running", judged_by="daemon"),
+    # Filters that older engines did not know: refused by their validation, or (events, prune) not looked at.
+    # The daemon's code reads filters whatever the requested version, so these are judged by the daemon's release.
+    "container-list-port-filters": Behaviour(
+        Since("1.28"), "engines from 17.04 (API 1.28) know the publish and expose filters of the container list "
+                       "(daemon/list.go acceptedPsFilterTags; 17.03 refuses them)", judged_by="daemon"),
+    "network-list-scope-filter": Behaviour(
+        Since("1.29"), "engines from 17.05 (API 1.29) know the network list's scope filter (17.04's router "
+                       "acceptedNetworkFilters refuses it)", judged_by="daemon"),
+    "prune-label-filter": Behaviour(
+        Since("1.29"), "engines from 17.05 (API 1.29) read the label filters of prune; 17.04's daemon/prune.go reads "
+                       "only until and prunes everything else", judged_by="daemon"),
+    "events-scope-filter": Behaviour(
+        Since("1.30"), "engines from 17.06 (API 1.30) match an event's scope; older events filters skip the key "
+                       "(daemon/events/filter.go Include)", judged_by="daemon"),
+    "network-list-dangling-filter": Behaviour(
+        Since("1.40"), "engines from 19.03 (API 1.40) know the network list's dangling filter (18.09's "
+                       "api/types/network acceptedFilters refuses it)", judged_by="daemon"),
+}
+
+# (operationId, filter) -> (behaviour row, what an engine without it does with the filter: "refused" with
+# dockerd's invalid-filter error, or "ignored"). Consulted by mockd.handlers._engine.filters.
+FILTER_GATES: dict[tuple[str, str], tuple[str, str]] = {
+    ("ContainerList", "publish"): ("container-list-port-filters", "refused"),
+    ("ContainerList", "expose"): ("container-list-port-filters", "refused"),
+    ("NetworkList", "scope"): ("network-list-scope-filter", "refused"),
+    ("NetworkList", "dangling"): ("network-list-dangling-filter", "refused"),
+    **{(op, "label"): ("prune-label-filter", "ignored")
+       for op in ("ContainerPrune", "ImagePrune", "VolumePrune", "NetworkPrune")},
+    ("SystemEvents", "scope"): ("events-scope-filter", "ignored"),
 }
 
 

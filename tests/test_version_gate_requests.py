@@ -4,6 +4,9 @@ the row is judged by the daemon's release. A gate at the wrong version fails one
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 from aiohttp import WSMsgType
 
@@ -228,3 +231,73 @@ async def test_websocket_attach_reads_its_stream_parameters_from_1_42(client):
     assert await _ws_frames(client, "1.42", "&stdout=0") == []
     assert await _ws_frames(client, "1.42", "&stdout=1") == [(WSMsgType.BINARY, b"hi\n")]
 
+
+
+async def _daemon(aiohttp_client, daemon: str):
+    c = await aiohttp_client(create_app(Config(api_version=daemon)))
+    assert (await c.post(f"/v{daemon}/images/create?fromImage=busybox&tag=latest")).status == 200
+    return c
+
+
+def _filters(value: dict) -> str:
+    return "filters=" + json.dumps(value)
+
+
+@pytest.mark.parametrize("path,value,daemon,known", [
+    ("/containers/json", {"publish": ["80"]}, "1.27", False), ("/containers/json", {"publish": ["80"]}, "1.28", True),
+    ("/containers/json", {"expose": ["80"]}, "1.27", False), ("/containers/json", {"expose": ["80"]}, "1.28", True),
+    ("/networks", {"scope": ["local"]}, "1.28", False), ("/networks", {"scope": ["local"]}, "1.29", True),
+    ("/networks", {"dangling": ["true"]}, "1.39", False), ("/networks", {"dangling": ["true"]}, "1.40", True),
+])
+async def test_list_filters_older_engines_refuse(aiohttp_client, path, value, daemon, known):
+    c = await _daemon(aiohttp_client, daemon)
+    resp = await c.get(f"/v1.25{path}?{_filters(value)}")  # asked at the oldest version alike: the release decides
+    if known:
+        assert resp.status == 200, await resp.text()
+    else:
+        assert (resp.status, await resp.json()) == (400, {"message": f"invalid filter '{next(iter(value))}'"})
+
+
+@pytest.mark.parametrize("daemon,honoured", [("1.28", False), ("1.29", True)])
+async def test_prune_label_filters_need_an_engine_of_1_29(aiohttp_client, daemon, honoured):
+    c = await _daemon(aiohttp_client, daemon)
+    for name, labels in (("keep", {}), ("gone", {"tmp": "1"})):
+        resp = await c.post(f"/v1.25/containers/create?name={name}", json={"Image": "busybox", "Labels": labels})
+        assert resp.status == 201
+    resp = await c.post(f"/v1.25/containers/prune?{_filters({'label': ['tmp=1']})}")
+    assert resp.status == 200
+    left = {n["Names"][0] for n in await (await c.get("/v1.25/containers/json?all=1")).json()}
+    assert left == ({"/keep"} if honoured else set())  # ignored by 17.04: everything stopped is pruned
+
+
+@pytest.mark.parametrize("daemon,honoured", [("1.29", False), ("1.30", True)])
+async def test_events_scope_filter_needs_an_engine_of_1_30(aiohttp_client, daemon, honoured):
+    c = await _daemon(aiohttp_client, daemon)
+    resp = await c.post("/v1.25/containers/create?name=scoped", json={"Image": "busybox"})
+    assert resp.status == 201
+    until = int(time.time()) + 1
+    resp = await c.get(f"/v1.25/events?since=0&until={until}&{_filters({'scope': ['swarm']})}")
+    assert resp.status == 200
+    events = [line for line in (await resp.text()).splitlines() if line.strip()]
+    assert bool(events) is not honoured  # no swarm-scoped events in mockd: a matched scope filter leaves none
+
+
+@pytest.mark.parametrize("version", ["1.25", "1.56"])  # every engine mockd can be validates them: no gate inside
+@pytest.mark.parametrize("host,endpoint,message", [
+    ({"RestartPolicy": {"Name": "bogus"}}, {}, "invalid restart policy 'bogus'"),
+    ({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 3}}, {},
+     "maximum retry count cannot be used with restart policy 'always'"),
+    ({"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": -1}}, {}, "maximum retry count cannot be negative"),
+    ({}, {"IPAMConfig": {"IPv4Address": "10.0.0.300"}}, "invalid IPv4 address: 10.0.0.300"),
+    ({}, {"IPAMConfig": {"IPv6Address": "10.0.0.3"}}, "invalid IPv6 address: 10.0.0.3"),
+])
+async def test_create_validates_restart_policies_and_endpoint_addresses(client, version, host, endpoint, message):
+    body = {"HostConfig": host, "NetworkingConfig": {"EndpointsConfig": {"bridge": endpoint}}}
+    assert await create(client, version, body) == (400, {"message": message})
+
+
+async def test_valid_restart_policies_and_addresses_are_taken(client):
+    body = {"HostConfig": {"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 2}},
+            "NetworkingConfig": {"EndpointsConfig": {"bridge": {"IPAMConfig": {"IPv4Address": "::ffff:10.0.0.3",
+                                                                               "IPv6Address": "fd00::3"}}}}}
+    await created(client, "1.25", body)
