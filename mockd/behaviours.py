@@ -99,6 +99,10 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "wait-invalid-condition-refused": Behaviour(
         Since("1.42"), "engines from 23.0 (API 1.42) refuse an unknown wait condition with 400 (for requests from "
                        "1.30); 20.10's router took it for not-running", judged_by="daemon"),
+    "events-negotiated-media-type": Behaviour(
+        Since("1.52"), "engines from 29.0 (API 1.52) choose the events media type from Accept (x-ndjson, json-seq; "
+                       "jsonl from 1.53) at every requested version; older ones always say application/json",
+        judged_by="daemon"),
     # Filters that older engines did not know: refused by their validation, or (events, prune) not looked at.
     # The daemon's code reads filters whatever the requested version, so these are judged by the daemon's release.
     "container-list-port-filters": Behaviour(

@@ -301,3 +301,17 @@ async def test_valid_restart_policies_and_addresses_are_taken(client):
             "NetworkingConfig": {"EndpointsConfig": {"bridge": {"IPAMConfig": {"IPv4Address": "::ffff:10.0.0.3",
                                                                                "IPv6Address": "fd00::3"}}}}}
     await created(client, "1.25", body)
+
+
+@pytest.mark.parametrize("daemon,accept,media", [
+    ("1.51", "application/x-ndjson", "application/json"), ("1.52", "application/x-ndjson", "application/x-ndjson"),
+    ("1.52", "application/jsonl", "application/json"), ("1.53", "application/jsonl", "application/jsonl"),
+    ("1.52", "application/json-seq", "application/json-seq"), ("1.52", "", "application/json"),
+])
+async def test_events_media_type_by_the_daemon_release(aiohttp_client, daemon, accept, media):
+    c = await _daemon(aiohttp_client, daemon)
+    until = int(time.time()) + 1
+    resp = await c.get(f"/v1.41/events?since=0&until={until}", headers={"Accept": accept} if accept else {})
+    assert resp.status == 200 and resp.headers["Content-Type"].split(";")[0] == media
+    lines = (await resp.read()).splitlines()
+    assert lines and all(line.startswith(b"\x1e") == (media == "application/json-seq") for line in lines)
