@@ -103,6 +103,14 @@ BEHAVIOURS: dict[str, Behaviour] = {
         Since("1.52"), "engines from 29.0 (API 1.52) choose the events media type from Accept (x-ndjson, json-seq; "
                        "jsonl from 1.53) at every requested version; older ones always say application/json",
         judged_by="daemon"),
+    "network-names-unique": Behaviour(
+        Since("1.44"), "engines from 25.0 (API 1.44) refuse a network name in use whatever CheckDuplicate says; "
+                       "older ones created a duplicate with a warning unless CheckDuplicate was set "
+                       "(daemon/network.go of 20.10)", judged_by="daemon"),
+    "network-ipam-validated": Behaviour(
+        Since("1.44"), "engines from 25.0 (API 1.44) check a network's IPAM configs first (ValidateIPAM: subnets "
+                       "with host bits, ranges, gateways and auxiliary addresses outside the subnet) and answer 400; "
+                       "older ones masked a subnet's host bits", judged_by="daemon"),
     # Filters that older engines did not know: refused by their validation, or (events, prune) not looked at.
     # The daemon's code reads filters whatever the requested version, so these are judged by the daemon's release.
     "container-list-port-filters": Behaviour(

@@ -315,3 +315,44 @@ async def test_events_media_type_by_the_daemon_release(aiohttp_client, daemon, a
     assert resp.status == 200 and resp.headers["Content-Type"].split(";")[0] == media
     lines = (await resp.read()).splitlines()
     assert lines and all(line.startswith(b"\x1e") == (media == "application/json-seq") for line in lines)
+
+
+@pytest.mark.parametrize("daemon,duplicates", [("1.43", True), ("1.44", False)])
+async def test_duplicate_network_names_by_the_daemon_release(aiohttp_client, daemon, duplicates):
+    c = await aiohttp_client(create_app(Config(api_version=daemon)))
+    first = await c.post("/v1.41/networks/create", json={"Name": "dup"})
+    assert first.status == 201 and (await first.json())["Warning"] == ""
+    checked = await c.post("/v1.41/networks/create", json={"Name": "dup", "CheckDuplicate": True})
+    assert (checked.status, await checked.json()) == (409, {"message": "network with name dup already exists"})
+    second = await c.post("/v1.41/networks/create", json={"Name": "dup"})
+    if duplicates:
+        first_id = (await first.json())["Id"]
+        assert second.status == 201
+        assert (await second.json())["Warning"] == f"Network with name dup (id : {first_id}) already exists"
+        names = [n["Name"] for n in await (await c.get("/v1.41/networks")).json()]
+        assert names.count("dup") == 2
+    else:
+        assert second.status == 409
+
+
+@pytest.mark.parametrize("daemon", ["1.43", "1.44"])
+async def test_ipam_configs_are_checked_by_engines_from_1_44(aiohttp_client, daemon):
+    c = await aiohttp_client(create_app(Config(api_version=daemon)))
+    resp = await c.post("/v1.41/networks/create", json={"Name": "hostbits", "IPAM": {"Config": [
+        {"Subnet": "10.9.0.1/24"}]}})
+    if daemon == "1.43":
+        assert resp.status == 201, await resp.text()  # the host bits were masked off
+        return
+    assert (resp.status, await resp.json()) == (
+        400, {"message": "invalid network config:\ninvalid subnet 10.9.0.1/24: it should be 10.9.0.0/24"})
+    resp = await c.post("/v1.41/networks/create", json={"Name": "several", "IPAM": {"Config": [
+        {"Subnet": "10.8.0.0/24", "IPRange": "10.7.0.0/25", "Gateway": "10.6.0.1",
+         "AuxiliaryAddresses": {"router": "fd00::1"}}, {"Subnet": "bogus"}]}})
+    assert (resp.status, (await resp.json())["message"].splitlines()) == (400, [
+        "invalid network config:",
+        "* invalid ip-range 10.7.0.0/25: parent subnet 10.8.0.0/24 doesn't contain ip-range",
+        "* invalid gateway 10.6.0.1: parent subnet 10.8.0.0/24 doesn't contain this address",
+        "* invalid auxiliary address router: parent subnet is an IPv4 block",
+        "* invalid subnet bogus: invalid CIDR block notation"])
+    good = {"Subnet": "10.5.0.0/24", "IPRange": "10.5.0.128/25", "Gateway": "10.5.0.1"}
+    assert (await c.post("/v1.41/networks/create", json={"Name": "good", "IPAM": {"Config": [good]}})).status == 201

@@ -268,8 +268,8 @@ class Engine:
         return self.mounts.prune_volumes(filters, only_anonymous)
 
     # -- networks (network_ops.NetworkOps) --
-    def create_network(self, body: dict) -> Network:
-        return self.network_ops.create_network(body)
+    def create_network(self, body: dict, unique: bool = True) -> Network:
+        return self.network_ops.create_network(body, unique)
 
     def network_containers(self, net: Network) -> dict:
         return self.network_ops.network_containers(net)

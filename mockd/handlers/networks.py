@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mockd.engine.ipam_check import ipam_problem
 from mockd.errors import DockerError
 from mockd.routes import RequestContext
 
@@ -34,8 +35,16 @@ async def create(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     body = ctx.json_body()
     if not body.get("Name"):
         raise DockerError(400, "invalid name: name is empty")
-    net = engine(ctx).create_network(body)
-    return ctx.json({"Id": net.id, "Warning": ""}, status=201)
+    eng = engine(ctx)
+    if ctx.behaves("network-ipam-validated") and (problem := ipam_problem(body.get("IPAM"))) is not None:
+        raise DockerError(400, problem)
+    # Engines before 25.0 (API 1.44) create a second network of a name in use unless CheckDuplicate is set, and
+    # say so in the Warning; newer ones always refuse it.
+    unique = bool(body.get("CheckDuplicate")) or ctx.behaves("network-names-unique")
+    same = next((n for n in eng.networks.networks.values() if n.name == body["Name"]), None)
+    net = eng.create_network(body, unique=unique)
+    warning = f"Network with name {same.name} (id : {same.id}) already exists" if same is not None else ""
+    return ctx.json({"Id": net.id, "Warning": warning}, status=201)
 
 
 @route("NetworkDelete")
