@@ -111,6 +111,10 @@ BEHAVIOURS: dict[str, Behaviour] = {
         Since("1.44"), "engines from 25.0 (API 1.44) check a network's IPAM configs first (ValidateIPAM: subnets "
                        "with host bits, ranges, gateways and auxiliary addresses outside the subnet) and answer 400; "
                        "older ones masked a subnet's host bits", judged_by="daemon"),
+    "search-automated-always-false": Behaviour(
+        Since("1.45"), "engines from 26.0 (API 1.45) force is_automated to false in search results and answer "
+                       "nothing for is-automated=true (registry/search.go), at every requested version",
+        judged_by="daemon"),
     # Filters that older engines did not know: refused by their validation, or (events, prune) not looked at.
     # The daemon's code reads filters whatever the requested version, so these are judged by the daemon's release.
     "container-list-port-filters": Behaviour(

@@ -82,6 +82,10 @@ def _none_placeholders(parent: Any, _query: Mapping[str, list[str]]) -> None:
         parent["RepoTags"], parent["RepoDigests"] = ["<none>:<none>"], ["<none>@<none>"]
 
 
+def _zero_time_if_unset(value: Any, _query: Mapping[str, list[str]]) -> Any:
+    return value or "0001-01-01T00:00:00Z"  # Go's zero time.Time in RFC 3339
+
+
 def _count_if_shared_size(value: Any, query: Mapping[str, list[str]]) -> Any:
     values = query.get("shared-size")
     return value if values and query_bool(values[0]) else -1
@@ -156,6 +160,11 @@ RULES: tuple[Rule, ...] = (
        why="deprecated, omitted from API 1.44 (Engine 25); set to Size for older requests"),
     _R("SystemDataUsage", "Images.*.VirtualSize", "add", when=Before("1.44"), compute=_same_as_size,
        why="deprecated, omitted from API 1.44 (Engine 25); set to Size for older requests"),
+    # An image config without a creation time (moby #47368): omitted from 1.44, Go's zero time before.
+    _R("ImageInspect", "Created", "omitempty", when=Since("1.44"), why="omitted when the config has no creation time "
+       "from API 1.44 (Engine 25)"),
+    _R("ImageInspect", "Created", "adapt", when=Before("1.44"), compute=_zero_time_if_unset,
+       why="an unset creation time reads 0001-01-01T00:00:00Z below API 1.44 (image_routes.go)"),
     _R("ImageInspect", "Container", "hide", when=Since("1.45"), why="deprecated, omitted from API 1.45 (Engine 26)"),
     _R("ImageInspect", "ContainerConfig", "hide", when=Since("1.45"), why="deprecated, omitted from API 1.45 (Engine 26)"),
     *(_R("ImageInspect", f"Config.{name}", "hide", when=Since("1.50"),

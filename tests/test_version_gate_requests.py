@@ -356,3 +356,16 @@ async def test_ipam_configs_are_checked_by_engines_from_1_44(aiohttp_client, dae
         "* invalid subnet bogus: invalid CIDR block notation"])
     good = {"Subnet": "10.5.0.0/24", "IPRange": "10.5.0.128/25", "Gateway": "10.5.0.1"}
     assert (await c.post("/v1.41/networks/create", json={"Name": "good", "IPAM": {"Config": [good]}})).status == 201
+
+
+@pytest.mark.parametrize("daemon,trusted", [("1.44", True), ("1.45", False)])
+async def test_search_is_automated_by_the_daemon_release(aiohttp_client, daemon, trusted):
+    c = await aiohttp_client(create_app(Config(api_version=daemon)))
+    every = await (await c.get("/v1.41/images/search?term=redis")).json()
+    automated = await (await c.get(f"/v1.41/images/search?term=redis&{_filters({'is-automated': ['true']})}")).json()
+    manual = await (await c.get(f"/v1.41/images/search?term=redis&{_filters({'is-automated': ['false']})}")).json()
+    if trusted:
+        assert automated and all(r["is_automated"] for r in automated)
+        assert len(automated) + len(manual) == len(every)
+    else:
+        assert automated == [] and manual == every and not any(r["is_automated"] for r in every)

@@ -308,8 +308,8 @@ class Engine:
     def prune_images(self, filters: dict | None = None) -> dict:
         return self.image_ops.prune_images(filters)
 
-    def search(self, term: str, limit: int = 25, filters: dict | None = None) -> list[dict]:
-        return self.image_ops.search(term, limit, filters)
+    def search(self, term: str, limit: int = 25, filters: dict | None = None, automated: bool = True) -> list[dict]:
+        return self.image_ops.search(term, limit, filters, automated)
 
     def save(self, names: list[str]) -> bytes:
         return self.image_ops.save(names)
