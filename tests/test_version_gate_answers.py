@@ -165,3 +165,13 @@ async def test_image_without_a_creation_time_by_version(client):
     assert (await get(client, "/v1.43/images/nocreated:1/json"))["Created"] == "0001-01-01T00:00:00Z"
     assert "Created" not in await get(client, "/v1.44/images/nocreated:1/json")
     assert (await get(client, "/v1.44/images/busybox/json"))["Created"].startswith("20")  # a set time stays
+
+
+async def test_system_df_keeps_the_legacy_fields_from_1_52_unless_verbose(client):
+    legacy = {"LayersSize", "Images", "Containers", "Volumes", "BuildCache"}
+    usage = {"ImageUsage", "ContainerUsage", "VolumeUsage", "BuildCacheUsage"}
+    old, new, verbose = [await get(client, f"/v{v}/system/df{q}")
+                         for v, q in (("1.51", ""), ("1.52", ""), ("1.52", "?verbose=1"))]
+    assert legacy <= set(old) and not usage & set(old)
+    assert legacy | usage <= set(new) and new["ImageUsage"]["Items"] == new["Images"]
+    assert usage <= set(verbose) and not legacy & set(verbose) and verbose["ImageUsage"]["Items"]
