@@ -63,6 +63,23 @@ async def test_attach_websocket(docker):
     await c.delete(force=True)
 
 
+async def test_attach_websocket_to_a_tty_goes_through_the_terminal(docker):
+    """dockerd's websocket attach feeds a TTY container's terminal: the input is echoed, CR ends the line, and
+    the detach keys end the session (aiodocker's test_stdio_stdin looks for the echo)."""
+    c = await docker.containers.run({"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True, "Tty": True})
+    ws = await c.websocket(stdin=True, stdout=True, stream=True)
+    await ws.send_bytes(b"typed\r")
+    received = b""
+    while received.count(b"typed\r\n") < 2:  # the terminal's echo, then cat's copy
+        received += (await asyncio.wait_for(ws.receive(), 5)).data
+    assert received == b"typed\r\ntyped\r\n"
+    for key in (b"\x10", b"\x11"):  # ctrl-p ctrl-q, one read each (moby's escape proxy matches per read)
+        await ws.send_bytes(key)
+    assert (await asyncio.wait_for(ws.receive(), 5)).type.name in ("CLOSE", "CLOSED", "CLOSING")
+    assert (await c.show())["State"]["Running"]  # detached: the container runs on
+    await c.delete(force=True)
+
+
 async def test_archive_and_lifecycle(docker):
     c = await docker.containers.run({"Image": "busybox", "Cmd": ["sleep", "100"]}, name="box")
     buf = io.BytesIO()

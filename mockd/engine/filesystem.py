@@ -340,6 +340,8 @@ def tar_layer(layer: Layer) -> bytes:
 
 
 def _read_tar(data: bytes) -> Iterator[tuple[tarfile.TarInfo, bytes]]:
+    if not data.strip(b"\0"):
+        return  # an empty archive (only its end-of-archive blocks): the empty layer of a `docker save`
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
         for info in tar:
             content = b""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import posixpath
 import tarfile
 from collections.abc import AsyncIterator
 
@@ -260,7 +261,7 @@ class ImageOps:
         for item in json.loads(entry[1]):
             raw_config = files[item["Config"].lstrip("/")][1]
             cfg = json.loads(raw_config)
-            layers = [filesystem.layer_from_tar(files[p.lstrip("/")][1]) for p in item.get("Layers") or []]
+            layers = [filesystem.layer_from_tar(_archive_file(files, p)) for p in item.get("Layers") or []]
             image = Image(config=cfg.get("config") or empty_config(), layers=layers, history=cfg.get("history") or [],
                           created_ns=parse_time(cfg.get("created")) or 0, comment=cfg.get("comment", ""),
                           author=cfg.get("author", ""), container=cfg.get("container", ""),
@@ -354,3 +355,15 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes | None) -> None:
 
 
 __all__ = ["ImageOps"]
+
+
+def _archive_file(files: dict[str, tuple[tarfile.TarInfo, bytes]], name: str) -> bytes:
+    """The content of a `docker save` archive's member, its symlinks followed: the legacy layout links a layer
+    that two images share (`<id>/layer.tar -> ../<other>/layer.tar`)."""
+    path = name.lstrip("/")
+    for _ in range(16):
+        info, content = files[path]
+        if not info.issym():
+            return content
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), info.linkname)).lstrip("/")
+    raise InvalidParameter(f"too many levels of symbolic links: {name}")

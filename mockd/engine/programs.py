@@ -26,7 +26,7 @@ from typing import Any
 from . import http_serve, resp
 from .catalog import BUILTIN_MARKER, PROGRAM_MARKER, catalog
 from .filesystem import FileTree
-from .netns import Handler, hold
+from .netns import LOOPBACK, Handler, hold
 
 SIGINT, SIGQUIT, SIGTERM, SIGKILL, SIGWINCH = 2, 3, 15, 9, 28
 _POLL = 0.05  # how often a waiting program looks at its pending signals (the shell's own checkpoint cadence)
@@ -103,6 +103,21 @@ class Run:
 
     def listening(self, endpoint: int | str) -> str | None:
         return self._sockets().get(endpoint)
+
+    def reaches(self, host: str, port: int) -> bool | None:
+        """Whether a TCP connection from here to HOST:PORT is accepted (loopback, the container's own names, its
+        peers by name or address); None: no such host. For clients that only probe (pg_isready, mysqladmin)."""
+        net = self.ctx.net
+        if net is None:
+            return bool(self.listening(port)) if host in LOOPBACK else None
+        try:
+            conn = net.dial(host, port)
+        except LookupError:
+            return None
+        if conn is None:
+            return False
+        conn.close()
+        return True
 
     # -- files the program leaves --
     def write_file(self, path: str, text: str, mode: int = 0o644) -> None:
@@ -639,8 +654,7 @@ async def pg_isready(run: Run) -> int:
     host = _option(args, "-h", "--host", default=run.env.get("PGHOST", "/var/run/postgresql"))
     port = _option(args, "-p", "--port", default=run.env.get("PGPORT", "5432"))
     quiet = "-q" in args or "--quiet" in args
-    local = host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")
-    up = local and (run.listening(_PG_SOCKET) if host.startswith("/") else run.listening(int(port)))
+    up = run.listening(_PG_SOCKET) if host.startswith("/") else run.reaches(host, int(port))  # unknown host too
     if not quiet:
         run.out(f"{host}:{port} - {'accepting connections' if up else 'no response'}\n")
     return 0 if up else 2
@@ -774,15 +788,19 @@ async def mysqladmin(run: Run) -> int:
     args = run.argv[1:]
     words = _positional(args, with_value=("-h", "-P", "-u", "-p", "--host", "--port", "--user", "-S", "--socket"))
     host = _option(args, "-h", "--host", default="localhost")
-    up = host in ("localhost", "127.0.0.1", "::1") and (run.listening(3306) or run.listening(_MYSQL_SOCKET))
+    port = int(_option(args, "-P", "--port", default="3306") or 3306)
+    local = host == "localhost"  # the client library's rule: "localhost" means the socket, anything else TCP
+    up = run.listening(_MYSQL_SOCKET) or run.listening(3306) if local else run.reaches(host, port)
     me = posixpath.basename(run.argv[0])
     if words[:1] == ["ping"]:
         if up:
             run.out("mysqld is alive\n")
             return 0
-        run.err(f"{me}: connect to server at '{host}' failed\nerror: 'Can't connect to local server through socket "
-                f"'{_MYSQL_SOCKET}' (2)'\nCheck that mysqld is running and that the socket: '{_MYSQL_SOCKET}' "
-                "exists!\n")
+        run.err(f"{me}: connect to server at '{host}' failed\nerror: " + (
+            f"'Can't connect to local server through socket '{_MYSQL_SOCKET}' (2)'\nCheck that mysqld is running "
+            f"and that the socket: '{_MYSQL_SOCKET}' exists!\n" if local else
+            f"'Unknown MySQL server host '{host}' (-2)'\n" if up is None else
+            f"'Can't connect to MySQL server on '{host}:{port}' (111)'\n"))
         return 1
     if words[:1] == ["status"] and up:
         run.out("Uptime: 1  Threads: 2  Questions: 1  Slow queries: 0  Opens: 119  Open tables: 38  Queries per "
@@ -1211,3 +1229,4 @@ async def psql(run: Run) -> int:
         return 0
     run.err("mockd: psql queries other than SELECT 1 are not simulated; script them with a rule\n")
     return 1
+from . import python_program  # noqa: E402,F401 - registers `python` (it imports this module)

@@ -259,6 +259,7 @@ async def _attach_plain(request, c, queue, backlog, want, media) -> web.StreamRe
 @route("ContainerAttachWebsocket")
 async def attach_ws(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
+    keys = attach_keys(ctx.q("detachKeys") or "")
     c = eng.attach(ctx.path_params["id"])
     # From 1.42 the stdin/stdout/stderr parameters choose the streams (absent: not attached); below, all three.
     chosen = ctx.behaves("websocket-attach-stream-params")
@@ -270,13 +271,20 @@ async def attach_ws(request: web.Request, ctx: RequestContext) -> web.StreamResp
     ws = web.WebSocketResponse()
     await ws.prepare(request)
 
-    async def reader() -> None:
+    async def read() -> bytes:
         async for msg in ws:
             if msg.type in (web.WSMsgType.TEXT, web.WSMsgType.BINARY) and c.config.get("OpenStdin") and use_stdin:
                 data = msg.data.encode() if isinstance(msg.data, str) else msg.data
-                c.stdin.feed(data)
-        if c.config.get("StdinOnce"):
-            c.stdin.close()
+                if data:
+                    return data
+        return b""
+
+    async def reader() -> None:
+        # The hijacked attach's input pump: with a TTY the bytes go through the terminal (echo, line editing)
+        # and the detach keys end the session, as on dockerd's websocket attach.
+        if await pump_input(read, c, close_at_eof=bool(c.config.get("StdinOnce")), detach_keys=keys):
+            eng.detached(c)
+            await ws.close()
 
     async def send(_stream: int, data: bytes) -> None:
         # The bytes unframed; in text frames below 1.28 (Go's websocket default), whatever the bytes are.
