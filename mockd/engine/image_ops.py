@@ -176,7 +176,9 @@ class ImageOps:
         self.state.events.emit("image", "prune", "", {"reclaimed": str(reclaimed)})
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
-    def search(self, term: str, limit: int = 25, filters: dict | None = None) -> list[dict]:
+    def search(self, term: str, limit: int = 25, filters: dict | None = None, automated: bool = True) -> list[dict]:
+        """``automated``: whether the registry's is_automated is passed on (engines before 26.0); newer ones force it
+        to false and answer nothing for is-automated=true."""
         if not term:
             return []
         base = term.split("/")[-1].split(":")[0]
@@ -187,9 +189,15 @@ class ImageOps:
             results.append({"name": f"{owner}/{base}", "description": f"{base} packaged by {owner}",
                             "star_count": (stars_seed >> (i + 1)) % 500, "is_official": False,
                             "is_automated": i % 2 == 1})
+        if not automated:
+            for r in results:
+                r["is_automated"] = False
         for key, values in (filters or {}).items():
             for v in values:
-                if key == "stars":
+                if key == "is-automated" and not automated:
+                    if v.lower() in ("true", "1"):
+                        return []
+                elif key == "stars":
                     results = [r for r in results if r["star_count"] >= int(v)]
                 elif key == "is-official":
                     results = [r for r in results if r["is_official"] == (v.lower() in ("true", "1"))]
@@ -266,7 +274,7 @@ class ImageOps:
             cfg = json.loads(raw_config)
             layers = [filesystem.layer_from_tar(_archive_file(files, p)) for p in item.get("Layers") or []]
             image = Image(config=cfg.get("config") or empty_config(), layers=layers, history=cfg.get("history") or [],
-                          created_ns=parse_time(cfg.get("created")) or now_ns(), comment=cfg.get("comment", ""),
+                          created_ns=parse_time(cfg.get("created")) or 0, comment=cfg.get("comment", ""),
                           author=cfg.get("author", ""), container=cfg.get("container", ""),
                           container_config=cfg.get("container_config"),
                           architecture=cfg.get("architecture", "amd64"), os=cfg.get("os", "linux"),

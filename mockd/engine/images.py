@@ -107,7 +107,7 @@ class Image:
             "RepoDigests": list(self.repo_digests),
             "Parent": self.parent,
             "Comment": self.comment,
-            "Created": rfc3339(self.created_ns),
+            "Created": rfc3339(self.created_ns) if self.created_ns else "",  # a config without a creation time
             "Container": self.container,
             "ContainerConfig": copy.deepcopy(self.container_config or zero_config()),
             "DockerVersion": "20.10.24",

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mockd.behaviours import FILTER_GATES
 from mockd.engine import Engine
 from mockd.engine.errors import EngineError, NotModified
 from mockd.errors import DockerError
@@ -68,6 +69,19 @@ def filters(ctx: RequestContext, name: str = "filters") -> dict[str, list[str]]:
             out[key] = [str(v) for v in value]
         else:
             out[key] = [str(value)]
+    return _known_to_the_daemon(ctx, out)
+
+
+def _known_to_the_daemon(ctx: RequestContext, wanted: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The filters as an engine of the impersonated release reads them (mockd.behaviours.FILTER_GATES)."""
+    out = {}
+    for key, values in wanted.items():
+        gate = FILTER_GATES.get((ctx.operation.operation_id, key))
+        if gate is not None and not ctx.behaves(gate[0]):
+            if gate[1] == "refused":
+                raise DockerError(400, f"invalid filter '{key}'")
+            continue
+        out[key] = values
     return out
 
 

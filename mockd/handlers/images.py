@@ -80,7 +80,8 @@ async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse
 
 @route("ImageSearch")
 async def search(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    return ctx.json(engine(ctx).search(ctx.q("term") or "", ctx.q_int("limit", 25) or 25, filters(ctx)))
+    automated = not ctx.behaves("search-automated-always-false")
+    return ctx.json(engine(ctx).search(ctx.q("term") or "", ctx.q_int("limit", 25) or 25, filters(ctx), automated))
 
 
 @route("ImagePush")
