@@ -10,7 +10,7 @@ import posixpath
 import tarfile
 from collections.abc import AsyncIterator
 
-from . import dockerfile, filesystem, references
+from . import dockerfile, filesystem, platforms, references
 from .build import build
 from .errors import EngineError, InvalidParameter, NotFound
 from .filters import label_matches
@@ -19,6 +19,9 @@ from .images import Image, empty_config, ref_matches
 from .registry import pull_progress, push_progress
 from .state import DaemonState
 
+# The filters `POST /build/prune` accepts (dockerd's BuildKit builder): anything else is a 400.
+BUILD_CACHE_FILTERS = {"until", "unused-for", "id", "parent", "type", "description", "inuse", "shared", "private"}
+
 
 class ImageOps:
     def __init__(self, state: DaemonState) -> None:
@@ -26,6 +29,8 @@ class ImageOps:
 
     def pull(self, from_image: str, tag: str = "", platform: str = "") -> list[dict]:
         """Pull into the store; the progress messages dockerd streams. Refusals raise before any output."""
+        if platform:
+            platforms.parse(platform)
         if not from_image:
             # dockerd treats a create without fromImage as an import from an empty URL.
             raise EngineError('Get "http:": http: no Host in request URL', 500)
@@ -276,6 +281,8 @@ class ImageOps:
 
     def import_image(self, data: bytes, repo: str = "", tag: str = "", changes: list[str] | None = None,
                      message: str = "", platform: str = "") -> list[dict]:
+        if platform:
+            platforms.parse(platform)
         try:
             layer = filesystem.layer_from_tar(data) if data else {}
         except Exception as err:  # noqa: BLE001
@@ -329,8 +336,19 @@ class ImageOps:
                               imageRef=(references.parse(repo, tag or None).name if repo else ""))
         return image
 
-    def build(self, context: bytes, tags: list[str], **options) -> AsyncIterator[dict]:
+    def build(self, context: bytes, tags: list[str], platform: str = "", **options) -> AsyncIterator[dict]:
+        if platform:
+            platforms.parse(platform)  # a 400 before the build's stream starts
         return build(self, context, tags, **options)
+
+    def prune_build_cache(self, filters: dict | None = None) -> dict:
+        """mockd's builder keeps no cache, so there is never anything to delete; the filters are still checked
+        (BuildKit's keys) and the builder's prune event is sent, as dockerd does."""
+        unknown = sorted(set(filters or {}) - BUILD_CACHE_FILTERS)
+        if unknown:
+            raise InvalidParameter(f"failed to prune build cache: Invalid filter '{unknown[0]}'")
+        self.state.events.emit("builder", "prune", "", {"reclaimed": "0"})
+        return {"CachesDeleted": None, "SpaceReclaimed": 0}  # Go's nil slice of deleted ids: null
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes | None) -> None:

@@ -75,6 +75,11 @@ async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     return ctx.json(engine(ctx).prune_images(filters(ctx)))
 
 
+@route("BuildPrune")
+async def build_prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).prune_build_cache(filters(ctx)))
+
+
 @route("ImageSearch")
 async def search(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     return ctx.json(engine(ctx).search(ctx.q("term") or "", ctx.q_int("limit", 25) or 25, filters(ctx)))
@@ -133,7 +138,7 @@ async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse
                               else err.message) from None
     messages = eng.build(context, tags, dockerfile_path=ctx.q("dockerfile") or "Dockerfile", buildargs=buildargs,
                          labels=labels, target=ctx.q("target") or "", quiet=ctx.q_bool("q"),
-                         pull=ctx.q_bool("pull"))
+                         pull=ctx.q_bool("pull"), platform=ctx.q("platform") or "")
     if not ctx.behaves("build-aux-id"):
         messages = _without_aux(messages)
     return await json_stream(request, messages)
