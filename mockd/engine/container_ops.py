@@ -9,7 +9,7 @@ import re
 
 from . import filesystem, references
 from .containers import Container, LogEntry, check_name, default_host_config, legacy_links, link_text
-from .errors import Conflict, EngineError, InvalidParameter, NotFound
+from .errors import Conflict, InvalidParameter, NotFound
 from .filters import label_matches
 from .ids import new_id, now_ns, parse_time, random_name, rfc3339
 from .images import Image

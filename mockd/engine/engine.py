@@ -312,6 +312,9 @@ class Engine:
     def prune_images(self, filters: dict | None = None) -> dict:
         return self.image_ops.prune_images(filters)
 
+    def prune_build_cache(self, filters: dict | None = None) -> dict:
+        return self.image_ops.prune_build_cache(filters)
+
     def search(self, term: str, limit: int = 25, filters: dict | None = None, automated: bool = True) -> list[dict]:
         return self.image_ops.search(term, limit, filters, automated)
 

@@ -340,8 +340,6 @@ def tar_layer(layer: Layer) -> bytes:
 
 
 def _read_tar(data: bytes) -> Iterator[tuple[tarfile.TarInfo, bytes]]:
-    if not data.strip(b"\0"):
-        return  # an empty archive (only its end-of-archive blocks): the empty layer of a `docker save`
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
         for info in tar:
             content = b""
@@ -363,6 +361,8 @@ def node_from(info: tarfile.TarInfo, content: bytes) -> Node | None:
 
 def layer_from_tar(data: bytes) -> Layer:
     layer: Layer = {}
+    if data and not data.strip(b"\0"):
+        return layer  # only end-of-archive blocks (tarfile calls that unreadable): the empty layer of a `docker save`
     for info, content in _read_tar(data):
         path = norm(info.name)
         base = posixpath.basename(path)

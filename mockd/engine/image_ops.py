@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from specs.godecode import go_decode_error
 
-from . import dockerfile, filesystem, references
+from . import dockerfile, filesystem, platforms, references
 from .build import build
 from .errors import EngineError, InvalidParameter, NotFound
 from .filters import label_matches
@@ -22,6 +22,9 @@ from .images import Image, empty_config, ref_matches
 from .registry import pull_progress, push_progress
 from .state import DaemonState
 
+# The filters `POST /build/prune` accepts (dockerd's BuildKit builder): anything else is a 400.
+BUILD_CACHE_FILTERS = {"until", "unused-for", "id", "parent", "type", "description", "inuse", "shared", "private"}
+
 
 class ImageOps:
     def __init__(self, state: DaemonState) -> None:
@@ -29,6 +32,8 @@ class ImageOps:
 
     def pull(self, from_image: str, tag: str = "", platform: str = "") -> list[dict]:
         """Pull into the store; the progress messages dockerd streams. Refusals raise before any output."""
+        if platform:
+            platforms.parse(platform)
         if not from_image:
             # dockerd treats a create without fromImage as an import from an empty URL.
             raise EngineError('Get "http:": http: no Host in request URL', 500)
@@ -295,6 +300,8 @@ class ImageOps:
 
     def import_image(self, data: bytes, repo: str = "", tag: str = "", changes: list[str] | None = None,
                      message: str = "", platform: str = "") -> list[dict]:
+        if platform:
+            platforms.parse(platform)
         try:
             layer = filesystem.layer_from_tar(data) if data else {}
         except Exception as err:  # noqa: BLE001
@@ -361,8 +368,19 @@ class ImageOps:
         if posixpath.normpath(dockerfile_path or "Dockerfile").lstrip("/") not in files:
             raise EngineError(f"Cannot locate specified Dockerfile: {dockerfile_path or 'Dockerfile'}", 500)
 
-    def build(self, context: bytes, tags: list[str], **options) -> AsyncIterator[dict]:
+    def build(self, context: bytes, tags: list[str], platform: str = "", **options) -> AsyncIterator[dict]:
+        if platform:
+            platforms.parse(platform)  # a 400 before the build's stream starts
         return build(self, context, tags, **options)
+
+    def prune_build_cache(self, filters: dict | None = None) -> dict:
+        """mockd's builder keeps no cache, so there is never anything to delete; the filters are still checked
+        (BuildKit's keys) and the builder's prune event is sent, as dockerd does."""
+        unknown = sorted(set(filters or {}) - BUILD_CACHE_FILTERS)
+        if unknown:
+            raise InvalidParameter(f"failed to prune build cache: Invalid filter '{unknown[0]}'")
+        self.state.events.emit("builder", "prune", "", {"reclaimed": "0"})
+        return {"CachesDeleted": None, "SpaceReclaimed": 0}  # Go's nil slice of deleted ids: null
 
 
 def _stream_error(message: str) -> dict:

@@ -78,6 +78,11 @@ async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     return ctx.json(engine(ctx).prune_images(filters(ctx)))
 
 
+@route("BuildPrune")
+async def build_prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).prune_build_cache(filters(ctx)))
+
+
 @route("ImageSearch")
 async def search(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     automated = not ctx.behaves("search-automated-always-false")
@@ -139,7 +144,7 @@ async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse
                               else daemon_wording(err.message, ctx)) from None
     messages = eng.build(context, tags, dockerfile_path=ctx.q("dockerfile") or "Dockerfile", buildargs=buildargs,
                          labels=labels, target=ctx.q("target") or "", quiet=ctx.q_bool("q"),
-                         pull=ctx.q_bool("pull"),
+                         pull=ctx.q_bool("pull"), platform=ctx.q("platform") or "",
                          run=RunOptions(extra_hosts=ctx.q_all("extrahosts"), network_mode=ctx.q("networkmode") or ""),
                          nocache=ctx.q_bool("nocache"), cache_from=[str(ref) for ref in cache_from])
     if not ctx.behaves("build-aux-id"):
