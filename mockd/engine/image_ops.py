@@ -374,8 +374,9 @@ class ImageOps:
         return build(self, context, tags, **options)
 
     def prune_build_cache(self, filters: dict | None = None) -> dict:
-        """mockd's builder keeps no cache, so there is never anything to delete; the filters are still checked
-        (BuildKit's keys) and the builder's prune event is sent, as dockerd does."""
+        """Build prune deletes BuildKit's cache; mockd's builder is the classic one, whose cache is its images'
+        steps (build_cache.py), which dockerd's prune leaves alone too. So nothing is deleted; the filters are
+        still checked (BuildKit's keys) and the builder's prune event is sent, as dockerd does."""
         unknown = sorted(set(filters or {}) - BUILD_CACHE_FILTERS)
         if unknown:
             raise InvalidParameter(f"failed to prune build cache: Invalid filter '{unknown[0]}'")
