@@ -24,6 +24,7 @@ import csv
 import fnmatch
 import hashlib
 import json
+import logging
 import random
 import re
 from dataclasses import dataclass, field
@@ -33,9 +34,12 @@ from typing import Any
 
 import specs
 
+log = logging.getLogger("mockd.variations")
+
 VALID, INVALID = "valid", "invalid"
 DATA = Path(__file__).parent / "data"
-FREE_TEXT_MAPS = frozenset({"Labels"})  # map values that are the user's own text
+FREE_TEXT_MAPS = frozenset({"Labels"})  # maps of the user's own text: edge-text adds one entry (EDGE_LABEL)
+EDGE_LABEL = "org.example.image-author.note"
 # Strings users or programs choose: an image's comment and author (commit/build), a runtime's error message, a
 # healthcheck's output. Not the daemon's own formatted text (a container's Status, "Up 2 hours"): no daemon sends
 # an arbitrary string there.
@@ -73,8 +77,9 @@ RULES: dict[str, Rule] = {r.name: r for r in (
                                "version adds (forward compatibility, as dockerd), except those its router clears "
                                "below their version (mockd/data/version_hidden.csv)"),
     Rule("later-enum", VALID, "a newer daemon sends the enum values its own version adds, whatever version was asked"),
-    Rule("edge-text", VALID, "free text chosen by users or programs (labels, statuses, messages) may be empty, long, "
-                             "multi-line or any unicode"),
+    Rule("edge-text", VALID, "free text chosen by users or programs (an image's labels, which its containers inherit, "
+                             "comments, error messages, healthcheck output) may be empty, long, multi-line or any "
+                             "unicode; the labels a client set itself come back unchanged"),
     Rule("missing-required", INVALID, "a required field missing: no daemon of this version sends that"),
     Rule("wrong-type", INVALID, "a value of another JSON type than the document's: no daemon sends that"),
     Rule("unknown-enum", INVALID, "an enum value no version defines"),
@@ -268,7 +273,7 @@ def _info(doc: dict, new_doc: dict, schema: Any, later: Any) -> _NodeInfo:
     new_node = _resolve(new_doc, later)[0] if later is not None else EMPTY
     kind = node.get("type") or ("object" if "properties" in node else None)
     inner = node.get("additionalProperties")
-    later_enum = sorted(set(new_node.get("enum") or []) - set(node.get("enum") or []), key=str)
+    later_enum = _added(node.get("enum"), new_node.get("enum"))
     got = _INFO[key] = _NodeInfo(
         (schema, later), node, new_node, ref, kind,
         kind == "object" and not node.get("properties") and "additionalProperties" in node,
@@ -336,7 +341,12 @@ class Fuzzer:
         later = response_schema(newest, operation_id, status) if newest != version else None
         walk = _Walk(self, version, newest, operation_id, f"{operation_id}#{n}")
         holder = [body]
-        walk.node(holder, 0, body, schema, later, "", None, None)
+        try:
+            walk.node(holder, 0, body, schema, later, "", None, None)
+        except Exception:  # noqa: BLE001 - the fuzzer's own bug must not become the daemon's 500
+            # Nothing applied: the caller keeps the plain answer's bytes (the body may be half varied).
+            log.exception("mockd: fuzzing %s failed; the answer goes out plain", operation_id)
+            return []
         self.applied += len(walk.applied)
         return walk.applied
 
@@ -414,12 +424,12 @@ class _Walk:
         elif isinstance(value, dict):
             if info.is_map:
                 sub_owner = info.ref or owner
+                if name in FREE_TEXT_MAPS:
+                    self._text_site(value, path)
+                    return
                 for k in list(value):
                     sub = f"{path}.{k}" if path else k
-                    if name in FREE_TEXT_MAPS and isinstance(value[k], str):
-                        self._text_site(value, k, sub)
-                    else:
-                        self.node(value, k, value[k], info.inner, None, sub, sub_owner, k)
+                    self.node(value, k, value[k], info.inner, None, sub, sub_owner, k)
                 return
             self.object(value, info.node, info.new_node, path, info.ref or owner)
 
@@ -465,14 +475,16 @@ class _Walk:
         return _hidden(self.op, self.version, path)
 
 
-    def _text_site(self, holder: dict, key: str, path: str) -> None:
-        chosen = self._pick(path, ["edge-text"])
+    def _text_site(self, labels: dict, path: str) -> None:
+        """One more label, of any text: the labels a client set come back as it set them (compose finds its
+        containers by theirs), but a container also carries its image's labels, which the image's author wrote."""
+        chosen = self._pick(path, ["edge-text"], "+")
         if chosen is not None:
-            holder[key] = pick_value(strategy(self.version, self.op, "text", "", text=True), chosen[1])
-            self._record(path, "edge-text", holder[key])
+            labels[EDGE_LABEL] = pick_value(strategy(self.version, self.op, "text", "", text=True), chosen[1])
+            self._record(path, "edge-text", {EDGE_LABEL: labels[EDGE_LABEL]})  # the id names the map: its site
 
     def _later_enum(self, node: dict, new_node: dict) -> list[Any]:
-        return sorted(set(new_node.get("enum") or []) - set(node.get("enum") or []), key=str)
+        return _added(node.get("enum"), new_node.get("enum"))
 
     def _value(self, rule: str, value: Any, node: dict, new_node: dict, rng: random.Random, path: str) -> Any:
         if rule in ("go-nil-slice", "go-nil-map"):
@@ -500,6 +512,11 @@ def _hidden(operation_id: str, version: str, path: str) -> bool:
     plain = ITEM.sub("", path)
     return any(fnmatch.fnmatchcase(plain, pattern) and _version(version) < since
                for pattern, since in version_hidden().get(operation_id, ()))
+
+
+def _added(old: list | None, new: list | None) -> list[Any]:
+    """The enum values ``new`` has and ``old`` lacks (values may be objects: compared, not hashed)."""
+    return sorted((v for v in new or () if v not in (old or ())), key=str)
 
 
 def _zero(value: Any) -> bool:

@@ -144,8 +144,9 @@ def fuzz(target: Target, command: list[str], opts: FuzzOptions, runner: Runner, 
         if why is None:
             continue
         if run.server_errors() > baseline.server_errors():
-            notes.append(f"{label}: seed {seed}: mockd answered 5xx under fuzzing (the engine's error, not the "
-                         "client's): not reported")
+            first = next(e for e in run.exchanges if (e.status or 0) >= 500 and not e.faults)
+            notes.append(f"{label}: seed {seed}: mockd answered {first.status} to {first.method} {first.path} under "
+                         f"fuzzing (the engine's error, not the client's): not reported")
             continue
         ids = [str(v["id"]) for v in run.variations]
         if not ids:
@@ -158,19 +159,33 @@ def fuzz(target: Target, command: list[str], opts: FuzzOptions, runner: Runner, 
             cache[tuple(subset)] = rerun
             return failure(baseline.outcome, rerun.outcome, opts.compare_output) is not None
 
+        if _known(ids, reported, fails):  # a bug reported already (one rerun each, not a whole shrinking)
+            reruns += 1
+            continue
         minimal, spent = ddmin(ids, fails, opts.max_reruns) if len(ids) > 1 else (ids, 0)
+        reruns += spent
         final = cache.get(tuple(minimal), run)
         key = tuple(sorted(_site_free(v) for v in minimal))  # the same field and rule, whichever answer it was
         if key in reported:
             continue
         reported.add(key)
         why = failure(baseline.outcome, final.outcome, opts.compare_output) or why
-        reruns += spent
         findings.append(_finding(target, command, opts, seed, minimal, final if final.variations else run, why,
                                  spent, len(ids)))
     notes.append(f"{label}: {opts.examples} fuzzed runs (seeds {opts.seed}..{opts.seed + opts.examples - 1}), "
                  f"{sent} variations sent, {len(findings)} failures, {reruns} shrinking reruns")
     return findings, notes
+
+
+def _known(ids: list[str], reported: set[tuple[str, ...]], fails: Callable[[list[str]], bool]) -> bool:
+    """Whether this failing run holds a minimal set reported already and fails with it alone."""
+    by_key: dict[str, str] = {}
+    for i in ids:
+        by_key.setdefault(_site_free(i), i)
+    for key in reported:
+        if all(k in by_key for k in key) and fails([by_key[k] for k in key]):
+            return True
+    return False
 
 
 def _site_free(variation_id: str) -> str:

@@ -136,11 +136,15 @@ def figures(seconds: float = 2.0, rounds: int = 2) -> list[tuple[str, float, str
         extra = statistics.fmean(fuzzed.latency_ms) - statistics.fmean(plain.latency_ms)
         cpu_extra = (statistics.fmean(fuzzed.cpu_us) - statistics.fmean(plain.cpu_us)) / 1e3
         us, per_answer = bare[label]
+        rows.append((f"fuzzed answer, extra server CPU: {label}", cpu_extra, "ms",
+                     f"plain {statistics.fmean(plain.cpu_us) / 1e3:.2f} ms, fuzzed "
+                     f"{statistics.fmean(fuzzed.cpu_us) / 1e3:.2f} ms of mockd's CPU per answer; "
+                     f"Fuzzer.vary alone {us / 1e3:.2f} ms ({per_answer:.1f} variations per answer)",
+                     f"<= {TARGET_MS:g} ms"))
         rows.append((f"fuzzed answer, extra latency: {label}", extra, "ms",
                      f"plain {statistics.fmean(plain.latency_ms):.2f} ms, fuzzed "
-                     f"{statistics.fmean(fuzzed.latency_ms):.2f} ms per answer; server CPU +{cpu_extra:.2f} ms; "
-                     f"Fuzzer.vary alone {us / 1e3:.2f} ms ({per_answer:.1f} variations per answer); the first "
-                     f"fuzzed answer of a daemon's life (drawing hypothesis pools) {cold[label]:.0f} ms",
+                     f"{statistics.fmean(fuzzed.latency_ms):.2f} ms per answer, one connection; the first fuzzed "
+                     f"answer of a daemon's life (drawing hypothesis pools) {cold[label]:.0f} ms",
                      f"<= {TARGET_MS:g} ms"))
     return rows
 

@@ -640,6 +640,15 @@ def persist_figures(plan: Plan, work: procs.Workdir, report: Report) -> None:
                f"without --data-root: {restart['no_data_root_exec_to_ping_s'] * 1e3:.0f} ms")
 
 
+def fuzz_figures(plan: Plan, report: Report) -> None:
+    """A fuzzed answer against a plain one (--fuzz-responses; target: at most 2 ms more)."""
+    import bench_fuzz
+
+    print("== response fuzzing (bench_fuzz.py)", flush=True)
+    for name, value, unit, note, target in bench_fuzz.figures(seconds=plan.seconds, rounds=plan.rounds):
+        report.fig(name, value, unit, note, target)
+
+
 def markdown(report: Report, plan: Plan) -> str:
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()} "
@@ -678,7 +687,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter rounds, fewer repetitions (~2 min)")
     parser.add_argument("--no-dockerd", action="store_true", help="skip the real dockerd reference column")
-    parser.add_argument("--only", choices=["endpoints", "dockerd", "startup", "rss", "apicheck", "persist"], action="append",
+    parser.add_argument("--only", choices=["endpoints", "dockerd", "startup", "rss", "apicheck", "persist", "fuzz"], action="append",
                         help="run only these parts (repeatable)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table as markdown")
@@ -689,7 +698,7 @@ def main() -> int:
 
         return profile_mockd.main(args.profile, QUICK if args.quick else FULL)
     plan = QUICK if args.quick else FULL
-    parts = set(args.only or ["endpoints", "dockerd", "startup", "rss", "apicheck", "persist"])
+    parts = set(args.only or ["endpoints", "dockerd", "startup", "rss", "apicheck", "persist", "fuzz"])
     if args.no_dockerd:
         parts.discard("dockerd")
     report = Report()
@@ -721,6 +730,8 @@ def main() -> int:
             apicheck_figures(report)
         if "persist" in parts:
             persist_figures(plan, work, report)
+        if "fuzz" in parts:
+            fuzz_figures(plan, report)
     finally:
         work.remove()
     text = markdown(report, plan)
