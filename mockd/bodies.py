@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from mockd.errors import DockerError
 from mockd.versioning import ALWAYS, Before, Since, Window
 from specs.godecode import GoDecodeError, go_decoder_read
-from specs.gounmarshal import GoNames, GoUnmarshalError, go_type, go_unmarshal, parse_value, plain
+from specs.gounmarshal import GoNames, GoUnmarshalError, go_type, go_unmarshal, parse_value, parse_whole, plain
 from specs.model import ApiSpec, Operation
 from specs.validation import NO_BODY
 
@@ -123,11 +124,20 @@ def _row(rows: tuple[tuple[Window, Any], ...], daemon: str) -> Any:
     return next((value for window, value in rows if window.applies(daemon)), None)
 
 
+@lru_cache(maxsize=1024)
 def reader_for(operation_id: str, daemon: str) -> Reader:
     return _row(READERS.get(operation_id, _DEFAULT), daemon) or _row(_DEFAULT, daemon)
 
 
 def names_for(operation_id: str, daemon: str, spec: ApiSpec, op: Operation) -> GoNames:
+    key = ("go_names", operation_id, daemon)
+    names = spec.cache.get(key)
+    if names is None:
+        names = spec.cache[key] = _names_for(operation_id, daemon, op)
+    return names
+
+
+def _names_for(operation_id: str, daemon: str, op: Operation) -> GoNames:
     top = _row(GO_TYPES.get(operation_id, ()), daemon)
     if top is None:  # no row: the component the body names, else the operation (texts of rarely used routes)
         ref = (op.request_schema() or {}).get("$ref", "")
@@ -194,12 +204,15 @@ def read_json_body(raw: bytes, content_type: str, spec: ApiSpec, op: Operation, 
     if not raw and reader.empty_ok:
         return DecodedBody(NO_BODY, NO_BODY)
     try:
-        first, more = go_decoder_read(raw)
-    except GoDecodeError as err:
-        if err.eof and reader.eof is None:
-            return DecodedBody(NO_BODY, NO_BODY)
-        raise DockerError(reader.status, reader.eof if err.eof else reader.prefix + err.text) from None
-    value = parse_value(first)
+        value, more = parse_whole(raw), False
+    except ValueError:  # not exactly one value (or not plain UTF-8): Go's Decoder reads the first, or words why not
+        try:
+            first, more = go_decoder_read(raw)
+        except GoDecodeError as err:
+            if err.eof and reader.eof is None:
+                return DecodedBody(NO_BODY, NO_BODY)
+            raise DockerError(reader.status, reader.eof if err.eof else reader.prefix + err.text) from None
+        value = parse_value(first)
     sent = plain(value)
     names = names_for(op.operation_id, daemon, spec, op)
     schema = op.request_schema()

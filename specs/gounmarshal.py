@@ -32,9 +32,10 @@ _INT_TYPES = {"int64": ("int64", True, 64), "int32": ("int32", True, 32), "uint6
               "uint32": ("uint32", False, 32), "uint16": ("uint16", False, 16), "uint8": ("uint8", False, 8),
               None: ("int", True, 64)}
 _INT_LITERAL = re.compile(r"-?(0|[1-9][0-9]*)")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a key of the type-tree cache, kept alive by it
 class GoNames:
     """The Go facts about one operation's body at one release that its schema does not carry."""
 
@@ -78,9 +79,9 @@ _ANY = GoType("any", "interface {}")
 
 
 def go_type(spec: ApiSpec, schema: Any, names: GoNames) -> GoType:
-    """The Go type tree of a request-body schema (cached on the spec: the schema is a node of its document, which
-    lives as long as the spec; the component tables are the same for every body)."""
-    key = ("go_type", id(schema), names.top, names.embedded_in_field_path)
+    """The Go type tree of a request-body schema (cached on the spec per schema node, which lives as long as its
+    document, and per ``names`` object: callers make one per operation and release, mockd.bodies.names_for)."""
+    key = ("go_type", id(schema), names)
     cached = spec.cache.get(key)
     if cached is None:
         cached = spec.cache[key] = _Builder(spec, names).build(schema, top=True)
@@ -196,6 +197,17 @@ def parse_value(data: bytes) -> Any:
     return json.loads(data.decode("utf-8", "replace"), parse_int=_Num, parse_float=_Num, object_pairs_hook=_Obj)
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_whole(data: bytes) -> Any:
+    """:func:`parse_value` for a body that is exactly one JSON value Go reads alike, the common case, nearer the C
+    parser's speed (integers stay ints: their literal is their decimal form); ValueError for anything else (the Go scanner then finds the value and words the error). Python
+    accepts NaN and Infinity, which Go does not; strict UTF-8 leaves the replacements to the slow path."""
+    return json.loads(data.decode("utf-8"), parse_float=_Num, object_pairs_hook=_Obj, parse_constant=_not_json)
+
+
 def plain(value: Any) -> Any:
     """A parsed value as ordinary Python data (last duplicate key wins, as in Go's map decoding)."""
     if isinstance(value, _Obj):
@@ -206,7 +218,7 @@ def plain(value: Any) -> Any:
         return _number(value.text)
     if isinstance(value, str):
         return _text(value)
-    return value
+    return value  # None, bools, ints
 
 
 def _number(text: str) -> int | float:
@@ -217,14 +229,13 @@ def _number(text: str) -> int | float:
 
 def _text(s: str) -> str:
     # A lone surrogate escape (\ud800) is U+FFFD in Go; Python would keep it and fail to encode it later.
-    return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if any(
-        "\ud800" <= c <= "\udfff" for c in s) else s
+    return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if _SURROGATE.search(s) else s
 
 
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "bool"
-    if isinstance(value, _Num):
+    if isinstance(value, _Num | int):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -288,6 +299,8 @@ class _Decoder:
             return _text(value)
         if kind == "bool" and isinstance(value, bool):
             return value
+        if isinstance(value, int) and not isinstance(value, bool) and kind in ("int", "float"):
+            value = _Num(str(value))  # an integer from the fast parser: its literal is its decimal form
         if isinstance(value, _Num) and kind in ("int", "float"):
             if kind == "float":
                 number = float(value.text)
