@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from mockd.pytest_plugin import MockdServer
+from tests.bad_input_support import mockd_with_busybox
 from tests.engine_support import tar_of
 from tests.realdaemons import import_busybox, real_dockerd, unix_http  # noqa: F401  (fixture)
 
@@ -75,9 +75,8 @@ EXPECTED = [(status, message) for *_, status, message in ROWS] + [["create", "cr
 
 
 def test_mockd_answers_broken_archives_as_dockerd():
-    with MockdServer(["--api-version", "1.41"]) as mock:
-        assert mock.request("POST", "/v1.41/images/create?fromImage=busybox&tag=latest")[0] == 200
-        assert _run(mock.socket) == EXPECTED
+    with mockd_with_busybox() as sock:
+        assert _run(sock) == EXPECTED
 
 
 @pytest.mark.realdaemon
@@ -100,9 +99,8 @@ LOADED = [(200, "application/json", b'{"stream":"Loaded image: busybox:latest\\n
 
 
 def test_mockd_loads_as_dockerd():
-    with MockdServer(["--api-version", "1.41"]) as mock:
-        assert mock.request("POST", "/v1.41/images/create?fromImage=busybox&tag=latest")[0] == 200
-        assert _load_round_trip(mock.socket) == LOADED
+    with mockd_with_busybox() as sock:
+        assert _load_round_trip(sock) == LOADED
 
 
 @pytest.mark.realdaemon

@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from mockd.pytest_plugin import MockdServer
+from tests.bad_input_support import mockd_with_busybox
 from tests.realdaemons import import_busybox, real_dockerd, unix_http  # noqa: F401  (fixture)
 
 JSON = "application/json"
@@ -211,9 +211,8 @@ def _expected(rows: list[Row]) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("version,rows", [("1.41", ROWS_141), ("1.44", ROWS_144), ("1.46", ROWS_146),
                                           ("1.50", ROWS_150)])
 def test_mockd_reads_bodies_as_dockerd(version, rows):
-    with MockdServer(["--api-version", version]) as mock:
-        assert mock.request("POST", f"/v{version}/images/create?fromImage=busybox&tag=latest")[0] == 200
-        assert _run(mock.socket, version, rows) == _expected(rows)
+    with mockd_with_busybox(version) as sock:
+        assert _run(sock, version, rows) == _expected(rows)
 
 
 @pytest.mark.realdaemon
@@ -257,9 +256,8 @@ ACCEPTED_141 = {
 
 
 def test_mockd_accepts_what_go_accepts():
-    with MockdServer(["--api-version", "1.41"]) as mock:
-        assert mock.request("POST", "/v1.41/images/create?fromImage=busybox&tag=latest")[0] == 200
-        assert _accepted(mock.socket, "1.41") == ACCEPTED_141
+    with mockd_with_busybox() as sock:
+        assert _accepted(sock, "1.41") == ACCEPTED_141
 
 
 @pytest.mark.realdaemon
