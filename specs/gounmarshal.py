@@ -333,4 +333,6 @@ class _Decoder:
 
 
 def _zero(typ: GoType) -> Any:
-    return {"string": "", "bool": False, "int": 0, "float": 0.0}.get(typ.kind)
+    """The zero value a null element decodes to: a struct's is an empty one (the documents' list items are value
+    structs: []mount.Mount), a slice's or map's is nil."""
+    return {} if typ.kind == "struct" else {"string": "", "bool": False, "int": 0, "float": 0.0}.get(typ.kind)

@@ -53,6 +53,9 @@ ROWS_141: list[Row] = [  # dockerd 20.10, measured
      "json: cannot unmarshal number into Go struct field ContainerConfigWrapper.Labels of type string"),
     ("POST", "/containers/create", '{"Image":"busybox:latest","Tty":"yes"}', JSON, 500,
      "json: cannot unmarshal string into Go struct field ContainerConfigWrapper.Tty of type bool"),
+    # a null list element is the zero struct, which the mount validation then refuses (volume/mounts/validate.go)
+    ("POST", "/containers/create", '{"Image":"busybox:latest","HostConfig":{"Mounts":[null]}}', JSON, 400,
+     'invalid mount config for type "": field Target must not be empty'),
     ("POST", "/containers/create", '{"Image":"busybox"', JSON, 500, "unexpected EOF"),
     ("POST", "/containers/create", '{"Image":busybox}', JSON, 500,
      "invalid character 'b' looking for beginning of value"),
