@@ -92,9 +92,10 @@ GO_TYPES: dict[str, tuple[tuple[Window, str], ...]] = {
     "ExecStart": ((Before("1.46"), "types.ExecStartCheck"), (Since("1.46"), "container.ExecStartOptions")),
     "SystemAuth": ((Before("1.48"), "types.AuthConfig"), (Since("1.48"), "registry.AuthConfig")),
 }
-# Components of the documents and the Go types they describe (api/types/...).
+# Components of the documents and the Go types they describe (api/types/...); the 1.25-1.29 documents call the
+# container config `Config`.
 GO_COMPONENTS: dict[str, str] = {
-    "ContainerConfig": "container.Config", "HostConfig": "container.HostConfig", "Resources": "container.Resources",
+    "ContainerConfig": "container.Config", "Config": "container.Config", "HostConfig": "container.HostConfig", "Resources": "container.Resources",
     "HealthConfig": "container.HealthConfig", "RestartPolicy": "container.RestartPolicy", "Mount": "mount.Mount",
     "NetworkingConfig": "network.NetworkingConfig", "EndpointSettings": "network.EndpointSettings",
     "EndpointIPAMConfig": "network.EndpointIPAMConfig", "IPAM": "network.IPAM", "IPAMConfig": "network.IPAMConfig",
@@ -107,7 +108,7 @@ GO_COMPONENTS: dict[str, str] = {
 # StrSlice (a list of strings, or one string) where they say "array", integer widths they leave out, named
 # string types.
 GO_FIELDS: dict[tuple[str, str], str] = {
-    **{("ContainerConfig", f): "strslice.StrSlice" for f in ("Cmd", "Entrypoint", "Shell")},
+    **{(config, f): "strslice.StrSlice" for f in ("Cmd", "Entrypoint", "Shell") for config in ("ContainerConfig", "Config")},
     **{("HostConfig", f): "strslice.StrSlice" for f in ("CapAdd", "CapDrop")},
     ("Resources", "CpuShares"): "int64", ("Resources", "BlkioWeight"): "uint16",
     ("Resources", "IOMaximumIOps"): "uint64", ("Resources", "IOMaximumBandwidth"): "uint64",
@@ -115,9 +116,14 @@ GO_FIELDS: dict[tuple[str, str], str] = {
                                                      "CgroupnsMode", "Isolation")},
     ("HostConfig", "Cgroup"): "container.CgroupSpec",
 }
-#: Go 1.24 puts embedded structs into UnmarshalTypeError.Field (golang/go#68966); moby builds with it from 28.2
-#: (API 1.50; Dockerfile GO_VERSION 1.24.3), with 1.23 before.
-EMBEDDED_IN_FIELD_PATH = Since("1.50")
+# What UnmarshalTypeError names of a field, by the Go each release was built with (moby's Dockerfile GO_VERSION):
+# Go 1.7 (1.13.x-17.05) none, only "Go value of type T"; Go 1.8 to 1.13 (17.06-19.03) the field's own name; Go
+# 1.14+ the key path (20.10.24: Go 1.19, measured); Go 1.24 (28.2, API 1.50) adds the embedded structs
+# (golang/go#68966).
+FIELD_PATHS: tuple[tuple[Window, str], ...] = (
+    (Before("1.30"), "value"), (Window("1.30", "1.41"), "name"), (Window("1.41", "1.50"), "full"),
+    (Since("1.50"), "embedded"),
+)
 
 
 def _row(rows: tuple[tuple[Window, Any], ...], daemon: str) -> Any:
@@ -142,8 +148,7 @@ def _names_for(operation_id: str, daemon: str, op: Operation) -> GoNames:
     if top is None:  # no row: the component the body names, else the operation (texts of rarely used routes)
         ref = (op.request_schema() or {}).get("$ref", "")
         top = GO_COMPONENTS.get(ref.rsplit("/", 1)[-1], f"types.{ref.rsplit('/', 1)[-1] or operation_id}")
-    return GoNames(top=top, components=GO_COMPONENTS, fields=GO_FIELDS,
-                   embedded_in_field_path=EMBEDDED_IN_FIELD_PATH.applies(daemon))
+    return GoNames(top=top, components=GO_COMPONENTS, fields=GO_FIELDS, field_path=_row(FIELD_PATHS, daemon))
 
 
 # --- Content-Type (httputils.CheckForJSON) -------------------------------------------------------------------

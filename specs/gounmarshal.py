@@ -10,9 +10,10 @@ From these :func:`go_type` builds a :class:`GoType` tree once; :func:`go_unmarsh
 - ``null`` leaves a scalar field as it was and sets a slice, map, pointer or interface to nil (``None`` here);
 - a value of the wrong JSON kind is an ``UnmarshalTypeError``: ``json: cannot unmarshal string into Go
   struct field VolumeCreateBody.Labels of type map[string]string`` (Struct: the innermost struct type's
-  name; Field: the key path from the root, with embedded structs' names from Go 1.24 on), or ``... into Go
-  value of type runconfig.ContainerConfigWrapper`` for the top-level value. The first such error is the
-  answer (Go keeps decoding, and keeps the first).
+  name; Field: the key path from the root), or ``... into Go
+  value of type runconfig.ContainerConfigWrapper`` for the top-level value (how much of the field the text names
+  depends on the Go release, :attr:`GoNames.field_path`). The first such error is the answer (Go keeps
+  decoding, and keeps the first).
 
 The result has the schema's own field names (``{"image": "x"}`` gives ``{"Image": "x"}``), so readers of
 a decoded body never see the client's spelling. Syntax (bytes to a value) is :mod:`specs.godecode`.
@@ -44,7 +45,10 @@ class GoNames:
     # (component, property) -> the Go type where the document's type says less: "strslice.StrSlice" (a list of
     # strings or one string), "uint16" for an integer without a format, "container.NetworkMode" for a named string
     fields: dict[tuple[str, str], str] = field(default_factory=dict)
-    embedded_in_field_path: bool = False  # Go >= 1.24: UnmarshalTypeError.Field names embedded structs
+    # What UnmarshalTypeError says of the field, by the Go the daemon was built with: "value" (Go 1.7: no struct
+    # field at all), "name" (1.8-1.13: the field's own name), "full" (1.14+: the key path from the root),
+    # "embedded" (1.24+: with the embedded structs on the way)
+    field_path: str = "full"
 
 
 @dataclass
@@ -245,19 +249,22 @@ def _kind(value: Any) -> str:
 def go_unmarshal(value: Any, typ: GoType, names: GoNames) -> Any:
     """``value`` (from :func:`parse_value`) decoded into ``typ``; :class:`GoUnmarshalError` with Go's text for
     the first value of the wrong kind."""
-    return _Decoder(names.embedded_in_field_path).decode(value, typ, None, (), present=None)
+    return _Decoder(names.field_path).decode(value, typ, None, (), present=None)
 
 
 _ABSENT = object()
 
 
 class _Decoder:
-    def __init__(self, embedded_in_path: bool) -> None:
-        self.embedded_in_path = embedded_in_path
+    def __init__(self, field_path: str) -> None:
+        self.field_path = field_path
+        self.embedded_in_path = field_path == "embedded"
 
     def fail(self, what: str, typ: GoType, struct: GoType | None, path: tuple[str, ...]) -> GoUnmarshalError:
-        if struct is None:
+        if struct is None or self.field_path == "value":
             return GoUnmarshalError(f"json: cannot unmarshal {what} into Go value of type {typ.name}")
+        if self.field_path == "name":
+            path = path[-1:]
         return GoUnmarshalError(f"json: cannot unmarshal {what} into Go struct field "
                                 f"{struct.struct_name}.{'.'.join(path)} of type {typ.name}")
 

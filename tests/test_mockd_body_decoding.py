@@ -108,6 +108,22 @@ ROWS_141: list[Row] = [  # dockerd 20.10, measured
      "No such image: busybox:Latest"),  # a tag may have upper case
 ]
 
+# Older releases read bodies with 20.10's routers but were built with older Go (moby's Dockerfile GO_VERSION), whose
+# UnmarshalTypeError said less: 19.03 (API 1.40, Go 1.12/1.13) names only the field itself (the key path came with Go
+# 1.14); Docker 1.13 (API 1.25, Go 1.7.5) names no struct field at all (Struct and Field came with Go 1.8).
+ROWS_140: list[Row] = [
+    ("POST", "/containers/create", '{"Image":"busybox:latest","HostConfig":{"Memory":"x"}}', JSON, 500,
+     "json: cannot unmarshal string into Go struct field HostConfig.Memory of type int64"),
+    ("POST", "/volumes/create", '{"Labels":"AAA"}', JSON, 400,
+     "json: cannot unmarshal string into Go struct field VolumeCreateBody.Labels of type map[string]string"),
+]
+ROWS_125: list[Row] = [
+    ("POST", "/containers/create", '{"Image":5}', JSON, 500, "json: cannot unmarshal number into Go value of type string"),
+    ("POST", "/containers/create", '{"Image":"busybox:latest","Cmd":5}', JSON, 500,
+     "json: cannot unmarshal number into Go value of type string"),  # the StrSlice of Docker 1.13's Config too
+    ("POST", "/volumes/create", "", JSON, 400, "got EOF while reading request body"),
+]
+
 # dockerd 25.0 (API 1.44), from moby v25.0.0: api/server/httputils/httputils.go (ReadJSON, matchesContentType),
 # runconfig/config.go loadJSON and errors.go invalidJSONError, container_routes.go postContainersCreate (EOF, and
 # runconfig.ErrEmptyConfig for a nil Config). The Go types are still types.NetworkCreateRequest, volume.CreateOptions
@@ -211,8 +227,8 @@ def _expected(rows: list[Row]) -> list[tuple[int, str]]:
     return [(status, message) for *_, status, message in rows]
 
 
-@pytest.mark.parametrize("version,rows", [("1.41", ROWS_141), ("1.44", ROWS_144), ("1.46", ROWS_146),
-                                          ("1.50", ROWS_150)])
+@pytest.mark.parametrize("version,rows", [("1.25", ROWS_125), ("1.40", ROWS_140), ("1.41", ROWS_141),
+                                          ("1.44", ROWS_144), ("1.46", ROWS_146), ("1.50", ROWS_150)])
 def test_mockd_reads_bodies_as_dockerd(version, rows):
     with mockd_with_busybox(version) as sock:
         assert _run(sock, version, rows) == _expected(rows)
