@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from mockd.errors import DockerError
 from mockd.versioning import ALWAYS, Before, Since, Window
 from specs.godecode import GoDecodeError, go_decoder_read
-from specs.gounmarshal import GoNames, GoUnmarshalError, go_type, go_unmarshal, parse_value, plain
+from specs.gounmarshal import GoNames, GoUnmarshalError, go_type, go_unmarshal, parse_value, parse_whole, plain
 from specs.model import ApiSpec, Operation
 from specs.validation import NO_BODY
 
@@ -91,9 +92,10 @@ GO_TYPES: dict[str, tuple[tuple[Window, str], ...]] = {
     "ExecStart": ((Before("1.46"), "types.ExecStartCheck"), (Since("1.46"), "container.ExecStartOptions")),
     "SystemAuth": ((Before("1.48"), "types.AuthConfig"), (Since("1.48"), "registry.AuthConfig")),
 }
-# Components of the documents and the Go types they describe (api/types/...).
+# Components of the documents and the Go types they describe (api/types/...); the 1.25-1.29 documents call the
+# container config `Config`.
 GO_COMPONENTS: dict[str, str] = {
-    "ContainerConfig": "container.Config", "HostConfig": "container.HostConfig", "Resources": "container.Resources",
+    "ContainerConfig": "container.Config", "Config": "container.Config", "HostConfig": "container.HostConfig", "Resources": "container.Resources",
     "HealthConfig": "container.HealthConfig", "RestartPolicy": "container.RestartPolicy", "Mount": "mount.Mount",
     "NetworkingConfig": "network.NetworkingConfig", "EndpointSettings": "network.EndpointSettings",
     "EndpointIPAMConfig": "network.EndpointIPAMConfig", "IPAM": "network.IPAM", "IPAMConfig": "network.IPAMConfig",
@@ -106,7 +108,7 @@ GO_COMPONENTS: dict[str, str] = {
 # StrSlice (a list of strings, or one string) where they say "array", integer widths they leave out, named
 # string types.
 GO_FIELDS: dict[tuple[str, str], str] = {
-    **{("ContainerConfig", f): "strslice.StrSlice" for f in ("Cmd", "Entrypoint", "Shell")},
+    **{(config, f): "strslice.StrSlice" for f in ("Cmd", "Entrypoint", "Shell") for config in ("ContainerConfig", "Config")},
     **{("HostConfig", f): "strslice.StrSlice" for f in ("CapAdd", "CapDrop")},
     ("Resources", "CpuShares"): "int64", ("Resources", "BlkioWeight"): "uint16",
     ("Resources", "IOMaximumIOps"): "uint64", ("Resources", "IOMaximumBandwidth"): "uint64",
@@ -114,26 +116,39 @@ GO_FIELDS: dict[tuple[str, str], str] = {
                                                      "CgroupnsMode", "Isolation")},
     ("HostConfig", "Cgroup"): "container.CgroupSpec",
 }
-#: Go 1.24 puts embedded structs into UnmarshalTypeError.Field (golang/go#68966); moby builds with it from 28.2
-#: (API 1.50; Dockerfile GO_VERSION 1.24.3), with 1.23 before.
-EMBEDDED_IN_FIELD_PATH = Since("1.50")
+# What UnmarshalTypeError names of a field, by the Go each release was built with (moby's Dockerfile GO_VERSION):
+# Go 1.7 (1.13.x-17.05) none, only "Go value of type T"; Go 1.8 to 1.13 (17.06-19.03) the field's own name; Go
+# 1.14+ the key path (20.10.24: Go 1.19, measured); Go 1.24 (28.2, API 1.50) adds the embedded structs
+# (golang/go#68966).
+FIELD_PATHS: tuple[tuple[Window, str], ...] = (
+    (Before("1.30"), "value"), (Window("1.30", "1.41"), "name"), (Window("1.41", "1.50"), "full"),
+    (Since("1.50"), "embedded"),
+)
 
 
 def _row(rows: tuple[tuple[Window, Any], ...], daemon: str) -> Any:
     return next((value for window, value in rows if window.applies(daemon)), None)
 
 
+@lru_cache(maxsize=1024)
 def reader_for(operation_id: str, daemon: str) -> Reader:
     return _row(READERS.get(operation_id, _DEFAULT), daemon) or _row(_DEFAULT, daemon)
 
 
 def names_for(operation_id: str, daemon: str, spec: ApiSpec, op: Operation) -> GoNames:
+    key = ("go_names", operation_id, daemon)
+    names = spec.cache.get(key)
+    if names is None:
+        names = spec.cache[key] = _names_for(operation_id, daemon, op)
+    return names
+
+
+def _names_for(operation_id: str, daemon: str, op: Operation) -> GoNames:
     top = _row(GO_TYPES.get(operation_id, ()), daemon)
     if top is None:  # no row: the component the body names, else the operation (texts of rarely used routes)
         ref = (op.request_schema() or {}).get("$ref", "")
         top = GO_COMPONENTS.get(ref.rsplit("/", 1)[-1], f"types.{ref.rsplit('/', 1)[-1] or operation_id}")
-    return GoNames(top=top, components=GO_COMPONENTS, fields=GO_FIELDS,
-                   embedded_in_field_path=EMBEDDED_IN_FIELD_PATH.applies(daemon))
+    return GoNames(top=top, components=GO_COMPONENTS, fields=GO_FIELDS, field_path=_row(FIELD_PATHS, daemon))
 
 
 # --- Content-Type (httputils.CheckForJSON) -------------------------------------------------------------------
@@ -194,12 +209,15 @@ def read_json_body(raw: bytes, content_type: str, spec: ApiSpec, op: Operation, 
     if not raw and reader.empty_ok:
         return DecodedBody(NO_BODY, NO_BODY)
     try:
-        first, more = go_decoder_read(raw)
-    except GoDecodeError as err:
-        if err.eof and reader.eof is None:
-            return DecodedBody(NO_BODY, NO_BODY)
-        raise DockerError(reader.status, reader.eof if err.eof else reader.prefix + err.text) from None
-    value = parse_value(first)
+        value, more = parse_whole(raw), False
+    except ValueError:  # not exactly one value (or not plain UTF-8): Go's Decoder reads the first, or words why not
+        try:
+            first, more = go_decoder_read(raw)
+        except GoDecodeError as err:
+            if err.eof and reader.eof is None:
+                return DecodedBody(NO_BODY, NO_BODY)
+            raise DockerError(reader.status, reader.eof if err.eof else reader.prefix + err.text) from None
+        value = parse_value(first)
     sent = plain(value)
     names = names_for(op.operation_id, daemon, spec, op)
     schema = op.request_schema()

@@ -10,9 +10,10 @@ From these :func:`go_type` builds a :class:`GoType` tree once; :func:`go_unmarsh
 - ``null`` leaves a scalar field as it was and sets a slice, map, pointer or interface to nil (``None`` here);
 - a value of the wrong JSON kind is an ``UnmarshalTypeError``: ``json: cannot unmarshal string into Go
   struct field VolumeCreateBody.Labels of type map[string]string`` (Struct: the innermost struct type's
-  name; Field: the key path from the root, with embedded structs' names from Go 1.24 on), or ``... into Go
-  value of type runconfig.ContainerConfigWrapper`` for the top-level value. The first such error is the
-  answer (Go keeps decoding, and keeps the first).
+  name; Field: the key path from the root), or ``... into Go
+  value of type runconfig.ContainerConfigWrapper`` for the top-level value (how much of the field the text names
+  depends on the Go release, :attr:`GoNames.field_path`). The first such error is the answer (Go keeps
+  decoding, and keeps the first).
 
 The result has the schema's own field names (``{"image": "x"}`` gives ``{"Image": "x"}``), so readers of
 a decoded body never see the client's spelling. Syntax (bytes to a value) is :mod:`specs.godecode`.
@@ -32,9 +33,10 @@ _INT_TYPES = {"int64": ("int64", True, 64), "int32": ("int32", True, 32), "uint6
               "uint32": ("uint32", False, 32), "uint16": ("uint16", False, 16), "uint8": ("uint8", False, 8),
               None: ("int", True, 64)}
 _INT_LITERAL = re.compile(r"-?(0|[1-9][0-9]*)")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a key of the type-tree cache, kept alive by it
 class GoNames:
     """The Go facts about one operation's body at one release that its schema does not carry."""
 
@@ -43,7 +45,10 @@ class GoNames:
     # (component, property) -> the Go type where the document's type says less: "strslice.StrSlice" (a list of
     # strings or one string), "uint16" for an integer without a format, "container.NetworkMode" for a named string
     fields: dict[tuple[str, str], str] = field(default_factory=dict)
-    embedded_in_field_path: bool = False  # Go >= 1.24: UnmarshalTypeError.Field names embedded structs
+    # What UnmarshalTypeError says of the field, by the Go the daemon was built with: "value" (Go 1.7: no struct
+    # field at all), "name" (1.8-1.13: the field's own name), "full" (1.14+: the key path from the root),
+    # "embedded" (1.24+: with the embedded structs on the way)
+    field_path: str = "full"
 
 
 @dataclass
@@ -78,9 +83,9 @@ _ANY = GoType("any", "interface {}")
 
 
 def go_type(spec: ApiSpec, schema: Any, names: GoNames) -> GoType:
-    """The Go type tree of a request-body schema (cached on the spec: the schema is a node of its document, which
-    lives as long as the spec; the component tables are the same for every body)."""
-    key = ("go_type", id(schema), names.top, names.embedded_in_field_path)
+    """The Go type tree of a request-body schema (cached on the spec per schema node, which lives as long as its
+    document, and per ``names`` object: callers make one per operation and release, mockd.bodies.names_for)."""
+    key = ("go_type", id(schema), names)
     cached = spec.cache.get(key)
     if cached is None:
         cached = spec.cache[key] = _Builder(spec, names).build(schema, top=True)
@@ -196,6 +201,17 @@ def parse_value(data: bytes) -> Any:
     return json.loads(data.decode("utf-8", "replace"), parse_int=_Num, parse_float=_Num, object_pairs_hook=_Obj)
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_whole(data: bytes) -> Any:
+    """:func:`parse_value` for a body that is exactly one JSON value Go reads alike, the common case, nearer the C
+    parser's speed (integers stay ints: their literal is their decimal form); ValueError for anything else (the Go scanner then finds the value and words the error). Python
+    accepts NaN and Infinity, which Go does not; strict UTF-8 leaves the replacements to the slow path."""
+    return json.loads(data.decode("utf-8"), parse_float=_Num, object_pairs_hook=_Obj, parse_constant=_not_json)
+
+
 def plain(value: Any) -> Any:
     """A parsed value as ordinary Python data (last duplicate key wins, as in Go's map decoding)."""
     if isinstance(value, _Obj):
@@ -206,7 +222,7 @@ def plain(value: Any) -> Any:
         return _number(value.text)
     if isinstance(value, str):
         return _text(value)
-    return value
+    return value  # None, bools, ints
 
 
 def _number(text: str) -> int | float:
@@ -217,14 +233,13 @@ def _number(text: str) -> int | float:
 
 def _text(s: str) -> str:
     # A lone surrogate escape (\ud800) is U+FFFD in Go; Python would keep it and fail to encode it later.
-    return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if any(
-        "\ud800" <= c <= "\udfff" for c in s) else s
+    return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if _SURROGATE.search(s) else s
 
 
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "bool"
-    if isinstance(value, _Num):
+    if isinstance(value, _Num | int):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -234,19 +249,22 @@ def _kind(value: Any) -> str:
 def go_unmarshal(value: Any, typ: GoType, names: GoNames) -> Any:
     """``value`` (from :func:`parse_value`) decoded into ``typ``; :class:`GoUnmarshalError` with Go's text for
     the first value of the wrong kind."""
-    return _Decoder(names.embedded_in_field_path).decode(value, typ, None, (), present=None)
+    return _Decoder(names.field_path).decode(value, typ, None, (), present=None)
 
 
 _ABSENT = object()
 
 
 class _Decoder:
-    def __init__(self, embedded_in_path: bool) -> None:
-        self.embedded_in_path = embedded_in_path
+    def __init__(self, field_path: str) -> None:
+        self.field_path = field_path
+        self.embedded_in_path = field_path == "embedded"
 
     def fail(self, what: str, typ: GoType, struct: GoType | None, path: tuple[str, ...]) -> GoUnmarshalError:
-        if struct is None:
+        if struct is None or self.field_path == "value":
             return GoUnmarshalError(f"json: cannot unmarshal {what} into Go value of type {typ.name}")
+        if self.field_path == "name":
+            path = path[-1:]
         return GoUnmarshalError(f"json: cannot unmarshal {what} into Go struct field "
                                 f"{struct.struct_name}.{'.'.join(path)} of type {typ.name}")
 
@@ -288,6 +306,8 @@ class _Decoder:
             return _text(value)
         if kind == "bool" and isinstance(value, bool):
             return value
+        if isinstance(value, int) and not isinstance(value, bool) and kind in ("int", "float"):
+            value = _Num(str(value))  # an integer from the fast parser: its literal is its decimal form
         if isinstance(value, _Num) and kind in ("int", "float"):
             if kind == "float":
                 number = float(value.text)
@@ -320,4 +340,6 @@ class _Decoder:
 
 
 def _zero(typ: GoType) -> Any:
-    return {"string": "", "bool": False, "int": 0, "float": 0.0}.get(typ.kind)
+    """The zero value a null element decodes to: a struct's is an empty one (the documents' list items are value
+    structs: []mount.Mount), a slice's or map's is nil."""
+    return {} if typ.kind == "struct" else {"string": "", "bool": False, "int": 0, "float": 0.0}.get(typ.kind)

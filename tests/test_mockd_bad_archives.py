@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from mockd.pytest_plugin import MockdServer
+from tests.bad_input_support import mockd_with_busybox
 from tests.engine_support import tar_of
 from tests.realdaemons import import_busybox, real_dockerd, unix_http  # noqa: F401  (fixture)
 
@@ -75,12 +75,35 @@ EXPECTED = [(status, message) for *_, status, message in ROWS] + [["create", "cr
 
 
 def test_mockd_answers_broken_archives_as_dockerd():
-    with MockdServer(["--api-version", "1.41"]) as mock:
-        assert mock.request("POST", "/v1.41/images/create?fromImage=busybox&tag=latest")[0] == 200
-        assert _run(mock.socket) == EXPECTED
+    with mockd_with_busybox() as sock:
+        assert _run(sock) == EXPECTED
 
 
 @pytest.mark.realdaemon
 def test_the_real_dockerd_answers_as_the_table_says(real_dockerd):  # noqa: F811
     import_busybox(real_dockerd)
     assert _run(real_dockerd.socket) == EXPECTED
+
+
+def _load_round_trip(sock: str) -> list:
+    status, _, tar = unix_http(sock, "GET", "/v1.41/images/get?names=busybox:latest")
+    assert status == 200
+    out = []
+    for query in ("", "?quiet=1"):
+        status, headers, data = unix_http(sock, "POST", "/v1.41/images/load" + query, tar, headers=TAR)
+        out.append((status, headers.get("Content-Type"), data))
+    return out
+
+
+LOADED = [(200, "application/json", b'{"stream":"Loaded image: busybox:latest\\n"}\r\n')] * 2
+
+
+def test_mockd_loads_as_dockerd():
+    with mockd_with_busybox() as sock:
+        assert _load_round_trip(sock) == LOADED
+
+
+@pytest.mark.realdaemon
+def test_the_real_dockerd_loads_so(real_dockerd):  # noqa: F811
+    import_busybox(real_dockerd)
+    assert _load_round_trip(real_dockerd.socket) == LOADED

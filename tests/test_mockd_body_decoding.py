@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from mockd.pytest_plugin import MockdServer
+from tests.bad_input_support import mockd_with_busybox
 from tests.realdaemons import import_busybox, real_dockerd, unix_http  # noqa: F401  (fixture)
 
 JSON = "application/json"
@@ -53,6 +53,9 @@ ROWS_141: list[Row] = [  # dockerd 20.10, measured
      "json: cannot unmarshal number into Go struct field ContainerConfigWrapper.Labels of type string"),
     ("POST", "/containers/create", '{"Image":"busybox:latest","Tty":"yes"}', JSON, 500,
      "json: cannot unmarshal string into Go struct field ContainerConfigWrapper.Tty of type bool"),
+    # a null list element is the zero struct, which the mount validation then refuses (volume/mounts/validate.go)
+    ("POST", "/containers/create", '{"Image":"busybox:latest","HostConfig":{"Mounts":[null]}}', JSON, 400,
+     'invalid mount config for type "": field Target must not be empty'),
     ("POST", "/containers/create", '{"Image":"busybox"', JSON, 500, "unexpected EOF"),
     ("POST", "/containers/create", '{"Image":busybox}', JSON, 500,
      "invalid character 'b' looking for beginning of value"),
@@ -103,6 +106,22 @@ ROWS_141: list[Row] = [  # dockerd 20.10, measured
      "invalid reference format: repository name must be lowercase"),
     ("POST", "/containers/create", '{"Image":"busybox:Latest","Cmd":["true"]}', JSON, 404,
      "No such image: busybox:Latest"),  # a tag may have upper case
+]
+
+# Older releases read bodies with 20.10's routers but were built with older Go (moby's Dockerfile GO_VERSION), whose
+# UnmarshalTypeError said less: 19.03 (API 1.40, Go 1.12/1.13) names only the field itself (the key path came with Go
+# 1.14); Docker 1.13 (API 1.25, Go 1.7.5) names no struct field at all (Struct and Field came with Go 1.8).
+ROWS_140: list[Row] = [
+    ("POST", "/containers/create", '{"Image":"busybox:latest","HostConfig":{"Memory":"x"}}', JSON, 500,
+     "json: cannot unmarshal string into Go struct field HostConfig.Memory of type int64"),
+    ("POST", "/volumes/create", '{"Labels":"AAA"}', JSON, 400,
+     "json: cannot unmarshal string into Go struct field VolumeCreateBody.Labels of type map[string]string"),
+]
+ROWS_125: list[Row] = [
+    ("POST", "/containers/create", '{"Image":5}', JSON, 500, "json: cannot unmarshal number into Go value of type string"),
+    ("POST", "/containers/create", '{"Image":"busybox:latest","Cmd":5}', JSON, 500,
+     "json: cannot unmarshal number into Go value of type string"),  # the StrSlice of Docker 1.13's Config too
+    ("POST", "/volumes/create", "", JSON, 400, "got EOF while reading request body"),
 ]
 
 # dockerd 25.0 (API 1.44), from moby v25.0.0: api/server/httputils/httputils.go (ReadJSON, matchesContentType),
@@ -208,12 +227,11 @@ def _expected(rows: list[Row]) -> list[tuple[int, str]]:
     return [(status, message) for *_, status, message in rows]
 
 
-@pytest.mark.parametrize("version,rows", [("1.41", ROWS_141), ("1.44", ROWS_144), ("1.46", ROWS_146),
-                                          ("1.50", ROWS_150)])
+@pytest.mark.parametrize("version,rows", [("1.25", ROWS_125), ("1.40", ROWS_140), ("1.41", ROWS_141),
+                                          ("1.44", ROWS_144), ("1.46", ROWS_146), ("1.50", ROWS_150)])
 def test_mockd_reads_bodies_as_dockerd(version, rows):
-    with MockdServer(["--api-version", version]) as mock:
-        assert mock.request("POST", f"/v{version}/images/create?fromImage=busybox&tag=latest")[0] == 200
-        assert _run(mock.socket, version, rows) == _expected(rows)
+    with mockd_with_busybox(version) as sock:
+        assert _run(sock, version, rows) == _expected(rows)
 
 
 @pytest.mark.realdaemon
@@ -257,9 +275,8 @@ ACCEPTED_141 = {
 
 
 def test_mockd_accepts_what_go_accepts():
-    with MockdServer(["--api-version", "1.41"]) as mock:
-        assert mock.request("POST", "/v1.41/images/create?fromImage=busybox&tag=latest")[0] == 200
-        assert _accepted(mock.socket, "1.41") == ACCEPTED_141
+    with mockd_with_busybox() as sock:
+        assert _accepted(sock, "1.41") == ACCEPTED_141
 
 
 @pytest.mark.realdaemon

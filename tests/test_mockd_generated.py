@@ -239,7 +239,8 @@ def test_empty_daemon_behaviour(mockd_server):
         ("GET", "/v1.41/containers/NOPE/json", 404, "No such container: NOPE"),
         ("GET", "/v1.41/networks/NOPE", 404, "network NOPE not found"),
         ("GET", "/v1.41/volumes/NOPE", 404, "get NOPE: no such volume"),
-        ("GET", "/v1.41/images/NOPE/json", 404, "no such image: NOPE: No such image: NOPE:latest"),
+        # lower case: an upper-case repository is no reference (400, tests/test_mockd_body_decoding.py)
+        ("GET", "/v1.41/images/nope/json", 404, "no such image: nope: No such image: nope:latest"),
         ("GET", "/v1.44/services", 503, 'This node is not a swarm manager. Use "docker swarm init" or '
                                         '"docker swarm join" to connect this node to swarm and try again.'),
         ("GET", "/v1.44/secrets/x", 503, None),

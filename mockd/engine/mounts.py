@@ -54,6 +54,9 @@ class Mounts:
             else:
                 mounts[dest] = self._volume_mount(c, source, dest, rw, mode or "z")
         for spec in hc.get("Mounts") or []:
+            if not spec.get("Target"):  # volume/mounts/validate.go checks the target before anything else
+                raise InvalidParameter(f'invalid mount config for type "{spec.get("Type") or ""}": '
+                                       "field Target must not be empty")
             kind = spec.get("Type") or "volume"
             dest = filesystem.norm(spec.get("Target") or spec.get("Destination") or "")
             rw = not spec.get("ReadOnly")
