@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import http_serve, resp
+from . import http_serve, memcache, resp
 from .catalog import BUILTIN_MARKER, PROGRAM_MARKER, catalog
 from .filesystem import FileTree
 from .netns import LOOPBACK, Handler, hold
@@ -869,7 +869,9 @@ async def memcached(run: Run) -> int:
     if run.ctx.user in ("", "0", "root") and "-u" not in args:
         run.err("can't run as root without the -u switch\n")
         return 64
-    return await _serve(run, "memcached", int(_option(args, "-p", "--port", default="11211") or 11211), [])
+    cache = memcache.Cache(version=_version(run, "MEMCACHED_VERSION", "1.6.45"))
+    port = int(_option(args, "-p", "--port", default="11211") or 11211)
+    return await _serve(run, "memcached", port, [], serve=memcache.memcached_server(cache))
 
 
 @program("httpd-foreground")
