@@ -33,14 +33,14 @@ from .images import Image, empty_config
 # distributions) the shell runs by name.
 APPLETS = ("sh ash bash echo printf cat true false sleep env printenv hostname id whoami pwd ls mkdir touch rm rmdir cp "
            "mv head tail wc grep tee seq date uname basename dirname test [ kill nproc yes ps chmod ln top find nslookup "
-           "tr cut sort uniq expr wget nc httpd").split()
+           "tr cut sort uniq expr wget nc httpd ping").split()
 BASE_CREATED = "2026-08-03T00:00:00Z"  # the distribution snapshot the catalog's bases were written from
 PROGRAM_MARKER = b"#!mockd program: "
 BUILTIN_MARKER = b"#!mockd builtin: "
 # Where a distribution has the tools the built-in shell implements: `bash` is GNU-only and `ash` busybox-only;
 # `ps` and `top` are busybox's (Debian's and Ubuntu's base images have no procps), `nslookup` too (no dnsutils).
 _GNU_ONLY = {"bash"}
-_BUSYBOX_ONLY = {"ash", "ps", "top", "nslookup", "wget", "nc", "httpd"}  # Debian/Ubuntu bases ship none of these
+_BUSYBOX_ONLY = {"ash", "ps", "top", "nslookup", "wget", "nc", "httpd", "ping"}  # Debian/Ubuntu bases ship none of these
 _VAR = re.compile(r"\{(\w+)\}")
 _CONFIG_ORDER = ("User", "ExposedPorts", "Env", "Cmd", "Healthcheck", "ArgsEscaped", "Volumes", "WorkingDir",
                  "Entrypoint", "OnBuild", "Labels", "StopSignal")
