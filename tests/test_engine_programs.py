@@ -237,6 +237,14 @@ async def test_psql_select_1_probe():
     assert await run(box, ["psql", "-U", "postgres", "-c", "SELECT 1"]) == (
         0, " ?column? \n----------\n        1\n(1 row)\n\n", "")
     assert await run(box, ["psql", "-U", "postgres", "-tAc", "select 1;"]) == (0, "1\n", "")
+    banner = "PostgreSQL 17.11 (Debian 17.11-1.pgdg13+1) on x86_64-pc-linux-gnu, compiled by gcc (Debian 14.2.0-19) " \
+             "14.2.0, 64-bit"
+    left = (len(banner) - len("version")) // 2
+    header = " " * left + "version" + " " * (len(banner) - len("version") - left)
+    # testcontainers-python's PostgresContainer waits for this query (over TCP to 127.0.0.1)
+    assert await run(box, ["psql", "--username", "test", "--host", "127.0.0.1", "-c", "select version();"]) == (
+        0, f" {header} \n{'-' * (len(banner) + 2)}\n {banner}\n(1 row)\n\n", "")
+    assert await run(box, ["psql", "-tAc", "SELECT version()"]) == (0, banner + "\n", "")
     proc.signal(SIGINT)
     assert await proc.exit_code() == 0
 

@@ -131,17 +131,31 @@ def test_testcontainers_python_with_ryuk_runs_and_ryuk_reaps_a_killed_session(se
     eventually(reaped, seconds=15)
 
 
-MYSQL_SCRIPT = textwrap.dedent("""
+MODULES_SCRIPT = textwrap.dedent("""
+    import socket
+    from testcontainers.memcached import MemcachedContainer
     from testcontainers.mysql import MySqlContainer
+    from testcontainers.postgres import PostgresContainer
+    with PostgresContainer("postgres:16") as pg:  # waits for psql's `select version();` over TCP
+        print(pg.exec(["pg_isready", "-h", "127.0.0.1"]).output.decode(), end="")
     with MySqlContainer("mysql:8.4") as mysql:  # waits for "ready for connections" twice: temporary server, server
         print(mysql.exec(["mysqladmin", "ping", "-h", "localhost"]).output.decode(), end="")
+    with MemcachedContainer("memcached:1.6") as mc:  # sends `stats`, waits for an answer
+        with socket.create_connection(mc.get_host_and_port()) as s:
+            s.sendall(b"set k 5 0 2\\r\\nhi\\r\\nget k\\r\\n")
+            answer = b""
+            while not answer.endswith(b"END\\r\\n"):
+                answer += s.recv(1024)
+        print(answer.decode().replace("\\r\\n", "|"))
 """)
 
 
-def test_testcontainers_python_mysql_container_starts(server, docker, tmp_path):
-    pytest.importorskip("testcontainers.mysql")
-    script = tmp_path / "tc_mysql.py"
-    script.write_text(MYSQL_SCRIPT)
+def test_testcontainers_python_database_modules_start(server, docker, tmp_path):
+    for module in ("postgres", "mysql", "memcached"):
+        pytest.importorskip(f"testcontainers.{module}")
+    script = tmp_path / "tc_modules.py"
+    script.write_text(MODULES_SCRIPT)
     proc = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", str(script)], env=_tc_env(server),
                           capture_output=True, text=True, timeout=120)
-    assert (proc.returncode, proc.stdout) == (0, "mysqld is alive\n"), proc.stderr
+    assert (proc.returncode, proc.stdout) == (0, "127.0.0.1:5432 - accepting connections\nmysqld is alive\n"
+                                              "STORED|VALUE k 5 2|hi|END|\n"), proc.stderr

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import http_serve, resp
+from . import http_serve, memcache, resp
 from .catalog import BUILTIN_MARKER, PROGRAM_MARKER, catalog
 from .filesystem import FileTree
 from .netns import LOOPBACK, Handler, hold
@@ -869,7 +869,9 @@ async def memcached(run: Run) -> int:
     if run.ctx.user in ("", "0", "root") and "-u" not in args:
         run.err("can't run as root without the -u switch\n")
         return 64
-    return await _serve(run, "memcached", int(_option(args, "-p", "--port", default="11211") or 11211), [])
+    cache = memcache.Cache(version=_version(run, "MEMCACHED_VERSION", "1.6.45"))
+    port = int(_option(args, "-p", "--port", default="11211") or 11211)
+    return await _serve(run, "memcached", port, [], serve=memcache.memcached_server(cache))
 
 
 @program("httpd-foreground")
@@ -1241,15 +1243,30 @@ async def psql(run: Run) -> int:
             command = args[i + 1]
     command = command.strip().rstrip(";").strip()
     flags = "".join(a[1:] for a in args if a.startswith("-") and not a.startswith("--") and len(a) > 1)
-    if command.lower() in ("select 1", "select 1 as result"):
-        column = "result" if " as " in command.lower() else "?column?"
-        if "t" in flags and "A" in flags:
-            run.out("1\n")
-        elif "t" in flags:
-            run.out("        1\n\n")
-        else:
-            run.out(f" {column} \n{'-' * (len(column) + 2)}\n{'1'.rjust(len(column) + 1)}\n(1 row)\n\n")
+    query = " ".join(command.lower().split())
+    if query in ("select 1", "select 1 as result"):
+        run.out(_psql_row(flags, "result" if " as " in query else "?column?", "1", number=True))
         return 0
-    run.err("mockd: psql queries other than SELECT 1 are not simulated; script them with a rule\n")
+    if query == "select version()":  # testcontainers-python's PostgresContainer waits for this one
+        run.out(_psql_row(flags, "version", _pg_banner(run), number=False))
+        return 0
+    run.err("mockd: psql queries other than SELECT 1 and SELECT version() are not simulated; script them with a "
+            "rule\n")
     return 1
+
+
+def _psql_row(flags: str, column: str, value: str, number: bool) -> str:
+    """A one-row, one-column result as psql prints it: -tA the bare value, -t the padded cell, else aligned with
+    its header (centred) and row count; numbers right-aligned, text left-aligned."""
+    width = max(len(column), len(value))
+    cell = value.rjust(width) if number else value.ljust(width)
+    if "t" in flags and "A" in flags:
+        return f"{value}\n"
+    if "t" in flags:
+        return f" {cell}".rstrip() + "\n\n"
+    left = (width - len(column)) // 2
+    header = " " * left + column + " " * (width - len(column) - left)
+    return f" {header} \n{'-' * (width + 2)}\n {cell.rstrip()}\n(1 row)\n\n"
+
+
 from . import python_program  # noqa: E402,F401 - registers `python` (it imports this module)
