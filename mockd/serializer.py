@@ -53,7 +53,7 @@ Compute = Callable[[Any, Mapping[str, list[str]]], Any]
 class Rule:
     root: str
     field: str
-    action: str  # "hide" | "add" | "adapt" | "fill" | "omitempty"
+    action: str  # "hide" | "hide-when" (compute says when) | "add" | "adapt" | "fill" | "omitempty"
     when: Window = ALWAYS  # the requested versions it applies at
     why: str = ""
     compute: Compute | None = None
@@ -82,6 +82,10 @@ def _none_placeholders(parent: Any, _query: Mapping[str, list[str]]) -> None:
         parent["RepoTags"], parent["RepoDigests"] = ["<none>:<none>"], ["<none>@<none>"]
 
 
+def _zero_time_if_unset(value: Any, _query: Mapping[str, list[str]]) -> Any:
+    return value or "0001-01-01T00:00:00Z"  # Go's zero time.Time in RFC 3339
+
+
 def _count_if_shared_size(value: Any, query: Mapping[str, list[str]]) -> Any:
     values = query.get("shared-size")
     return value if values and query_bool(values[0]) else -1
@@ -90,6 +94,10 @@ def _count_if_shared_size(value: Any, query: Mapping[str, list[str]]) -> Any:
 def _verbose(query: Mapping[str, list[str]]) -> bool:
     values = query.get("verbose")
     return bool(values) and query_bool(values[0])
+
+
+def _verbose_asked(_parent: Any, query: Mapping[str, list[str]]) -> bool:
+    return _verbose(query)
 
 
 def _usage(items: list[dict[str, Any]], active: Callable[[dict], bool], size: Callable[[dict], int],
@@ -101,8 +109,8 @@ def _usage(items: list[dict[str, Any]], active: Callable[[dict], bool], size: Ca
         "Reclaimable": sum(max(size(i), 0) for i in items if not active(i)),
         "TotalSize": total if total is not None else sum(max(size(i), 0) for i in items),
     }
-    if _verbose(query):
-        out["Items"] = items
+    # Items always: the daemon reads the usage verbosely for the legacy lists or for verbose=1 (getDiskUsage).
+    out["Items"] = items
     return out
 
 
@@ -156,6 +164,11 @@ RULES: tuple[Rule, ...] = (
        why="deprecated, omitted from API 1.44 (Engine 25); set to Size for older requests"),
     _R("SystemDataUsage", "Images.*.VirtualSize", "add", when=Before("1.44"), compute=_same_as_size,
        why="deprecated, omitted from API 1.44 (Engine 25); set to Size for older requests"),
+    # An image config without a creation time (moby #47368): omitted from 1.44, Go's zero time before.
+    _R("ImageInspect", "Created", "omitempty", when=Since("1.44"), why="omitted when the config has no creation time "
+       "from API 1.44 (Engine 25)"),
+    _R("ImageInspect", "Created", "adapt", when=Before("1.44"), compute=_zero_time_if_unset,
+       why="an unset creation time reads 0001-01-01T00:00:00Z below API 1.44 (image_routes.go)"),
     _R("ImageInspect", "Container", "hide", when=Since("1.45"), why="deprecated, omitted from API 1.45 (Engine 26)"),
     _R("ImageInspect", "ContainerConfig", "hide", when=Since("1.45"), why="deprecated, omitted from API 1.45 (Engine 26)"),
     *(_R("ImageInspect", f"Config.{name}", "hide", when=Since("1.50"),
@@ -215,7 +228,10 @@ RULES: tuple[Rule, ...] = (
     _R("SystemDataUsage", "VolumeUsage", "add", when=Since("1.52"), compute=_volume_usage, why="the 1.52 summary shape"),
     _R("SystemDataUsage", "BuildCacheUsage", "add", when=Since("1.52"), compute=_build_cache_usage,
        why="the 1.52 summary shape"),
-    *(_R("SystemDataUsage", name, "hide", when=Since("1.52"), why="legacy shape, replaced by the *Usage summaries at 1.52")
+    # The daemon's code keeps the legacy fields from 1.52 unless verbose=1 (the client knows the new shape): the
+    # changelog announces their removal at 1.53, getDiskUsage (v29.0 and later) has no such gate. Code followed.
+    *(_R("SystemDataUsage", name, "hide-when", when=Since("1.52"), compute=_verbose_asked,
+         why="legacy shape, sent beside the *Usage summaries from 1.52 unless verbose=1")
       for name in _DF_LEGACY),
 )
 
@@ -332,7 +348,7 @@ class _Plan:
 
 _PLANS: dict[tuple[Any, ...], _Plan] = {}
 # Rows that say the daemon sends a field (to some requested versions) whatever its own document says.
-_SENT_BEYOND_DOCUMENT = frozenset({"hide", "add"})
+_SENT_BEYOND_DOCUMENT = frozenset({"hide", "hide-when", "add"})
 
 
 def _plan(daemon: ApiSpec, spec: ApiSpec, target: Operation | str, status: int, rules: tuple[Rule, ...]) -> _Plan:
@@ -386,6 +402,9 @@ def _apply(node: Any, parts: tuple[str, ...], rule: Rule, applies: bool, query: 
         return
     elif rule.action == "hide":
         del node[head]
+    elif rule.action == "hide-when" and rule.compute is not None:
+        if rule.compute(node, query):
+            del node[head]
     elif rule.action == "omitempty":
         if node[head] in _EMPTY:
             del node[head]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -63,3 +64,27 @@ def docker_for(request, server: MockdServer) -> DockerCLI:
     server.reset()
     name = next(n for n, p in CLIS.items() if p == request.param)
     return DockerCLI(name, request.param, server)
+
+
+def serving_server() -> Iterator[MockdServer]:
+    """A module's mockd whose published ports listen (on 127.0.0.1, the default): for clients that dial them."""
+    with MockdServer([]) as server:
+        yield server
+
+
+def fresh_cli(server: MockdServer) -> DockerCLI:
+    """The newest docker CLI on a daemon back at its start."""
+    server.reset()
+    return DockerCLI("cli28", CLIS["cli28"], server)
+
+
+def eventually(check, seconds: float = 10.0):
+    """check()'s answer once it stops failing (an assertion, a refused connection), or its last failure."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return check()
+        except (AssertionError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

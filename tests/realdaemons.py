@@ -327,9 +327,10 @@ def _spawn_and_wait(
 
 
 def start_dockerd(tmpdir: str | os.PathLike[str] | None = None, timeout: float = START_TIMEOUT,
-                  bridge: str = "none") -> Daemon:
+                  bridge: str = "none", extra_args: tuple[str, ...] = ()) -> Daemon:
     """Start a private dockerd (vfs storage, no bridge, no iptables). Containers need ``--network none``, unless
     ``bridge`` names an existing Linux bridge with an address for the default network (tests/conformance).
+    ``extra_args`` go to dockerd's command line as they are (the conformance run's ``--registry-mirror``).
 
     The socket and exec root live in a fresh short directory under /tmp; the data root and the log go to
     ``tmpdir`` (default: the short directory). The log is kept after ``stop()``, the data root is removed.
@@ -353,6 +354,7 @@ def start_dockerd(tmpdir: str | os.PathLike[str] | None = None, timeout: float =
         "--iptables=false", "--ip6tables=false", f"--bridge={bridge}",
         "--storage-driver=vfs",
         "--shutdown-timeout=2",
+        *extra_args,
     ]  # fmt: skip
     return _spawn_and_wait(DOCKERD, argv, _clean_env(), sock, short, log_path, [data_root], timeout)
 

@@ -63,6 +63,23 @@ async def test_attach_websocket(docker):
     await c.delete(force=True)
 
 
+async def test_attach_websocket_to_a_tty_goes_through_the_terminal(docker):
+    """dockerd's websocket attach feeds a TTY container's terminal: the input is echoed, CR ends the line, and
+    the detach keys end the session (aiodocker's test_stdio_stdin looks for the echo)."""
+    c = await docker.containers.run({"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True, "Tty": True})
+    ws = await c.websocket(stdin=True, stdout=True, stream=True)
+    await ws.send_bytes(b"typed\r")
+    received = b""
+    while received.count(b"typed\r\n") < 2:  # the terminal's echo, then cat's copy
+        received += (await asyncio.wait_for(ws.receive(), 5)).data
+    assert received == b"typed\r\ntyped\r\n"
+    for key in (b"\x10", b"\x11"):  # ctrl-p ctrl-q, one read each (moby's escape proxy matches per read)
+        await ws.send_bytes(key)
+    assert (await asyncio.wait_for(ws.receive(), 5)).type.name in ("CLOSE", "CLOSED", "CLOSING")
+    assert (await c.show())["State"]["Running"]  # detached: the container runs on
+    await c.delete(force=True)
+
+
 async def test_archive_and_lifecycle(docker):
     c = await docker.containers.run({"Image": "busybox", "Cmd": ["sleep", "100"]}, name="box")
     buf = io.BytesIO()
@@ -101,3 +118,21 @@ async def test_images_volumes_networks_events(docker):
     event = await asyncio.wait_for(events.get(), 5)
     assert (event["Type"], event["Action"], event["Actor"]["ID"]) == ("volume", "create", "live")
     await docker.events.stop()
+
+
+async def test_platform_refusals_and_build_cache_prune(docker):
+    """dockerd 20.10's answers (aiodocker's own suite checks them): a bad platform is a 400 before a pull or a
+    build starts; the build cache prune deletes nothing and says so with null."""
+    with pytest.raises(aiodocker.DockerError) as err:
+        await docker.images.pull("hello-world", platform="foo")
+    assert err.value.status == 400
+    assert err.value.message == '"foo": unknown operating system or architecture: invalid argument'
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w:gz") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(b"FROM busybox\n")
+        tar.addfile(info, io.BytesIO(b"FROM busybox\n"))
+    with pytest.raises(aiodocker.DockerError) as err:
+        await docker.images.build(fileobj=io.BytesIO(context.getvalue()), encoding="gzip", platform="foo")
+    assert err.value.status == 400
+    assert await docker.images.prune_builds(all_builds=True) == {"CachesDeleted": None, "SpaceReclaimed": 0}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
 import pytest
 
-from tests.clients_support import module_server
+from tests.clients_support import eventually, module_server
 
 COMPOSE = "/usr/bin/docker-compose"
 pytestmark = pytest.mark.skipif(not os.path.exists(COMPOSE), reason=f"{COMPOSE} is not installed")
@@ -97,3 +98,81 @@ def test_compose_depends_on_service_healthy(server, tmp_path):
     assert "Up (healthy)" in ps and "Exit 0" in ps, ps
     assert compose(server, tmp_path, "logs", "--no-color", "app").stdout.decode().rstrip().endswith("app-started")
     compose(server, tmp_path, "down", "-t", "0")
+
+
+STACK_FILE = """
+version: "2.4"
+services:
+  cache:
+    image: redis:7
+    healthcheck:
+      test: ["CMD", "redis-cli", "-h", "cache", "ping"]
+      interval: 500ms
+      retries: 40
+  db:
+    image: postgres:16
+    environment:
+      POSTGRES_PASSWORD: example
+    volumes:
+      - pgdata:/var/lib/postgresql/data
+    healthcheck:
+      test: ["CMD-SHELL", "pg_isready -U postgres"]
+      interval: 500ms
+      retries: 40
+  web:
+    image: nginx:1.31
+    depends_on:
+      cache:
+        condition: service_healthy
+      db:
+        condition: service_healthy
+    healthcheck:
+      test: ["CMD", "curl", "-fsS", "http://web/"]
+      interval: 500ms
+      retries: 40
+volumes:
+  pgdata: {}
+"""
+
+
+def _inspect(server, name: str) -> dict:
+    status, _, body = server.request("GET", f"/containers/{name}/json")
+    assert status == 200, body
+    return json.loads(body)
+
+
+def test_compose_stack_of_catalog_services_comes_up_healthy_and_down_cleans(server, tmp_path):
+    """nginx + redis + postgres from the catalog, no seed: each health check is the image's own client (redis-cli,
+    pg_isready, curl of its own service name), web starts once both others are healthy; down -v leaves nothing."""
+    server.reset()
+    (tmp_path / "docker-compose.yml").write_text(STACK_FILE)
+    compose(server, tmp_path, "up", "-d")  # returns once web is started: after cache and db were healthy
+
+    def all_healthy() -> str:
+        ps = compose(server, tmp_path, "ps").stdout.decode()
+        assert ps.count("Up (healthy)") == 3, ps
+        return ps
+
+    eventually(all_healthy, seconds=30)
+    web = _inspect(server, "demo_web_1")
+    for dep in ("demo_cache_1", "demo_db_1"):
+        first_healthy = min(e["End"] for e in _inspect(server, dep)["State"]["Health"]["Log"] if e["ExitCode"] == 0)
+        assert first_healthy < web["State"]["StartedAt"], (dep, first_healthy, web["State"]["StartedAt"])
+    assert "Welcome to nginx!" in web["State"]["Health"]["Log"][-1]["Output"]
+    assert compose(server, tmp_path, "exec", "-T", "db", "pg_isready", "-h", "db").stdout.decode() == \
+        "db:5432 - accepting connections\n"
+    compose(server, tmp_path, "stop")
+    ps = compose(server, tmp_path, "ps").stdout.decode()
+    assert ps.count("Exit 0") == 3, ps  # nginx on SIGQUIT, redis on SIGTERM, postgres on SIGINT: all 0
+    down = compose(server, tmp_path, "down", "-v").stderr.decode()
+    assert "Removing network demo_default" in down and "Removing volume demo_pgdata" in down, down
+    for path in ("/containers/json?all=1", "/volumes", "/networks"):
+        status, _, body = server.request("GET", path)
+        assert status == 200
+        answer = json.loads(body)
+        if path == "/volumes":
+            assert answer["Volumes"] in (None, []), answer
+        elif path == "/networks":
+            assert sorted(n["Name"] for n in answer) == ["bridge", "host", "none"]
+        else:
+            assert answer == []

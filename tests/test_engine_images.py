@@ -66,6 +66,30 @@ def test_save_load_roundtrip():
     assert other.images.get("busybox").id == e.images.get("busybox").id
 
 
+def test_load_of_a_legacy_archive_with_a_shared_layer_symlink_and_an_empty_layer():
+    """`docker save` of old daemons (aiodocker's google-containers-pause.tar): a layer two images share is a
+    symlink to the other's layer.tar, and an empty layer is a tar of end-of-archive blocks only."""
+    config = json.dumps({"config": {"Cmd": ["/pause"]}, "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    members = [("cfg.json", tarfile.REGTYPE, config), ("a/layer.tar", tarfile.REGTYPE, tar_of({"pause": "bin"})),
+               ("b/layer.tar", tarfile.SYMTYPE, b"../a/layer.tar"), ("c/layer.tar", tarfile.REGTYPE, b"\0" * 1024),
+               ("manifest.json", tarfile.REGTYPE, json.dumps([{"Config": "cfg.json", "RepoTags": ["pause:1.0"],
+                                                                "Layers": ["c/layer.tar", "b/layer.tar"]}]).encode())]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, kind, data in members:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            if kind == tarfile.SYMTYPE:
+                info.linkname = data.decode()
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    e = Engine()
+    assert e.load(buf.getvalue()) == [{"stream": "Loaded image: pause:1.0\n"}]
+    assert e.images.get("pause:1.0").rootfs().read("/pause") == b"bin"
+
+
 async def test_commit_with_changes_and_import():
     e = Engine()
     e.pull("busybox")

@@ -64,10 +64,14 @@ def test_system_df_takes_the_1_52_summary_shape() -> None:
           "Containers": [{"Id": "c", "State": "running", "SizeRw": 5}], "Volumes": [], "BuildCache": []}
     old = _ser(df, "1.41", "1.56", "SystemDataUsage")
     assert old["BuilderSize"] == 0 and "ImageUsage" not in old and len(old["Images"]) == 2
+    # From 1.52 the summaries; the legacy fields beside them unless verbose=1 (getDiskUsage, v29.0 and later).
+    usage = {"ImageUsage", "ContainerUsage", "VolumeUsage", "BuildCacheUsage"}
     new = _ser(df, "1.52", "1.56", "SystemDataUsage")
-    assert set(new) == {"ImageUsage", "ContainerUsage", "VolumeUsage", "BuildCacheUsage"}
-    assert new["ImageUsage"] == {"ActiveCount": 1, "TotalCount": 2, "Reclaimable": 30, "TotalSize": 100}
+    assert set(new) == usage | {"LayersSize", "Images", "Containers", "Volumes", "BuildCache"}
+    assert {k: v for k, v in new["ImageUsage"].items() if k != "Items"} == {
+        "ActiveCount": 1, "TotalCount": 2, "Reclaimable": 30, "TotalSize": 100}
     verbose = _ser(df, "1.52", "1.56", "SystemDataUsage", query={"verbose": ["1"]})
+    assert set(verbose) == usage
     assert [i["Id"] for i in verbose["ImageUsage"]["Items"]] == ["i1", "i2"]
     assert "BuilderSize" not in _ser(df, "1.44", "1.56", "SystemDataUsage")
 

@@ -7,7 +7,9 @@ asked at both), so a row that switches but is not applied, or is applied to the 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import tarfile
 import time
 
 import pytest
@@ -140,3 +142,36 @@ async def test_exec_die_events_by_the_daemon_release(aiohttp_client, daemon, sho
         await asyncio.sleep(0.02)
     actions = [e["Action"].split(":")[0] for e in await _events(c, "1.25") if e["Type"] == "container"]
     assert "exec_start" in actions and ("exec_die" in actions) is shown
+
+
+def _archive(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+async def test_image_without_a_creation_time_by_version(client):
+    config = {"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+              "rootfs": {"type": "layers", "diff_ids": []}}  # no "created", as some builders write
+    manifest = [{"Config": "config.json", "RepoTags": ["nocreated:1"], "Layers": ["layer/layer.tar"]}]
+    data = _archive({"config.json": json.dumps(config).encode(), "manifest.json": json.dumps(manifest).encode(),
+                     "layer/layer.tar": tar_of({"hello": "world\n"})})
+    resp = await client.post("/v1.43/images/load?quiet=1", data=data, headers={"Content-Type": "application/x-tar"})
+    assert resp.status == 200, await resp.text()
+    assert (await get(client, "/v1.43/images/nocreated:1/json"))["Created"] == "0001-01-01T00:00:00Z"
+    assert "Created" not in await get(client, "/v1.44/images/nocreated:1/json")
+    assert (await get(client, "/v1.44/images/busybox/json"))["Created"].startswith("20")  # a set time stays
+
+
+async def test_system_df_keeps_the_legacy_fields_from_1_52_unless_verbose(client):
+    legacy = {"LayersSize", "Images", "Containers", "Volumes", "BuildCache"}
+    usage = {"ImageUsage", "ContainerUsage", "VolumeUsage", "BuildCacheUsage"}
+    old, new, verbose = [await get(client, f"/v{v}/system/df{q}")
+                         for v, q in (("1.51", ""), ("1.52", ""), ("1.52", "?verbose=1"))]
+    assert legacy <= set(old) and not usage & set(old)
+    assert legacy | usage <= set(new) and new["ImageUsage"]["Items"] == new["Images"]
+    assert usage <= set(verbose) and not legacy & set(verbose) and verbose["ImageUsage"]["Items"]

@@ -16,34 +16,18 @@ import urllib.request
 import pytest
 
 from mockd.pytest_plugin import MockdServer
-from tests.clients_support import CLIS, DockerCLI
+from tests.clients_support import DockerCLI, eventually, fresh_cli, serving_server
 
-
-@pytest.fixture(scope="module")
-def server():
-    with MockdServer([]) as mock:
-        yield mock
+server = pytest.fixture(scope="module")(serving_server)
 
 
 @pytest.fixture
 def docker(server) -> DockerCLI:
-    server.reset()
-    return DockerCLI("cli28", next(iter(CLIS.values())), server)
+    return fresh_cli(server)
 
 
 def host_port(docker: DockerCLI, name: str, port: str) -> int:
     return int(docker("port", name, port).splitlines()[0].rsplit(":", 1)[1])
-
-
-def eventually(check, seconds: float = 10.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return check()
-        except (AssertionError, OSError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def test_nginx_serves_its_page_logs_its_start_and_stops_at_once(docker):
@@ -79,6 +63,26 @@ def test_postgres_is_ready_for_pg_isready(docker):
     assert "accepting connections" in out
     logs = docker.run("logs", "db")
     assert (logs.out + logs.err).count("database system is ready to accept connections") == 2
+
+
+def test_database_probes_reach_a_peer_by_name(docker):
+    """pg_isready and mysqladmin ping over TCP: the server's own service name and a peer's, refused and unknown."""
+    docker("network", "create", "dbs")
+    docker("run", "-d", "--name", "pg", "--network", "dbs", "-e", "POSTGRES_PASSWORD=pw", "postgres:16")
+    docker("run", "-d", "--name", "my", "--network", "dbs", "-e", "MYSQL_ROOT_PASSWORD=pw", "mysql:8.4")
+    assert eventually(lambda: docker("exec", "pg", "pg_isready", "-h", "pg")) == "pg:5432 - accepting connections\n"
+    probe = ("run", "--rm", "--network", "dbs", "postgres:16")
+    assert docker(*probe, "pg_isready", "-h", "pg", "-p", "5432") == "pg:5432 - accepting connections\n"
+    refused = docker.run(*probe, "pg_isready", "-h", "pg", "-p", "5433", check=False)
+    assert (refused.returncode, refused.out) == (2, "pg:5433 - no response\n")
+    unknown = docker.run(*probe, "pg_isready", "-h", "nosuch", check=False)
+    assert (unknown.returncode, unknown.out) == (2, "nosuch:5432 - no response\n")
+    ping = ("run", "--rm", "--network", "dbs", "mysql:8.4", "mysqladmin", "ping")
+    assert eventually(lambda: docker(*ping, "-h", "my", "-ppw"), seconds=30) == "mysqld is alive\n"
+    refused = docker.run(*ping, "-h", "my", "-P", "3307", check=False)
+    assert refused.returncode == 1 and "Can't connect to MySQL server on 'my:3307' (111)" in refused.err
+    unknown = docker.run(*ping, "-h", "nosuch", check=False)
+    assert unknown.returncode == 1 and "Unknown MySQL server host 'nosuch' (-2)" in unknown.err
 
 
 TC_SCRIPT = textwrap.dedent("""
@@ -125,3 +129,19 @@ def test_testcontainers_python_with_ryuk_runs_and_ryuk_reaps_a_killed_session(se
         assert docker("ps", "-a", "--format", "{{.Names}}").split() == []  # the session's container and Ryuk
 
     eventually(reaped, seconds=15)
+
+
+MYSQL_SCRIPT = textwrap.dedent("""
+    from testcontainers.mysql import MySqlContainer
+    with MySqlContainer("mysql:8.4") as mysql:  # waits for "ready for connections" twice: temporary server, server
+        print(mysql.exec(["mysqladmin", "ping", "-h", "localhost"]).output.decode(), end="")
+""")
+
+
+def test_testcontainers_python_mysql_container_starts(server, docker, tmp_path):
+    pytest.importorskip("testcontainers.mysql")
+    script = tmp_path / "tc_mysql.py"
+    script.write_text(MYSQL_SCRIPT)
+    proc = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", str(script)], env=_tc_env(server),
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (0, "mysqld is alive\n"), proc.stderr

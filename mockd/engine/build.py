@@ -411,6 +411,10 @@ def _restore(tree: FileTree, saved: dict[str, filesystem.Node | None]) -> None:
 def _copy(src: FileTree, sources: list[str], dst: FileTree, dest: str, dest_is_dir: bool, is_add: bool) -> None:
     matched_any = False
     for source in sources:
+        if posixpath.normpath(source).startswith("../") or posixpath.normpath(source) == "..":
+            # the builder's context check (origPath, and the empty full path it could not make)
+            raise BuildError(f"{'ADD' if is_add else 'COPY'} failed: forbidden path outside the build context: "
+                             f"{source} ()")
         pattern = filesystem.norm(source)
         if any(ch in pattern for ch in "*?["):
             matches = [p for p in src.nodes if fnmatch.fnmatch(p, pattern) and p != "/"]

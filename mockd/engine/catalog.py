@@ -176,6 +176,13 @@ class Catalog:
     def repos(self) -> list[str]:
         return sorted(self.by_repo)
 
+    @functools.cached_property
+    def program_names(self) -> frozenset[str]:
+        """The file names of the catalog's program markers (`httpd`, `redis-cli`, ...), in any variant."""
+        return frozenset(posixpath.basename(path) for variants in self.by_repo.values() for v in variants
+                         for path, item in (v.spec.get("files") or {}).items()
+                         if isinstance(item, dict) and "program" in item)
+
     def knows(self, repo: str) -> bool:
         return _official(repo) in self.by_repo
 
@@ -395,6 +402,8 @@ def _image_config(family: dict, spec: dict, variables: dict[str, str]) -> dict:
     merged = dict(_expand(family.get("config") or {}, variables))
     own = _expand(spec.get("config") or {}, variables)
     merged.update({k: v for k, v in own.items() if k != "Env"})
+    if "Entrypoint" in own and "Cmd" not in own:
+        merged.pop("Cmd", None)  # a Dockerfile's ENTRYPOINT resets the CMD its base image had (alpine/socat)
     merged["Env"] = _merge_env(merged.get("Env") or [], own.get("Env") or [])
     config = empty_config()
     config["Env"] = None

@@ -4,11 +4,12 @@ filter, rename, update, top, stats, logs, changes, export and prune."""
 from __future__ import annotations
 
 import copy
+import ipaddress
 import re
 
 from . import filesystem, references
 from .containers import Container, LogEntry, check_name, default_host_config, legacy_links, link_text
-from .errors import Conflict, EngineError, InvalidParameter, NotFound
+from .errors import Conflict, InvalidParameter, NotFound
 from .filters import label_matches
 from .ids import new_id, now_ns, parse_time, random_name, rfc3339
 from .images import Image
@@ -17,6 +18,45 @@ from .mounts import Mounts
 from .network_ops import NetworkOps, etc_hosts
 from .ports import check_port_bindings, decoded_port_bindings
 from .state import DaemonState
+
+
+def check_restart_policy(policy: dict) -> None:
+    """dockerd's validateRestartPolicy (daemon/container.go, 20.10): an unknown name, or a retry count where it
+    does not apply, is an invalid parameter."""
+    name, retries = policy.get("Name") or "", policy.get("MaximumRetryCount") or 0
+    if name in ("always", "unless-stopped", "no"):
+        if retries != 0:
+            raise InvalidParameter(f"maximum retry count cannot be used with restart policy '{name}'")
+    elif name == "on-failure":
+        if retries < 0:
+            raise InvalidParameter("maximum retry count cannot be negative")
+    elif name:
+        raise InvalidParameter(f"invalid restart policy '{name}'")
+
+
+def _is_ipv4(text: str) -> bool:
+    """Go's net.ParseIP(text).To4() != nil: a dotted quad, or one mapped into IPv6."""
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return ip.version == 4 or ip.ipv4_mapped is not None
+
+
+def check_endpoint_addresses(endpoints: dict) -> None:
+    """dockerd's verifyNetworkingConfig (daemon/create.go, 20.10): requested IPAMConfig addresses must parse."""
+    for settings in endpoints.values():
+        ipam = (settings or {}).get("IPAMConfig") or {}
+        v4, v6 = ipam.get("IPv4Address") or "", ipam.get("IPv6Address") or ""
+        if v4 and not _is_ipv4(v4):
+            raise InvalidParameter(f"invalid IPv4 address: {v4}")
+        if v6:
+            try:
+                valid = not _is_ipv4(v6) and ipaddress.ip_address(v6).version == 6
+            except ValueError:
+                valid = False
+            if not valid:
+                raise InvalidParameter(f"invalid IPv6 address: {v6}")
 
 
 class ContainerOps:
@@ -41,16 +81,17 @@ class ContainerOps:
                                "reuse that name.")
         image = self.state.images.find(image_ref)
         if image is None:
-            try:
-                display = references.parse(image_ref).name
-            except EngineError:
-                display = image_ref
+            if references.is_id_like(image_ref):
+                raise NotFound(f"No such image: {image_ref}")
+            display = references.parse(image_ref).name  # GetImage: no reference is InvalidParameter (400)
             raise NotFound(f"No such image: {display}")
         host_config = default_host_config()
         host_config.update({k: v for k, v in (body.get("HostConfig") or {}).items()})
         if host_config.get("NetworkMode") in ("", None):
             host_config["NetworkMode"] = "default"
         restart = host_config.get("RestartPolicy") or {}
+        check_restart_policy(restart)
+        check_endpoint_addresses((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {})
         if restart.get("Name") in ("", None):
             host_config["RestartPolicy"] = {"Name": "no", "MaximumRetryCount": restart.get("MaximumRetryCount", 0)}
         if host_config.get("AutoRemove") and host_config["RestartPolicy"]["Name"] not in ("no", ""):

@@ -272,8 +272,8 @@ class Engine:
         return self.mounts.prune_volumes(filters, only_anonymous)
 
     # -- networks (network_ops.NetworkOps) --
-    def create_network(self, body: dict) -> Network:
-        return self.network_ops.create_network(body)
+    def create_network(self, body: dict, unique: bool = True) -> Network:
+        return self.network_ops.create_network(body, unique)
 
     def network_containers(self, net: Network) -> dict:
         return self.network_ops.network_containers(net)
@@ -312,8 +312,11 @@ class Engine:
     def prune_images(self, filters: dict | None = None) -> dict:
         return self.image_ops.prune_images(filters)
 
-    def search(self, term: str, limit: int = 25, filters: dict | None = None) -> list[dict]:
-        return self.image_ops.search(term, limit, filters)
+    def prune_build_cache(self, filters: dict | None = None) -> dict:
+        return self.image_ops.prune_build_cache(filters)
+
+    def search(self, term: str, limit: int = 25, filters: dict | None = None, automated: bool = True) -> list[dict]:
+        return self.image_ops.search(term, limit, filters, automated)
 
     def save(self, names: list[str]) -> bytes:
         return self.image_ops.save(names)
@@ -329,6 +332,9 @@ class Engine:
                author: str = "", changes: list[str] | None = None, pause: bool = True,
                config: dict | None = None) -> Image:
         return self.image_ops.commit(container_ref, repo, tag, comment, author, changes, pause, config)
+
+    def check_build_context(self, context: bytes, dockerfile_path: str) -> None:
+        self.image_ops.check_build_context(context, dockerfile_path)
 
     def build(self, context: bytes, tags: list[str], **options) -> AsyncIterator[dict]:
         return self.image_ops.build(context, tags, **options)

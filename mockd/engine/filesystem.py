@@ -361,6 +361,8 @@ def node_from(info: tarfile.TarInfo, content: bytes) -> Node | None:
 
 def layer_from_tar(data: bytes) -> Layer:
     layer: Layer = {}
+    if data and not data.strip(b"\0"):
+        return layer  # only end-of-archive blocks (tarfile calls that unreadable): the empty layer of a `docker save`
     for info, content in _read_tar(data):
         path = norm(info.name)
         base = posixpath.basename(path)

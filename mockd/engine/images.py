@@ -107,7 +107,7 @@ class Image:
             "RepoDigests": list(self.repo_digests),
             "Parent": self.parent,
             "Comment": self.comment,
-            "Created": rfc3339(self.created_ns),
+            "Created": rfc3339(self.created_ns) if self.created_ns else "",  # a config without a creation time
             "Container": self.container,
             "ContainerConfig": copy.deepcopy(self.container_config or zero_config()),
             "DockerVersion": "20.10.24",
@@ -244,6 +244,8 @@ class ImageStore:
 
     def get(self, ref: str) -> Image:
         image = self.find(ref)
+        if image is None and ref and not references.is_id_like(ref):
+            references.parse(ref)  # GetImage refuses what is no reference (400) before it looks
         if image is None:
             raise NotFound(f"No such image: {_display(ref)}")
         return image

@@ -74,11 +74,11 @@ class NetworkOps:
 
 
     # -- networks --
-    def create_network(self, body: dict) -> Network:
+    def create_network(self, body: dict, unique: bool = True) -> Network:
         net = self.state.networks.create(
             body.get("Name") or "", driver=body.get("Driver") or "bridge", ipam=body.get("IPAM"),
             internal=bool(body.get("Internal")), attachable=bool(body.get("Attachable")),
-            labels=body.get("Labels"), options=body.get("Options"), enable_ipv6=bool(body.get("EnableIPv6")))
+            labels=body.get("Labels"), options=body.get("Options"), enable_ipv6=bool(body.get("EnableIPv6")), unique=unique)
         self.state.events.emit("network", "create", net.id, {"name": net.name, "type": net.driver})
         return net
 

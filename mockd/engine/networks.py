@@ -138,13 +138,15 @@ class NetworkStore:
 
     def create(self, name: str, driver: str = "bridge", ipam: dict | None = None, internal: bool = False,
                attachable: bool = False, labels: dict | None = None, options: dict | None = None,
-               enable_ipv6: bool = False) -> Network:
+               enable_ipv6: bool = False, unique: bool = True) -> Network:
+        """``unique``: refuse a name in use (what engines from 25.0 always do; older ones only with CheckDuplicate,
+        else they create a second network of that name)."""
         if not name:
             raise InvalidParameter("Name is required")
         # dockerd 20.10 takes any name ("test 01" included, docker-py's suite creates one).
         if name in PREDEFINED:
             raise Forbidden(f"{name} is a pre-defined network and cannot be created")
-        if any(n.name == name for n in self.networks.values()):
+        if unique and any(n.name == name for n in self.networks.values()):
             raise Conflict(f"network with name {name} already exists")
         driver = driver or "bridge"
         if driver in ("host", "null"):  # the predefined networks' drivers allow one instance (measured on 20.10)

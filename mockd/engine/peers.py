@@ -29,8 +29,16 @@ class ContainerLink:
         self.container = c
 
     def is_self(self, host: str) -> bool:
+        """Our own names: hostname, name, short id, and on a user network our aliases and address (the embedded
+        DNS answers a container its own service name too: compose's healthchecks dial it)."""
         c = self.container
-        return host in (c.config.get("Hostname") or c.id[:12], c.name.lstrip("/"), c.id[:12])
+        if host in (c.config.get("Hostname") or c.id[:12], c.name.lstrip("/"), c.id[:12]):
+            return True
+        for net_name, mine in c.networks.items():
+            net = self.engine.state.networks.find(mine.get("NetworkID") or net_name)
+            if net is not None and not net.predefined and host in (mine.get("DNSNames") or []):
+                return True
+        return any(host == mine.get("IPAddress") for mine in c.networks.values() if mine.get("IPAddress"))
 
     def resolve(self, host: str) -> tuple[NetNamespace, str] | None:
         """The namespace `host` names from here and our address towards it, or None (no such host)."""

@@ -26,7 +26,7 @@ from typing import Any
 from . import http_serve, resp
 from .catalog import BUILTIN_MARKER, PROGRAM_MARKER, catalog
 from .filesystem import FileTree
-from .netns import Handler, hold
+from .netns import LOOPBACK, Handler, hold
 
 SIGINT, SIGQUIT, SIGTERM, SIGKILL, SIGWINCH = 2, 3, 15, 9, 28
 _POLL = 0.05  # how often a waiting program looks at its pending signals (the shell's own checkpoint cadence)
@@ -103,6 +103,21 @@ class Run:
 
     def listening(self, endpoint: int | str) -> str | None:
         return self._sockets().get(endpoint)
+
+    def reaches(self, host: str, port: int) -> bool | None:
+        """Whether a TCP connection from here to HOST:PORT is accepted (loopback, the container's own names, its
+        peers by name or address); None: no such host. For clients that only probe (pg_isready, mysqladmin)."""
+        net = self.ctx.net
+        if net is None:
+            return bool(self.listening(port)) if host in LOOPBACK else None
+        try:
+            conn = net.dial(host, port)
+        except LookupError:
+            return None
+        if conn is None:
+            return False
+        conn.close()
+        return True
 
     # -- files the program leaves --
     def write_file(self, path: str, text: str, mode: int = 0o644) -> None:
@@ -639,8 +654,7 @@ async def pg_isready(run: Run) -> int:
     host = _option(args, "-h", "--host", default=run.env.get("PGHOST", "/var/run/postgresql"))
     port = _option(args, "-p", "--port", default=run.env.get("PGPORT", "5432"))
     quiet = "-q" in args or "--quiet" in args
-    local = host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")
-    up = local and (run.listening(_PG_SOCKET) if host.startswith("/") else run.listening(int(port)))
+    up = run.listening(_PG_SOCKET) if host.startswith("/") else run.reaches(host, int(port))  # unknown host too
     if not quiet:
         run.out(f"{host}:{port} - {'accepting connections' if up else 'no response'}\n")
     return 0 if up else 2
@@ -678,12 +692,17 @@ async def mysql_entrypoint(run: Run) -> int:
             run.write_file("/var/lib/mysql/mysql/db.opt", "default-character-set=utf8mb4\n")
             note("Database files initialized")
             note("Starting temporary server")
+            if mariadb:
+                note("Waiting for server startup")
+            # The temporary server logs as the real one does, so "ready for connections" comes twice (waits count it).
+            _mysqld_started(run, mariadb, _mysqld_version(run, mariadb), run.ctx.pid + 1, port=0)
             note("Temporary server started.")
             database = run.env.get("MARIADB_DATABASE" if mariadb else "MYSQL_DATABASE") or \
                 (run.env.get("MYSQL_DATABASE") if mariadb else "")
             if database:
                 note(f"Creating database {database}")
             note("Stopping temporary server")
+            _mysqld_stopped(run, mariadb, _mysqld_version(run, mariadb), temporary=True)
             note("Temporary server stopped")
             run.out("\n")
             note(f"{product} init process done. Ready for start up.")
@@ -715,12 +734,57 @@ def _mysql_missing_password(run: Run, mariadb: bool) -> str:
             "    - MYSQL_RANDOM_ROOT_PASSWORD")
 
 
+def _mysqld_version(run: Run, mariadb: bool) -> str:
+    return (run.env.get("MARIADB_VERSION", "1:12.3.2+maria").split(":")[-1].split("+")[0] if mariadb
+            else run.env.get("MYSQL_VERSION", "9.7.2-1.el9").split("-")[0])
+
+
+def _mysqld_started(run: Run, mariadb: bool, version: str, pid: int, port: int) -> None:
+    """The server's start-up lines up to "ready for connections"; port 0 is the entrypoint's temporary server
+    (--skip-networking: no TCP sockets, so none are announced)."""
+    stamp = _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if mariadb:
+        when = _now().strftime("%Y-%m-%d %H:%M:%S")
+        lines = [f"{when} 0 [Note] Starting MariaDB {version}-MariaDB-ubu2404 source revision  server_uid  "
+                 f"as process {pid}", f"{when} 0 [Note] InnoDB: Buffer pool(s) load completed"]
+        if port:
+            lines += [f"{when} 0 [Note] Server socket created on IP: '0.0.0.0', port: '{port}'.",
+                      f"{when} 0 [Note] Server socket created on IP: '::', port: '{port}'."]
+        lines += [f"{when} 0 [Note] mariadbd: ready for connections.",
+                  f"Version: '{version}-MariaDB-ubu2404'  socket: '/run/mysqld/mysqld.sock'  port: {port}  "
+                  "mariadb.org binary distribution"]
+    else:
+        xplugin = ("Bind-address: '::' port: 33060, socket: /var/run/mysqld/mysqlx.sock" if port
+                   else "Socket: /var/run/mysqld/mysqlx.sock")
+        lines = [f"{stamp} 0 [System] [MY-015015] [Server] MySQL Server - start.",
+                 f"{stamp} 0 [System] [MY-010116] [Server] /usr/sbin/mysqld ({version}) starting as process {pid}",
+                 f"{stamp} 0 [System] [MY-011323] [Server] X Plugin ready for connections. {xplugin}",
+                 f"{stamp} 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections. Version: "
+                 f"'{version}'  socket: '/var/run/mysqld/mysqld.sock'  port: {port}  MySQL Community Server - GPL."]
+    run.err("".join(line + "\n" for line in lines))
+
+
+def _mysqld_stopped(run: Run, mariadb: bool, version: str, temporary: bool) -> None:
+    """The shutdown lines: on a signal, or the temporary server's (the entrypoint's `mysqladmin shutdown` as root)."""
+    if mariadb:
+        when = _now().strftime("%Y-%m-%d %H:%M:%S")
+        run.err(f"{when} 0 [Note] mariadbd (initiated by: {'root[root] @ localhost []' if temporary else 'unknown'}"
+                f"): Normal shutdown\n{when} 0 [Note] mariadbd: Shutdown complete\n\n")
+        return
+    stamp = _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    by = "root" if temporary else "<via user signal>"
+    run.err(f"{stamp} 0 [System] [MY-013172] [Server] Received SHUTDOWN from user {by}. Shutting down mysqld "
+            f"(Version: {version}).\n"
+            f"{stamp} 0 [System] [MY-010910] [Server] /usr/sbin/mysqld: Shutdown complete (mysqld {version})  "
+            "MySQL Community Server - GPL.\n"
+            f"{stamp} 0 [System] [MY-015016] [Server] MySQL Server - end.\n")
+
+
 @program("mysqld", "mariadbd")
 async def mysqld(run: Run) -> int:
     mariadb = posixpath.basename(run.argv[0]) == "mariadbd" or run.fs.exists("/usr/sbin/mariadbd")
     args = run.argv[1:]
-    version = (run.env.get("MARIADB_VERSION", "1:12.3.2+maria").split(":")[-1].split("+")[0] if mariadb
-               else run.env.get("MYSQL_VERSION", "9.7.2-1.el9").split("-")[0])
+    version = _mysqld_version(run, mariadb)
     if "--version" in args or "-V" in args:
         run.out(f"mariadbd  Ver {version}-MariaDB-ubu2404 for debian-linux-gnu on x86_64 (mariadb.org binary "
                 "distribution)\n" if mariadb else f"/usr/sbin/mysqld  Ver {version} for Linux on x86_64 (MySQL "
@@ -728,40 +792,13 @@ async def mysqld(run: Run) -> int:
         return 0
     pid = run.ctx.pid
     run.catch(SIGTERM, SIGINT, SIGQUIT)
-    stamp = lambda: _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # noqa: E731
-    if mariadb:
-        when = lambda: _now().strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
-        run.err(f"{when()} 0 [Note] Starting MariaDB {version}-MariaDB-ubu2404 source revision  server_uid  "
-                f"as process {pid}\n")
-        run.err(f"{when()} 0 [Note] InnoDB: Buffer pool(s) load completed\n")
-        run.err(f"{when()} 0 [Note] Server socket created on IP: '0.0.0.0', port: '3306'.\n")
-        run.err(f"{when()} 0 [Note] Server socket created on IP: '::', port: '3306'.\n")
-        run.err(f"{when()} 0 [Note] mariadbd: ready for connections.\n")
-        run.err(f"Version: '{version}-MariaDB-ubu2404'  socket: '/run/mysqld/mysqld.sock'  port: 3306  "
-                "mariadb.org binary distribution\n")
-    else:
-        run.err(f"{stamp()} 0 [System] [MY-015015] [Server] MySQL Server - start.\n")
-        run.err(f"{stamp()} 0 [System] [MY-010116] [Server] /usr/sbin/mysqld ({version}) starting as process "
-                f"{pid}\n")
-        run.err(f"{stamp()} 0 [System] [MY-011323] [Server] X Plugin ready for connections. Bind-address: '::' "
-                "port: 33060, socket: /var/run/mysqld/mysqlx.sock\n")
-        run.err(f"{stamp()} 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections. Version: "
-                f"'{version}'  socket: '/var/run/mysqld/mysqld.sock'  port: 3306  MySQL Community Server - GPL.\n")
+    _mysqld_started(run, mariadb, version, pid, port=3306)
     run.write_file(_MYSQL_SOCKET, "", mode=0o777)
     run.write_file("/var/run/mysqld/mysqld.pid", f"{pid}\n")
     run.bind("mariadbd" if mariadb else "mysqld", 3306, _MYSQL_SOCKET)
     try:
         await run.wait_signal()
-        if mariadb:
-            when = _now().strftime("%Y-%m-%d %H:%M:%S")
-            run.err(f"{when} 0 [Note] mariadbd (initiated by: unknown): Normal shutdown\n")
-            run.err(f"{when} 0 [Note] mariadbd: Shutdown complete\n\n")
-        else:
-            run.err(f"{stamp()} 0 [System] [MY-013172] [Server] Received SHUTDOWN from user <via user signal>. "
-                    "Shutting down mysqld (Version: " + version + ").\n")
-            run.err(f"{stamp()} 0 [System] [MY-010910] [Server] /usr/sbin/mysqld: Shutdown complete (mysqld "
-                    f"{version})  MySQL Community Server - GPL.\n")
-            run.err(f"{stamp()} 0 [System] [MY-015016] [Server] MySQL Server - end.\n")
+        _mysqld_stopped(run, mariadb, version, temporary=False)
         return 0
     finally:
         run.unbind(3306, _MYSQL_SOCKET)
@@ -774,15 +811,19 @@ async def mysqladmin(run: Run) -> int:
     args = run.argv[1:]
     words = _positional(args, with_value=("-h", "-P", "-u", "-p", "--host", "--port", "--user", "-S", "--socket"))
     host = _option(args, "-h", "--host", default="localhost")
-    up = host in ("localhost", "127.0.0.1", "::1") and (run.listening(3306) or run.listening(_MYSQL_SOCKET))
+    port = int(_option(args, "-P", "--port", default="3306") or 3306)
+    local = host == "localhost"  # the client library's rule: "localhost" means the socket, anything else TCP
+    up = run.listening(_MYSQL_SOCKET) or run.listening(3306) if local else run.reaches(host, port)
     me = posixpath.basename(run.argv[0])
     if words[:1] == ["ping"]:
         if up:
             run.out("mysqld is alive\n")
             return 0
-        run.err(f"{me}: connect to server at '{host}' failed\nerror: 'Can't connect to local server through socket "
-                f"'{_MYSQL_SOCKET}' (2)'\nCheck that mysqld is running and that the socket: '{_MYSQL_SOCKET}' "
-                "exists!\n")
+        run.err(f"{me}: connect to server at '{host}' failed\nerror: " + (
+            f"'Can't connect to local server through socket '{_MYSQL_SOCKET}' (2)'\nCheck that mysqld is running "
+            f"and that the socket: '{_MYSQL_SOCKET}' exists!\n" if local else
+            f"'Unknown MySQL server host '{host}' (-2)'\n" if up is None else
+            f"'Can't connect to MySQL server on '{host}:{port}' (111)'\n"))
         return 1
     if words[:1] == ["status"] and up:
         run.out("Uptime: 1  Threads: 2  Questions: 1  Slow queries: 0  Opens: 119  Open tables: 38  Queries per "
@@ -1211,3 +1252,4 @@ async def psql(run: Run) -> int:
         return 0
     run.err("mockd: psql queries other than SELECT 1 are not simulated; script them with a rule\n")
     return 1
+from . import python_program  # noqa: E402,F401 - registers `python` (it imports this module)

@@ -172,9 +172,12 @@ class Reaper:
         """The next client event or caught signal, or None once `timeout` passed."""
         get = asyncio.ensure_future(self.events.get())
         sig = asyncio.ensure_future(self.run.wait_signal(timeout))
-        done, pending = await asyncio.wait({get, sig}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
+        try:
+            done, _ = await asyncio.wait({get, sig}, return_when=asyncio.FIRST_COMPLETED)
+        finally:  # also when ryuk is killed (stop, reset): no waiter left pending on a closing loop
+            for task in (get, sig):
+                if not task.done():
+                    task.cancel()
         if get in done:
             if sig in done and sig.result() is not None:
                 self.run.ctx.pending.insert(0, sig.result())  # not lost: seen on the next round

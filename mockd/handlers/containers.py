@@ -30,16 +30,19 @@ from mockd.streams import (
     unless_gone,
 )
 
+from . import _request_gates as request_gates
 from ._engine import empty, engine, filters, json_value, route, tar_response
 
 
 @route("ContainerCreate")
 async def create(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     body = ctx.json_body()
-    if not body:
-        raise DockerError(400, "config cannot be empty in order to create a container")
-    c, warnings = engine(ctx).create_container(body, ctx.q("name") or "", ctx.q("platform") or "")
-    return ctx.json({"Id": c.id, "Warnings": warnings}, status=201)
+    if not body.keys() - {"HostConfig", "NetworkingConfig"}:  # the decoded body sets no field of the embedded Config
+        config = "config" if ctx.behaves("empty-config-lowercase") else "Config"
+        raise DockerError(400, f"{config} cannot be empty in order to create a container")
+    body, gated = request_gates.create_body(ctx, body)
+    c, warnings = engine(ctx).create_container(body, ctx.q("name") or "", request_gates.create_platform(ctx))
+    return ctx.json({"Id": c.id, "Warnings": warnings + gated}, status=201)
 
 
 @route("ContainerList")
@@ -78,12 +81,12 @@ async def inspect(request: web.Request, ctx: RequestContext) -> web.StreamRespon
     eng = engine(ctx)
     c = eng.container(ctx.path_params["id"])
     if ctx.q_bool("size"):  # SizeRw follows the processes' writes, which emit no event: never cached
-        return ctx.json(c.inspect(size=True))
+        return ctx.json(request_gates.container_inspect(ctx, c.inspect(size=True)))
     # Health probes record their results without an event unless the status changes: the last one is in the key.
     health = c.health
     probe = (health["FailingStreak"], health["Log"][-1]["End"] if health["Log"] else "") if health else None
     key = ("ContainerInspect", ctx.version, ctx.bounds.max_api, c.id, c.status, probe)
-    return ctx.encoded(ctx.registry.answers.get(key, lambda: (dumps(ctx.serialize(c.inspect())), None),
+    return ctx.encoded(ctx.registry.answers.get(key, lambda: (dumps(ctx.serialize(request_gates.container_inspect(ctx, c.inspect()))), None),
                                                 mark=eng.change_mark())[0])
 
 
@@ -131,7 +134,7 @@ async def rename(request: web.Request, ctx: RequestContext) -> web.StreamRespons
 
 @route("ContainerUpdate")
 async def update(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    warnings = engine(ctx).update_container(ctx.path_params["id"], ctx.json_body())
+    warnings = engine(ctx).update_container(ctx.path_params["id"], request_gates.update_body(ctx, ctx.json_body()))
     return ctx.json({"Warnings": warnings})
 
 
@@ -169,20 +172,30 @@ async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     return ctx.json(await engine(ctx).prune_containers(filters(ctx)))
 
 
+WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
+
+
 # -- wait: a long poll, headers first -------------------------------------------------------------------------
 
 @route("ContainerWait")
 async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
     c = eng.container(ctx.path_params["id"])
-    condition = ctx.q("condition") or "not-running"
+    # Below 1.30 the condition is not read and the headers wait for the exit; daemons before 23.0 (API 1.42)
+    # took an unknown condition for not-running, newer ones refuse it.
+    condition = (ctx.q("condition") or "not-running") if ctx.behaves("wait-condition") else "not-running"
+    if condition not in WAIT_CONDITIONS and not ctx.behaves("wait-invalid-condition-refused"):
+        condition = "not-running"
     fut = eng.wait_future(c.id, condition)
     resp = web.StreamResponse(status=200)
     resp.content_type = "application/json"
     resp.enable_chunked_encoding()
     try:
-        await resp.prepare(request)
+        if ctx.behaves("wait-condition"):
+            await resp.prepare(request)
         code = await unless_gone(fut, client_gone(request))
+        if not resp.prepared:
+            await resp.prepare(request)
     except ConnectionResetError:  # the client hung up (docker run -d drops its wait): no waiter stays behind
         return resp
     finally:
@@ -249,23 +262,36 @@ async def _attach_plain(request, c, queue, backlog, want, media) -> web.StreamRe
 @route("ContainerAttachWebsocket")
 async def attach_ws(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
+    keys = attach_keys(ctx.q("detachKeys") or "")
     c = eng.attach(ctx.path_params["id"])
-    want = {1: ctx.q_bool("stdout", True) or not ctx.query, 2: ctx.q_bool("stderr", True) or not ctx.query}
+    # From 1.42 the stdin/stdout/stderr parameters choose the streams (absent: not attached); below, all three.
+    chosen = ctx.behaves("websocket-attach-stream-params")
+    want = {1: ctx.q_bool("stdout") or not chosen, 2: ctx.q_bool("stderr") or not chosen}
+    use_stdin = ctx.q_bool("stdin") or not chosen
+    frame = web.WSMsgType.BINARY if ctx.behaves("websocket-binary-frames") else web.WSMsgType.TEXT
     live = ctx.q_bool("stream", True) and c.status not in ("removing", "dead")
     queue = c.subscribe() if live else None
     ws = web.WebSocketResponse()
     await ws.prepare(request)
 
-    async def reader() -> None:
+    async def read() -> bytes:
         async for msg in ws:
-            if msg.type in (web.WSMsgType.TEXT, web.WSMsgType.BINARY) and c.config.get("OpenStdin"):
+            if msg.type in (web.WSMsgType.TEXT, web.WSMsgType.BINARY) and c.config.get("OpenStdin") and use_stdin:
                 data = msg.data.encode() if isinstance(msg.data, str) else msg.data
-                c.stdin.feed(data)
-        if c.config.get("StdinOnce"):
-            c.stdin.close()
+                if data:
+                    return data
+        return b""
+
+    async def reader() -> None:
+        # The hijacked attach's input pump: with a TTY the bytes go through the terminal (echo, line editing)
+        # and the detach keys end the session, as on dockerd's websocket attach.
+        if await pump_input(read, c, close_at_eof=bool(c.config.get("StdinOnce")), detach_keys=keys):
+            eng.detached(c)
+            await ws.close()
 
     async def send(_stream: int, data: bytes) -> None:
-        await ws.send_bytes(data)  # websocket messages carry the bytes unframed
+        # The bytes unframed; in text frames below 1.28 (Go's websocket default), whatever the bytes are.
+        await ws.send_frame(data, frame)
 
     gone = client_gone(request)
     task = asyncio.ensure_future(reader())

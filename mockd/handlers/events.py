@@ -6,6 +6,7 @@ import contextlib
 
 from aiohttp import web
 
+import specs
 from mockd.engine.events import matches
 from mockd.engine.ids import now_ns, parse_time
 from mockd.errors import DockerError
@@ -22,10 +23,18 @@ _EVENT_MEDIA = (("application/json", b""), ("application/x-ndjson", b""), ("appl
 
 
 def _event_media_type(ctx: RequestContext, accept: str) -> tuple[str, bytes]:
-    produced = ctx.operation.produces
-    offered = [(m, p) for m, p in _EVENT_MEDIA if m in produced] or [_EVENT_MEDIA[0]]
-    wanted = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-    return next(((m, p) for m, p in offered if m in wanted), offered[0])
+    """The default is the first type the requested version's document produces (application/json below 1.52);
+    engines from 29.0 (API 1.52) also honour Accept among the types of their own newest document, whatever
+    the requested version (httputil.NegotiateContentType in getEvents is not versioned)."""
+    prefixes = dict(_EVENT_MEDIA)
+    default = next((m for m in ctx.operation.produces if m in prefixes), _EVENT_MEDIA[0][0])
+    if ctx.behaves("events-negotiated-media-type"):
+        own = specs.load(ctx.bounds.max_api).operation_by_id("SystemEvents")
+        wanted = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+        chosen = next((m for m in (own.produces if own else ()) if m in prefixes and m in wanted), None)
+        if chosen is not None:
+            return chosen, prefixes[chosen]
+    return default, prefixes[default]
 
 
 @route("SystemEvents")

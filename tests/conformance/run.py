@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docker-py", type=Path, help="a docker/docker-py checkout at tag 7.2.0")
     parser.add_argument("--aiodocker", help="an unpacked aiodocker 0.26.0 sdist, or `auto` to download it")
-    parser.add_argument("--versions", default="1.41,newest", help="mockd API versions (comma-separated)")
+    parser.add_argument("--versions", default="1.41,newest", help="mockd API versions (comma-separated; empty: dockerd alone)")
     parser.add_argument("--ext", type=Path, default=Path("/work/ext"), help="where downloads and the venv go")
     parser.add_argument("--venv", type=Path, help="virtualenv for the suites (default <ext>/conformance-venv)")
     parser.add_argument("--out", type=Path, help="directory for junit-xml and logs (default: a temp dir)")
@@ -209,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.no_dockerd:
             targets.append(start_real_dockerd(str(out_dir)))
-        for version in args.versions.split(","):
-            targets.append(start_mockd(version.strip(), str(out_dir)))
+        for version in filter(None, (v.strip() for v in args.versions.split(","))):  # "" = dockerd alone
+            targets.append(start_mockd(version, str(out_dir)))
         report: list[str] = [f"# Conformance run {time.strftime('%Y-%m-%d %H:%M')}", "",
                              "daemons: " + ", ".join(f"{t.name} (API {t.api_version})" for t in targets), ""]
         failures: list[str] = []

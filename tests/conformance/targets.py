@@ -17,6 +17,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conformance.mirror import Mirror, Store
 from tests.realdaemons import (
     BUSYBOX,
     Daemon,
@@ -26,10 +27,15 @@ from tests.realdaemons import (
     unix_http,
 )
 
-# Every reference the two suites run or inspect. The busybox-like ones get the busybox rootfs; the python ones
-# that rootfs plus the host's python3 with its stdlib (aiodocker's fixtures run `python` interactively).
+# Every reference the two suites run or inspect. The busybox-like ones get the busybox rootfs. The python ones
+# (aiodocker's fixtures and tests run `python` as a REPL on a TTY, `python -q`, and `python -c` one-liners that
+# print, sleep, read and write files and listen on a socket) get that rootfs plus the host's own python3 with
+# its shared libraries and stdlib: a real interpreter, so on dockerd every test exercises the daemon as the
+# published image would. (A busybox-only image would make each `python` a "not found" start failure.) The value
+# is the image's PYTHON_VERSION, as the published tag sets it; the interpreter inside is the host's.
 BUSYBOX_REFS = ("busybox:latest", "alpine:3.10", "alpine:latest", "hello-world:latest")
-PYTHON_REFS = ("python:3.13-alpine", "python:3.14-alpine")
+PYTHON_REFS = {"python:3.13-alpine": "3.13.15", "python:3.14-alpine": "3.14.7", "python:latest": "3.14.7"}
+IMAGE_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # What each image runs by default, as the real images do.
 DEFAULT_CMD = {"busybox": ["sh"], "alpine": ["/bin/sh"], "hello-world": ["/hello"], "python": ["python3"]}
 
@@ -184,26 +190,24 @@ def _default_cmd(ref: str) -> list[str]:
     return DEFAULT_CMD[ref.split(":")[0].split("/")[-1]]
 
 
-def import_image(sock: str, ref: str, rootfs: bytes) -> None:
-    repo, _, tag = ref.partition(":")
-    changes = [f"CMD {json.dumps(_default_cmd(ref))}",
-               "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
-    query = urllib.parse.urlencode([("fromSrc", "-"), ("repo", repo), ("tag", tag or "latest")]
-                                   + [("changes", c) for c in changes])
-    status, _, body = unix_http(sock, "POST", f"/images/create?{query}", body=rootfs,
-                                headers={"Content-Type": "application/x-tar"}, timeout=300)
-    errors = [m for m in parse_json_stream(body) if "error" in m] if status == 200 else [body[:300]]
-    if errors:
-        raise RuntimeError(f"import of {ref} failed: {status} {errors}")
+def mirror_store() -> Store:
+    """Every reference the suites use, as the mirror serves it to dockerd (mirror.py says why a mirror)."""
+    store = Store()
+    rootfs, python = alpine_like_rootfs_tar(), python_rootfs_tar()
+    for ref in BUSYBOX_REFS:
+        store.add(ref, rootfs, _default_cmd(ref), [IMAGE_PATH])
+    for ref in PYTHON_REFS:
+        store.add(ref, python, _default_cmd(ref), [IMAGE_PATH, f"PYTHON_VERSION={PYTHON_REFS[ref]}"])
+    return store
 
 
-def pull_image(sock: str, ref: str) -> None:
+def pull_image(sock: str, ref: str, daemon: str = "mockd") -> None:
     repo, _, tag = ref.partition(":")
     query = urllib.parse.urlencode({"fromImage": repo, "tag": tag or "latest"})
-    status, _, body = unix_http(sock, "POST", f"/images/create?{query}", timeout=120)
+    status, _, body = unix_http(sock, "POST", f"/images/create?{query}", timeout=300)
     errors = [m for m in parse_json_stream(body) if "error" in m] if status == 200 else [body[:300]]
     if errors:
-        raise RuntimeError(f"pull of {ref} failed on mockd: {status} {errors}")
+        raise RuntimeError(f"pull of {ref} failed on {daemon}: {status} {errors}")
 
 
 # --- daemons ----------------------------------------------------------------------------------------------------
@@ -215,26 +219,33 @@ def _ip(*args: str) -> None:
 
 def start_real_dockerd(log_dir: str) -> Target:
     """dockerd 20.10 with a default bridge network of its own (a private Linux bridge; no iptables, no NAT, so
-    still offline): the suites run containers on the default network, which `--bridge=none` has not."""
+    still offline): the suites run containers on the default network, which `--bridge=none` has not. Its
+    images come from a registry mirror on loopback (mirror.py), pulled once here and again whenever a test
+    pulls, as from Docker Hub."""
+    mirror = Mirror(mirror_store())
     bridge = f"cfbr{secrets.token_hex(3)}"
     _ip("link", "add", bridge, "type", "bridge")
     try:
         _ip("addr", "add", "172.31.254.1/24", "dev", bridge)
         _ip("link", "set", bridge, "up")
-        daemon: Daemon = start_dockerd(log_dir, bridge=bridge)
+        daemon: Daemon = start_dockerd(log_dir, bridge=bridge, extra_args=(f"--registry-mirror={mirror.url}",))
     except Exception:
         _ip("link", "del", bridge)
+        mirror.stop()
         raise
-    rootfs, python = alpine_like_rootfs_tar(), python_rootfs_tar()
-    for ref in BUSYBOX_REFS:
-        import_image(daemon.socket, ref, rootfs)
-    for ref in PYTHON_REFS:
-        import_image(daemon.socket, ref, python)
 
     def stop() -> None:
         daemon.stop()
+        mirror.stop()
         with contextlib.suppress(subprocess.CalledProcessError):
             _ip("link", "del", bridge)
+
+    try:
+        for ref in (*BUSYBOX_REFS, *PYTHON_REFS):
+            pull_image(daemon.socket, ref, "dockerd")
+    except Exception:
+        stop()
+        raise
 
     return Target("dockerd", daemon.host, daemon.api_version or "1.41", stop)
 
