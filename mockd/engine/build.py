@@ -102,17 +102,17 @@ KEYWORDS = {"FROM", "RUN", "COPY", "ADD", "ARG", *dockerfile.METADATA}
 NEED_ARGUMENTS = ("ENV", "LABEL")  # moby's parser refuses these bare
 
 
-def _read_context(context: bytes, dockerfile_path: str) -> tuple[dict, str, list[dockerfile.Instruction]]:
+def _read_context(engine: ImageOps, context: bytes, dockerfile_path: str
+                  ) -> tuple[dict, str, list[dockerfile.Instruction]]:
     """The context's files, the Dockerfile's name in it and its instructions. What is wrong here dockerd
     answers with an HTTP error (nothing has been streamed yet), as measured on 20.10."""
+    engine.check_build_context(context, dockerfile_path)  # a tar Go cannot read, no Dockerfile: 500s
     try:
         files = filesystem.read_tar_files(context) if context else {}
-    except Exception:  # noqa: BLE001 - Go's archive/tar says this of anything that is not a tar
-        raise EngineError("archive/tar: invalid tar header") from None
+    except Exception as err:  # noqa: BLE001 - what check_build_context leaves to the stream (compressed)
+        raise EngineError(f"Error processing tar file: {err}") from None
     name = posixpath.normpath(dockerfile_path or "Dockerfile").lstrip("/")
-    entry = files.get(name)
-    if entry is None:
-        raise EngineError(f"Cannot locate specified Dockerfile: {dockerfile_path or 'Dockerfile'}")
+    entry = files[name]
     if not entry[1]:
         raise InvalidParameter(f"the Dockerfile ({dockerfile_path or 'Dockerfile'}) cannot be empty")
     instructions = dockerfile.parse(entry[1].decode(errors="replace"))
@@ -133,7 +133,7 @@ def _read_context(context: bytes, dockerfile_path: str) -> tuple[dict, str, list
 async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_path: str, buildargs: dict | None,
                  labels: dict | None, target: str, pull: bool, run: RunOptions, cache: StepCache
                  ) -> AsyncIterator[dict]:
-    files, name, instructions = _read_context(context, dockerfile_path)
+    files, name, instructions = _read_context(engine, context, dockerfile_path)
     ignore = files.get(".dockerignore")
     removed = set(dockerignore.removed_by_daemon(ignore[1].decode(errors="replace"), name) if ignore else [])
     context_tree = FileTree()

@@ -135,7 +135,6 @@ async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     except ValueError as err:
         raise DockerError(400, f"invalid build arguments: {err}") from None
     tags = ctx.q_all("t")
-    eng.check_build_context(context, ctx.q("dockerfile") or "Dockerfile")
     for t in tags:
         try:
             references.parse(t)
