@@ -16,7 +16,11 @@ close it and lose all later output). Leaving the ``async with`` block closes the
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import select
+import socket
+import struct
+import termios
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -73,6 +77,25 @@ class HijackedStream:
         probe = select.poll()
         probe.register(sock.fileno(), 0)  # POLLHUP and POLLERR are always reported
         return any(events & (select.POLLHUP | select.POLLERR) for _fd, events in probe.poll(0))
+
+    async def until_read(self, limit: float = 1.0) -> None:
+        """Until the client has read all that was sent (at most `limit` seconds; unix sockets only, where the
+        kernel tells what the peer has not read yet). docker-py takes the hijacked socket from under
+        http.client's buffered reader: what arrives in one read with the 101's headers is lost to it, so the
+        first output waits until the headers were read, however slow the client is."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is None or sock.family != socket.AF_UNIX:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while loop.time() < deadline and not self.closed:
+            try:
+                unread = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+            except OSError:
+                return
+            if unread <= 0 and not self.transport.get_write_buffer_size():
+                return
+            await asyncio.sleep(0.002)
 
     @property
     def at_eof(self) -> bool:

@@ -3,7 +3,10 @@ test_build_with_dockerignore): the client leaves excluded files out of the tar i
 builder then takes out only `.dockerignore` and the Dockerfile, when a pattern matches them, with moby's
 PatternMatcher rules (`*`, `?`, `**`, `!` exceptions where the last match wins, parent directories, `\\`
 escapes, comments, a BOM, a leading `/`; a bad pattern disables all of it). Each context is built with
-`COPY . /ctx/` and the image's /ctx listed; the same requests go to mockd and the real dockerd."""
+`COPY . /ctx/` and the image's /ctx listed; the same requests go to mockd and the real dockerd.
+
+And what is wrong with the context or the Dockerfile before any step runs: dockerd answers an HTTP error
+(nothing streamed yet; docker-py raises APIError, its test_443_handle_nonchunked_response_in_stream)."""
 
 from __future__ import annotations
 
@@ -90,6 +93,52 @@ EXPECTED = {
     "dot-files": _listing("Dockerfile", "keep", "secret.txt"),
     "bad-pattern-disables-all": _listing(*EVERYTHING),
 }
+
+
+# name -> (context: a Dockerfile's text or None for bytes that are no tar, query)
+REFUSED = {
+    "empty": ("", "t=a/b/c"),
+    "only-a-newline": ("\n", "t=x"),
+    "comments-only": ("# hi\n", "t=x"),
+    "unknown-instruction": ("FROM busybox\nFOO bar\n", "t=x"),
+    "bare-env": ("FROM busybox\nENV\n", "t=x"),
+    "no-from": ("RUN true\n", "t=x"),
+    "no-dockerfile": (None, "t=x&dockerfile=Nope"),
+    "not-a-tar": (None, "t=x"),
+}
+
+
+def refusals(sock: str) -> dict[str, tuple[int, bytes]]:
+    out = {}
+    for name, (text, query) in REFUSED.items():
+        body = tar_of({"Dockerfile": text}) if text is not None else \
+            (tar_of({"x": "y"}) if name == "no-dockerfile" else b"garbage" * 100)
+        status, _, data = unix_http(sock, "POST", f"/v1.41/build?{query}", body=body,
+                                    headers={"Content-Type": "application/x-tar"})
+        out[name] = (status, data)
+    return out
+
+
+REFUSALS = {
+    "empty": (400, b'{"message":"the Dockerfile (Dockerfile) cannot be empty"}\n'),
+    "only-a-newline": (400, b'{"message":"failed to parse Dockerfile: file with no instructions"}\n'),
+    "comments-only": (400, b'{"message":"failed to parse Dockerfile: file with no instructions"}\n'),
+    "unknown-instruction": (400, b'{"message":"dockerfile parse error line 2: unknown instruction: FOO"}\n'),
+    "bare-env": (400, b'{"message":"dockerfile parse error line 2: ENV requires at least one argument"}\n'),
+    "no-from": (400, b'{"message":"no build stage in current context"}\n'),
+    "no-dockerfile": (500, b'{"message":"Cannot locate specified Dockerfile: Nope"}\n'),
+    "not-a-tar": (500, b'{"message":"archive/tar: invalid tar header"}\n'),
+}
+
+
+def test_mockd_refuses_a_bad_context_as_dockerd():
+    with MockdServer(["--api-version", "1.41"]) as mock:
+        assert refusals(mock.socket) == REFUSALS
+
+
+@pytest.mark.realdaemon
+def test_the_real_dockerd_refuses_as_the_table_says(real_dockerd):  # noqa: F811
+    assert refusals(real_dockerd.socket) == REFUSALS
 
 
 def test_mockd_leaves_out_what_dockerd_leaves_out():

@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from mockd.engine import Conflict, Engine, NotFound
+from mockd.engine import Conflict, Engine, EngineError, NotFound
 from mockd.engine.seed import parse_seed
 from tests.engine_support import tar_of
 
@@ -125,8 +125,8 @@ async def test_build_classic():
     bad = tar_of({"Dockerfile": "FROM busybox\nRUN exit 3\n"})
     msgs = [m async for m in e.build(bad, [])]
     assert msgs[-1]["error"] == "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
-    msgs = [m async for m in e.build(tar_of({"x": "y"}), [])]
-    assert msgs[-1]["error"].startswith("Cannot locate specified Dockerfile")
+    with pytest.raises(EngineError, match="Cannot locate specified Dockerfile"):  # before any output: raised
+        [m async for m in e.build(tar_of({"x": "y"}), [])]
     await asyncio.sleep(0)
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import dockerfile, dockerignore, filesystem, references
 from .build_cache import Snapshot, StepCache
-from .errors import EngineError
+from .errors import EngineError, InvalidParameter
 from .filesystem import FileTree, MountedFS
 from .ids import digest, new_id, now_ns, rfc3339, short
 from .images import Image, empty_config
@@ -98,25 +98,42 @@ async def build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_pa
     yield {"stream": f"{image_id}\n"}
 
 
+KEYWORDS = {"FROM", "RUN", "COPY", "ADD", "ARG", *dockerfile.METADATA}
+NEED_ARGUMENTS = ("ENV", "LABEL")  # moby's parser refuses these bare
+
+
+def _read_context(engine: ImageOps, context: bytes, dockerfile_path: str
+                  ) -> tuple[dict, str, list[dockerfile.Instruction]]:
+    """The context's files, the Dockerfile's name in it and its instructions. What is wrong here dockerd
+    answers with an HTTP error (nothing has been streamed yet), as measured on 20.10."""
+    engine.check_build_context(context, dockerfile_path)  # a tar Go cannot read, no Dockerfile: 500s
+    try:
+        files = filesystem.read_tar_files(context) if context else {}
+    except Exception as err:  # noqa: BLE001 - what check_build_context leaves to the stream (compressed)
+        raise EngineError(f"Error processing tar file: {err}") from None
+    name = posixpath.normpath(dockerfile_path or "Dockerfile").lstrip("/")
+    entry = files[name]
+    if not entry[1]:
+        raise InvalidParameter(f"the Dockerfile ({dockerfile_path or 'Dockerfile'}) cannot be empty")
+    instructions = dockerfile.parse(entry[1].decode(errors="replace"))
+    if not instructions:
+        raise InvalidParameter("failed to parse Dockerfile: file with no instructions")
+    for ins in instructions:
+        if ins.keyword not in KEYWORDS:
+            raise InvalidParameter(f"dockerfile parse error line {ins.line}: unknown instruction: {ins.keyword}")
+        if ins.keyword in NEED_ARGUMENTS and not ins.args.strip():
+            raise InvalidParameter(f"dockerfile parse error line {ins.line}: {ins.keyword} requires at least one "
+                                   "argument")
+    first = next((i for i in instructions if i.keyword != "ARG"), None)
+    if first is not None and first.keyword != "FROM":
+        raise InvalidParameter("no build stage in current context")
+    return files, name, instructions
+
+
 async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_path: str, buildargs: dict | None,
                  labels: dict | None, target: str, pull: bool, run: RunOptions, cache: StepCache
                  ) -> AsyncIterator[dict]:
-    try:
-        files = filesystem.read_tar_files(context) if context else {}
-    except Exception as err:  # noqa: BLE001
-        yield {"error": f"Error processing tar file: {err}", "errorDetail": {"message": f"{err}"}}
-        return
-    name = posixpath.normpath(dockerfile_path or "Dockerfile").lstrip("/")
-    entry = files.get(name)
-    if entry is None:
-        message = f"Cannot locate specified Dockerfile: {dockerfile_path or 'Dockerfile'}"
-        yield {"errorDetail": {"message": message}, "error": message}
-        return
-    try:
-        instructions = dockerfile.parse(entry[1].decode(errors="replace"))
-    except EngineError as err:
-        yield {"errorDetail": {"message": err.message}, "error": err.message}
-        return
+    files, name, instructions = _read_context(engine, context, dockerfile_path)
     ignore = files.get(".dockerignore")
     removed = set(dockerignore.removed_by_daemon(ignore[1].decode(errors="replace"), name) if ignore else [])
     context_tree = FileTree()
@@ -135,9 +152,8 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
     stage: Stage | None = None
     total = len(instructions)
     try:
-        if not instructions or all(i.keyword in ("ARG",) for i in instructions):
-            raise BuildError("the Dockerfile (Dockerfile) cannot be empty" if not instructions else
-                             "No image was generated. Is your Dockerfile empty?")
+        if all(i.keyword in ("ARG",) for i in instructions):
+            raise BuildError("No image was generated. Is your Dockerfile empty?")
         # Each step's " ---> ID" line is held until the next step starts, so that the last one can name the
         # image that is committed at the end ("Successfully built" repeats it, as in dockerd).
         arrow = ""

@@ -18,6 +18,7 @@ class Instruction:
     args: str  # the raw rest of the line (continuations joined)
     original: str  # as written, for "Step i/N : ..."
     flags: dict[str, str]
+    line: int = 0  # where it starts in the Dockerfile (1-based), for parse errors
 
     def json_or_shell(self) -> tuple[list[str], bool]:
         """(argv, is_exec_form)."""
@@ -40,26 +41,28 @@ def parse(text: str) -> list[Instruction]:
         if m:
             escape = m.group(1)
     out: list[Instruction] = []
-    buf = ""
-    for raw in lines:
+    buf, start = "", 0
+    for number, raw in enumerate(lines, 1):
         stripped = raw.strip()
         if not buf and (not stripped or stripped.startswith("#")):
             continue
         if buf and stripped.startswith("#"):
             continue
+        if not buf:
+            start = number
         if stripped.endswith(escape):
             buf += stripped[:-1] + " "
             continue
         buf += stripped
         if buf.strip():
-            out.append(_instruction(buf.strip()))
+            out.append(_instruction(buf.strip(), start))
         buf = ""
     if buf.strip():
-        out.append(_instruction(buf.strip()))
+        out.append(_instruction(buf.strip(), start))
     return out
 
 
-def _instruction(line: str) -> Instruction:
+def _instruction(line: str, number: int = 0) -> Instruction:
     keyword, _, rest = line.partition(" ")
     flags: dict[str, str] = {}
     rest = rest.strip()
@@ -68,7 +71,7 @@ def _instruction(line: str) -> Instruction:
         name, _, value = flag[2:].partition("=")
         flags[name] = value
         rest = remainder.strip()
-    return Instruction(keyword.upper(), rest, line, flags)
+    return Instruction(keyword.upper(), rest, line, flags, number)
 
 
 def substitute(text: str, env: dict[str, str]) -> str:

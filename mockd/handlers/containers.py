@@ -237,6 +237,7 @@ async def attach(request: web.Request, ctx: RequestContext) -> web.StreamRespons
                 stdin = pump_input(s.read, c, close_at_eof=bool(c.config.get("StdinOnce")), detach_keys=keys)
             if backlog:
                 await asyncio.sleep(FIRST_OUTPUT_DELAY)  # dockerd opens the log file after the 101
+                await s.until_read()  # and the client must have read the 101 before the backlog comes
             output = pump_output(queue, framed(c.tty, s.write), backlog=backlog, want=want.get, gone=s.gone)
             if await serve_hijacked(output, stdin):
                 eng.detached(c)  # the container runs on; the connection closes

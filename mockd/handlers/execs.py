@@ -69,6 +69,7 @@ async def start(request: web.Request, ctx: RequestContext) -> web.StreamResponse
 
     async with hijack(request, stream_media_type(ctx.version, raw)) as s:
         await asyncio.sleep(FIRST_OUTPUT_DELAY)  # a runtime takes a moment to start an exec
+        await s.until_read()  # and the client must have read the 101 before the output comes
         eng.start_exec(ex.id)
 
         send = framed(raw, s.write)

@@ -134,7 +134,6 @@ async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     except ValueError as err:
         raise DockerError(400, f"invalid build arguments: {err}") from None
     tags = ctx.q_all("t")
-    eng.check_build_context(context, ctx.q("dockerfile") or "Dockerfile")
     for t in tags:
         try:
             references.parse(t)
@@ -146,9 +145,19 @@ async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse
                          pull=ctx.q_bool("pull"), platform=ctx.q("platform") or "",
                          run=RunOptions(extra_hosts=ctx.q_all("extrahosts"), network_mode=ctx.q("networkmode") or ""),
                          nocache=ctx.q_bool("nocache"), cache_from=[str(ref) for ref in cache_from])
+    # What is wrong with the context or the Dockerfile dockerd answers with an HTTP error: nothing is streamed
+    # before the first message.
+    first = await anext(messages)
+    messages = _after(first, messages)
     if not ctx.behaves("build-aux-id"):
         messages = _without_aux(messages)
     return await json_stream(request, messages)
+
+
+async def _after(first: dict, rest: AsyncIterator[dict]) -> AsyncIterator[dict]:
+    yield first
+    async for message in rest:
+        yield message
 
 
 async def _without_aux(messages: AsyncIterator[dict]) -> AsyncIterator[dict]:
