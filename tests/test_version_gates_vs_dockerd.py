@@ -5,12 +5,14 @@ normalized) must equal the table. Daemon-judged rows (a release before the gate)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
 import pytest
 
 from mockd.pytest_plugin import MockdServer
+from tests.engine_support import tar_of
 from tests.realdaemons import import_busybox, real_dockerd, unix_http  # noqa: F401  (fixture)
 
 HEX_ID = re.compile(r"\b[0-9a-f]{64}\b")
@@ -76,11 +78,29 @@ def scenario(sock: str) -> list[object]:
     call("POST", "/containers/member/start")
     listed = call("GET", "/networks", version="1.27")[1]
     out.append({n["Name"]: len(n["Containers"] or {}) for n in listed if n["Name"] in ("ep1", "ep2")})  # type: ignore[union-attr]
+    # Events: application/json whatever Accept says (engines from 29.0 negotiate).
+    headers = unix_http(sock, "GET", "/v1.41/events?since=0&until=1", headers={"Accept": "application/x-ndjson"})[1]
+    out.append(headers.get("Content-Type"))
+    # An image config without a creation time: Go's zero time below 1.44.
+    out.append(unix_http(sock, "POST", "/v1.41/images/load?quiet=1", _uncreated_image_archive(),
+                         headers={"Content-Type": "application/x-tar"})[0])
+    out.append(call("GET", "/images/uncreated:1/json")[1]["Created"])  # type: ignore[index]
+    call("DELETE", "/images/uncreated:1")
     for name in ("ipc39", "ipc40", "waited", "console", "member"):
         call("DELETE", f"/containers/{name}?force=1")
     for net in ("ep1", "ep2"):
         call("DELETE", f"/networks/{net}")
     return out
+
+
+def _uncreated_image_archive() -> bytes:
+    """A `docker save` archive of one small image whose config has no "created" (as some builders write)."""
+    layer = tar_of({"hello": b"world\n"})
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}})
+    manifest = [{"Config": "config.json", "RepoTags": ["uncreated:1"], "Layers": ["layer/layer.tar"]}]
+    return tar_of({"config.json": config.encode(), "manifest.json": json.dumps(manifest).encode(),
+                 "layer/layer.tar": layer})
 
 
 EXPECTED = [
@@ -99,6 +119,8 @@ EXPECTED = [
     [30, 120],
     (400, "Container cannot be connected to network endpoints"),
     {"ep1": 1, "ep2": 0},
+    "application/json",
+    200, "0001-01-01T00:00:00Z",
 ]
 
 
