@@ -138,3 +138,49 @@ def test_mockd_as_20_10_answers_the_old_sides_as_the_table_says():
 def test_the_real_dockerd_answers_the_old_sides_as_the_table_says(real_dockerd):  # noqa: F811
     import_busybox(real_dockerd)
     assert _normalized(scenario(real_dockerd.socket)) == _normalized(EXPECTED)
+
+
+async def _ws_frames(sock: str, version: str, query: str) -> list[tuple[str, bytes]]:
+    """The frames of a websocket attach (logs, no stream) to an exited `echo hi` container."""
+    import aiohttp
+
+    frames = []
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=sock)) as session, session.ws_connect(
+            f"http://localhost/v{version}/containers/wsgate/attach/ws?logs=1&stream=0{query}") as ws:
+        async for msg in ws:
+            if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                data = msg.data.encode() if isinstance(msg.data, str) else msg.data
+                frames.append((msg.type.name, data))
+    return frames
+
+
+async def _websocket_scenario(sock: str) -> list[object]:
+    body = json.dumps({"Image": "busybox:latest", "Cmd": ["echo", "hi"], "HostConfig": {"NetworkMode": "none"}})
+    assert unix_http(sock, "POST", "/v1.41/containers/create?name=wsgate", body.encode(),
+                     headers={"Content-Type": "application/json"})[0] == 201
+    unix_http(sock, "POST", "/v1.41/containers/wsgate/start")
+    unix_http(sock, "POST", "/v1.41/containers/wsgate/wait")
+    try:
+        # Text frames below 1.28; every stream whatever the query below 1.42.
+        return [await _ws_frames(sock, "1.27", ""), await _ws_frames(sock, "1.41", "&stdout=0")]
+    finally:
+        unix_http(sock, "DELETE", "/v1.41/containers/wsgate?force=1")
+
+
+WEBSOCKET_EXPECTED = [[["TEXT", "hi\n"]], [["BINARY", "hi\n"]]]
+
+
+def _frames_normalized(result: list) -> list:
+    return [[[kind, data.decode()] for kind, data in frames] for frames in result]
+
+
+async def test_mockd_as_20_10_attaches_websockets_as_the_table_says():
+    with MockdServer(["--api-version", "1.41"]) as mock:
+        assert mock.request("POST", "/v1.41/images/create?fromImage=busybox&tag=latest")[0] == 200
+        assert _frames_normalized(await _websocket_scenario(mock.socket)) == WEBSOCKET_EXPECTED
+
+
+@pytest.mark.realdaemon
+async def test_the_real_dockerd_attaches_websockets_as_the_table_says(real_dockerd):  # noqa: F811
+    import_busybox(real_dockerd)
+    assert _frames_normalized(await _websocket_scenario(real_dockerd.socket)) == WEBSOCKET_EXPECTED
