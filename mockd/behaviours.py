@@ -29,8 +29,10 @@ class Behaviour:
 BEHAVIOURS: dict[str, Behaviour] = {
     "plain-text-errors": Behaviour(
         Before("1.24"), "dockerd's error handler writes JSON only for requests above 1.23; below, Go's http.Error text"),
-    "wait-error-field": Behaviour(
-        Since("1.30"), "the wait answer's Error object is defined from 1.30; older answers carry only StatusCode"),
+    "wait-error-null": Behaviour(
+        Before("1.42"), "engines before 23.0 (API 1.42) always send the wait answer's Error, null when there was none, "
+                        "at every requested version (measured on 20.10 at 1.29 and 1.41); from 23.0 the field is "
+                        "omitempty (api/types/container WaitResponse)", judged_by="daemon"),
     "multiplexed-stream-content-type": Behaviour(
         Since("1.42"), "from 1.42 non-TTY attach/exec/logs are labelled application/vnd.docker.multiplexed-stream"),
     "logs-content-type": Behaviour(
@@ -76,6 +78,13 @@ BEHAVIOURS: dict[str, Behaviour] = {
                        "below, VolumeOptions and TmpfsOptions that do not match are reset before validation"),
     "create-console-size": Behaviour(
         Since("1.42"), "HostConfig.ConsoleSize is reset to 0x0 below 1.42 (Linux daemons did not apply it)"),
+    "console-size-reset-for-old-clients": Behaviour(
+        Since("1.42"), "engines from 23.0 (API 1.42) reset a create's ConsoleSize for requests below 1.42; 20.10 kept "
+                       "it in HostConfig (measured)", judged_by="daemon"),
+    "router-refuses-multiple-endpoints": Behaviour(
+        Since("1.44"), "engines from 25.0 (API 1.44) refuse several endpoints in the router, for requests below 1.44, "
+                       "with their own text; older engines' create refused them at every version with 'Container "
+                       "cannot be connected to network endpoints' (measured on 20.10)", judged_by="daemon"),
     "create-multiple-endpoints": Behaviour(
         Since("1.44"), "below 1.44 a create with several EndpointsConfig entries is refused with 400"),
     "endpoint-mac-address": Behaviour(

@@ -31,12 +31,12 @@ async def run(engine: Engine, *cmd: str, name: str = "", **extra):
     return c, code
 
 
-def tar_of(files: dict[str, str]) -> bytes:
-    """A tar of text files (build contexts, archive uploads)."""
+def tar_of(files: dict[str, str] | dict[str, bytes]) -> bytes:
+    """A tar of files given as text or bytes (build contexts, archive uploads, saved images)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for name, text in files.items():
-            data = text.encode()
+            data = text if isinstance(text, bytes) else text.encode()
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))

@@ -7,9 +7,7 @@ asked at both), so a row that switches but is not applied, or is applied to the 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import tarfile
 import time
 
 import pytest
@@ -144,21 +142,11 @@ async def test_exec_die_events_by_the_daemon_release(aiohttp_client, daemon, sho
     assert "exec_start" in actions and ("exec_die" in actions) is shown
 
 
-def _archive(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 async def test_image_without_a_creation_time_by_version(client):
     config = {"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
               "rootfs": {"type": "layers", "diff_ids": []}}  # no "created", as some builders write
     manifest = [{"Config": "config.json", "RepoTags": ["nocreated:1"], "Layers": ["layer/layer.tar"]}]
-    data = _archive({"config.json": json.dumps(config).encode(), "manifest.json": json.dumps(manifest).encode(),
+    data = tar_of({"config.json": json.dumps(config).encode(), "manifest.json": json.dumps(manifest).encode(),
                      "layer/layer.tar": tar_of({"hello": "world\n"})})
     resp = await client.post("/v1.43/images/load?quiet=1", data=data, headers={"Content-Type": "application/x-tar"})
     assert resp.status == 200, await resp.text()

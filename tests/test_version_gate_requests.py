@@ -56,6 +56,24 @@ async def test_console_size_is_kept_from_1_42(client):
     assert (await inspect(client, "cs42", "1.42"))["HostConfig"]["ConsoleSize"] == [30, 120]
 
 
+@pytest.mark.parametrize("daemon,kept", [("1.41", True), ("1.42", False)])
+async def test_console_size_of_old_clients_reset_by_engines_from_1_42(aiohttp_client, daemon, kept):
+    c = await _daemon(aiohttp_client, daemon)
+    await created(c, "1.41", {"Tty": True, "HostConfig": {"ConsoleSize": [30, 120]}}, "cs")
+    assert (await inspect(c, "cs"))["HostConfig"]["ConsoleSize"] == ([30, 120] if kept else [0, 0])
+
+
+@pytest.mark.parametrize("daemon,text", [("1.43", "Container cannot be connected to network endpoints"),
+                                         ("1.44", "Container cannot be created with multiple network endpoints")])
+async def test_several_endpoints_refusal_text_by_the_daemon_release(aiohttp_client, daemon, text):
+    c = await _daemon(aiohttp_client, daemon)
+    for name in ("front", "back"):
+        assert (await c.post("/v1.41/networks/create", json={"Name": name})).status == 201
+    body = {"HostConfig": {"NetworkMode": "front"}, "NetworkingConfig": {"EndpointsConfig": {"front": {}, "back": {}}}}
+    status, answer = await create(c, "1.41", body)
+    assert status == 400 and answer["message"].startswith(text + ": "), answer
+
+
 async def test_mount_options_of_another_type_are_refused_from_1_42(client):
     mounts = [{"Type": "tmpfs", "Target": "/scratch", "VolumeOptions": {"NoCopy": True}}]
     await created(client, "1.41", {"HostConfig": {"Mounts": mounts}}, "mo41")
@@ -369,3 +387,12 @@ async def test_search_is_automated_by_the_daemon_release(aiohttp_client, daemon,
         assert len(automated) + len(manual) == len(every)
     else:
         assert automated == [] and manual == every and not any(r["is_automated"] for r in every)
+
+
+@pytest.mark.parametrize("daemon,answer", [("1.41", {"Error": None, "StatusCode": 0}), ("1.42", {"StatusCode": 0})])
+async def test_wait_error_null_by_the_daemon_release(aiohttp_client, daemon, answer):
+    c = await _daemon(aiohttp_client, daemon)
+    await _started(c, "waitnull", ["true"])
+    for version in ("1.29", daemon):  # the requested version does not matter
+        resp = await c.post(f"/v{version}/containers/waitnull/wait")
+        assert (resp.status, await resp.json()) == (200, answer)

@@ -30,11 +30,13 @@ def create_body(ctx: RequestContext, body: dict[str, Any]) -> tuple[dict[str, An
     if not ctx.behaves("ipc-private-default") and not host.get("IpcMode"):
         host["IpcMode"] = "shareable"  # what clients below 1.40 expect an unset mode to be
     host["Mounts"] = _mounts(ctx, host.get("Mounts"))
-    if not ctx.behaves("create-console-size"):
+    if not ctx.behaves("create-console-size") and ctx.behaves("console-size-reset-for-old-clients"):
         host["ConsoleSize"] = [0, 0]
     if len(endpoints) > 1 and not ctx.behaves("create-multiple-endpoints"):
-        raise DockerError(400, "Container cannot be created with multiple network endpoints: "
-                               + ", ".join(endpoints))
+        text = ("Container cannot be created with multiple network endpoints: "
+                if ctx.behaves("router-refuses-multiple-endpoints") else
+                "Container cannot be connected to network endpoints: ")
+        raise DockerError(400, text + ", ".join(endpoints))
     warnings = _container_mac_address(ctx, body, host, endpoints)
     if host.get("VolumeDriver") and ctx.behaves("volume-driver-mounts-warning") and any(
             m.get("Type") == "volume" and not ((m.get("VolumeOptions") or {}).get("DriverConfig") or {}).get("Name")

@@ -207,7 +207,7 @@ async def wait(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     # A `removed` wait (`docker run --rm`) ends without the start error in dockerd (measured on 20.10), so the
     # CLI prints only the start error, not also "Error waiting for container".
     error = {"Message": c.error} if c.error and code != 0 and condition != "removed" else None
-    body = {"Error": error, "StatusCode": code} if ctx.behaves("wait-error-field") else {"StatusCode": code}
+    body = {"Error": error, "StatusCode": code} if error or ctx.behaves("wait-error-null") else {"StatusCode": code}
     with contextlib.suppress(ConnectionResetError):  # the client gave up just as the container exited
         await resp.write(dumps(body))
         await resp.write_eof()
