@@ -81,3 +81,30 @@ async def test_exec_needs_a_running_unpaused_container_and_a_command(engine):
     assert ex.exit_code == 137  # the container's exit kills its execs
     with pytest.raises(NotFound, match="No such exec instance: nope"):
         engine.get_exec("nope")
+
+
+async def test_resize_waits_for_the_exec_to_start_as_dockerd_does(engine, monkeypatch):
+    """A client resizes right after the start's 101, before the runtime ran the process: dockerd waits for it
+    (up to 10 s, then a 500); an ended exec is gone for a resize (404) — both measured on dockerd 20.10."""
+    from mockd.engine import EngineError, exec_ops
+
+    c, _ = engine.create_container(run_body("sleep", "100"))
+    engine.start_container(c.id)
+    ex = engine.create_exec(c.id, {"Cmd": ["sleep", "100"], "Tty": True})
+    resize = asyncio.ensure_future(engine.resize_exec(ex.id, 25, 80))
+    await asyncio.sleep(0.01)
+    assert not resize.done()  # waiting for the start
+    engine.start_exec(ex.id)
+    await asyncio.wait_for(resize, 5)
+    assert ex.tty_size == (25, 80)
+    done = engine.create_exec(c.id, {"Cmd": ["true"]})
+    engine.start_exec(done.id)
+    await asyncio.wait_for(done.done.wait(), 5)
+    with pytest.raises(NotFound, match="no such exec"):
+        await engine.resize_exec(done.id, 10, 10)
+    monkeypatch.setattr(exec_ops, "EXEC_READY_TIMEOUT", 0.01)
+    never = engine.create_exec(c.id, {"Cmd": ["true"]})
+    with pytest.raises(EngineError) as err:
+        await engine.resize_exec(never.id, 10, 10)
+    assert (err.value.status, err.value.message) == (500, "timeout waiting for exec session ready")
+    await engine.remove_container(c.id, force=True)

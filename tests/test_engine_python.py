@@ -10,7 +10,7 @@ import pytest
 
 from mockd.engine import Engine
 from mockd.engine.pipe import terminal_input
-from mockd.engine.python_program import Unsupported, check, parse_argv
+from mockd.engine.python_program import START_UP, Unsupported, check, parse_argv
 from tests.engine_support import output, tar_of
 
 IMAGE = "python:3.13-alpine"
@@ -167,13 +167,13 @@ async def test_a_listening_program_listens_in_the_container(engine):
 async def test_code_outside_the_subset_stays_opaque_and_is_reported(engine):
     c = create(engine, "python", "-c", "import numpy; print(numpy.zeros(3))")
     engine.start_container(c.id)
-    await asyncio.sleep(0.05)
+    await until(lambda: engine.reported, "the finding")  # type: ignore[attr-defined]
     assert c.status == "running" and output(c) == ""  # the opaque main process: until a signal ends it
     assert engine.reported == ["python"]  # type: ignore[attr-defined]
     await engine.kill_container(c.id)
     c = create(engine, "python", "-c", "print(eval('1'))")  # a real builtin the subset has not
     engine.start_container(c.id)
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(START_UP + 0.05)  # reported once per program: nothing new to wait for
     assert c.status == "running" and output(c) == ""
     await engine.kill_container(c.id)
 

@@ -242,8 +242,8 @@ class Engine:
     def start_exec(self, exec_id: str) -> ExecInstance:
         return self.exec_ops.start_exec(exec_id)
 
-    def resize_exec(self, exec_id: str, h: int, w: int) -> None:
-        return self.exec_ops.resize_exec(exec_id, h, w)
+    async def resize_exec(self, exec_id: str, h: int, w: int) -> None:
+        return await self.exec_ops.resize_exec(exec_id, h, w)
 
     def exec_detached(self, exec_id: str) -> None:
         return self.exec_ops.exec_detached(exec_id)

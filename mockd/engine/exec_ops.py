@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from .detach import exec_keys
-from .errors import Conflict, InvalidParameter, NotFound
+from .errors import Conflict, EngineError, InvalidParameter, NotFound
 from .execs import ExecInstance
 from .ids import new_id
 from .network_ops import embedded_dns
 from .pipe import Pipe
 from .runtime import Process, Runtime, StartError, container_job, launch
 from .state import DaemonState
+
+EXEC_READY_TIMEOUT = 10.0  # seconds dockerd waits for an exec's process before a resize gives up
 
 
 class ExecOps:
@@ -69,6 +73,7 @@ class ExecOps:
             c.finished_execs.add(ex.id)
             ex.end_streams()
             ex.done.set()
+            ex.ready.set()
             if generation == self.runtime.generation:
                 self.state.container_event(c, "exec_die", execID=ex.id, exitCode=code)
 
@@ -76,6 +81,7 @@ class ExecOps:
             ex.running = True
             ex.pid = proc.pid
             ex.process = proc
+            ex.ready.set()
 
         try:
             proc = launch(job, on_exit, started)
@@ -100,9 +106,18 @@ class ExecOps:
         ex.end_streams()
         ex.done.set()
 
-    def resize_exec(self, exec_id: str, h: int, w: int) -> None:
+    async def resize_exec(self, exec_id: str, h: int, w: int) -> None:
+        """dockerd waits up to 10 s for the exec's process to start (a client resizes right after the start's
+        101, before the runtime ran it); then a 500. An exec that has ended is gone for a resize (404), as
+        measured on dockerd 20.10."""
         ex = self.get_exec(exec_id)
-        if not ex.running:
+        if not self.state.container(ex.container_id).running:
             raise Conflict(f"Container {ex.container_id} is not running")
+        try:
+            await asyncio.wait_for(ex.ready.wait(), EXEC_READY_TIMEOUT)
+        except TimeoutError:
+            raise EngineError("timeout waiting for exec session ready", 500) from None
+        if not ex.running:
+            raise NotFound("no such exec")
         ex.tty_size = (h, w)
 

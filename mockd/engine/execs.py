@@ -23,6 +23,7 @@ class ExecInstance:
     stdin: Pipe = field(default_factory=Pipe)
     subscribers: set[asyncio.Queue] = field(default_factory=set)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # its process started (or failed to start)
     tty_size: tuple[int, int] = (0, 0)
     detach_keys: bytes = b""  # DetachKeys, parsed (detach.exec_keys)
     detached: bool = False  # the client detached: dockerd reports exit 126 and forgets the process

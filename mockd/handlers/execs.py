@@ -37,7 +37,7 @@ async def inspect(request: web.Request, ctx: RequestContext) -> web.StreamRespon
 
 @route("ExecResize")
 async def resize(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    engine(ctx).resize_exec(ctx.path_params["id"], ctx.q_int("h", 0, status=400) or 0, ctx.q_int("w", 0, status=400) or 0)
+    await engine(ctx).resize_exec(ctx.path_params["id"], ctx.q_int("h", 0, status=400) or 0, ctx.q_int("w", 0, status=400) or 0)
     return web.Response(status=200)
 
 
