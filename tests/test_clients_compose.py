@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -154,11 +155,15 @@ def test_compose_stack_of_catalog_services_comes_up_healthy_and_down_cleans(serv
         return ps
 
     eventually(all_healthy, seconds=30)
-    web = _inspect(server, "demo_web_1")
+    # The daemon's event order: both dependencies reported healthy before web was started.
+    status, _, body = server.request("GET", f"/events?since=0&until={time.time():.9f}")
+    assert status == 200
+    order = [(e["Actor"]["Attributes"].get("name"), e["Action"]) for e in map(json.loads, body.splitlines())
+             if e.get("Type") == "container"]
+    started = order.index(("demo_web_1", "start"))
     for dep in ("demo_cache_1", "demo_db_1"):
-        first_healthy = min(e["End"] for e in _inspect(server, dep)["State"]["Health"]["Log"] if e["ExitCode"] == 0)
-        assert first_healthy < web["State"]["StartedAt"], (dep, first_healthy, web["State"]["StartedAt"])
-    assert "Welcome to nginx!" in web["State"]["Health"]["Log"][-1]["Output"]
+        assert order.index((dep, "health_status: healthy")) < started, order
+    assert "Welcome to nginx!" in _inspect(server, "demo_web_1")["State"]["Health"]["Log"][-1]["Output"]
     assert compose(server, tmp_path, "exec", "-T", "db", "pg_isready", "-h", "db").stdout.decode() == \
         "db:5432 - accepting connections\n"
     compose(server, tmp_path, "stop")

@@ -69,13 +69,13 @@ def test_testcontainers_node_generic_redis_with_ryuk(server, docker, tmp_path):
     assert result["resp"] == "+PONG\r\n"
     assert result["exec"] == {"exitCode": 0, "output": "PONG\n"}
     # Stopped cleanly: a stop (testcontainers sends t=0, so dockerd's SIGKILL follows the SIGTERM at once, and the
-    # exit code is whichever came first) and its removal; Ryuk (of this session) stays up.
+    # exit code is whichever came first) and its removal.
     until = f"{time.time():.9f}"  # not "0s": the CLI turns a duration into whole seconds, maybe before `since`
     actions = docker("events", "--since", since, "--until", until, "--filter", f"container={result['id']}",
                      "--format", "{{.Action}}").split()
     assert actions[:2] == ["create", "start"] and actions[-3:] == ["die", "stop", "destroy"], actions
     names = docker("ps", "-a", "--format", "{{.Names}}").split()
-    assert len(names) == 1 and names[0].startswith("testcontainers-ryuk-"), names
+    assert [n for n in names if not n.startswith("testcontainers-ryuk-")] == []  # Ryuk goes 1 s after node did
 
 
 def test_ryuk_reaps_what_a_killed_node_process_left(server, docker, tmp_path):
@@ -112,7 +112,7 @@ def test_testcontainers_node_wait_strategies_networks_and_copies(server, docker,
     assert result == {"hi": "hello from node\n", "peer": "hello from node\n", "peerRedis": "PONG\n", "logLines": True,
                       "pg": "/var/run/postgresql:5432 - accepting connections\n", "restarted": "PONG\n"}
     names = docker("ps", "-a", "--format", "{{.Names}}").split()
-    assert len(names) == 1 and names[0].startswith("testcontainers-ryuk-"), names  # all stopped and removed
+    assert [n for n in names if not n.startswith("testcontainers-ryuk-")] == []  # all stopped and removed
     assert docker("network", "ls", "--format", "{{.Name}}").split() == ["bridge", "host", "none"]
 
 
