@@ -11,7 +11,6 @@ writes the traffic record. ``Api-Version``/``Server``/``Ostype`` go on every rou
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from aiohttp import web
 import specs
 from mockd import control, fault_control, fault_inject, fuzz_control, generated
 from mockd.behaviours import behaves
+from mockd.bodies import DecodedBody, read_json_body
 from mockd.config import Config
 from mockd.control import ControlRoute
 from mockd.control_access import ControlAccess, new_token
@@ -205,12 +205,14 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     request[INFO] = {"template": op.path, "operation_id": op.operation_id, "spec_version": spec.version}
 
     query = _query(request)
-    raw, body = await _read_body(request, op)
-    checked_body = NO_BODY if body is None else body  # JSON null: Go decodes it into a zero value
+    raw, decoded = await _read_body(request, spec, op, bounds.max_api)
+    body = decoded.body
+    checked_body = NO_BODY if decoded.sent is None else decoded.sent  # JSON null: Go decodes it into a zero value
     findings += check_request(spec, op, query, checked_body)
     ctx = RequestContext(
         version=version, spec=spec, operation=op, path_params=params, query=query, body=body,
         raw_body=raw, registry=app[REGISTRY], config=app[CONFIG], bounds=bounds, findings=findings,
+        sent_body=decoded.sent,
     )
     request[CTX] = ctx
     if findings:
@@ -218,6 +220,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         if findings_log.isEnabledFor(logging.INFO):
             for f in findings:
                 findings_log.info("%s", f.summary())
+    if decoded.refused is not None:  # the router's own answer comes before --strict's
+        raise decoded.refused
     if app[CONFIG].strict:
         refused = [f for f in findings if f.source == "spec" and f.at_least("warning")]
         if refused:
@@ -249,21 +253,17 @@ def _short(f: Finding) -> str:
     return f"{f.kind} ({where}): {f.detail}"
 
 
-async def _read_body(request: web.Request, op: Any) -> tuple[bytes, Any]:
-    """The raw body and its parsed JSON (NO_BODY when absent or not a JSON operation).
+async def _read_body(request: web.Request, spec: specs.ApiSpec, op: Any, daemon: str) -> tuple[bytes, DecodedBody]:
+    """The raw body and, for an operation that takes JSON, the body decoded as the daemon's router decodes it
+    (:func:`mockd.bodies.read_json_body`: Content-Type check, Go's decoder, the typed step; dockerd's errors).
 
     Upgrade requests without a Content-Length are not read: the connection is taken over."""
     if request.headers.get("Upgrade") and request.content_length is None:
-        return b"", NO_BODY
-    if not request.body_exists:
-        return b"", NO_BODY
-    raw = await request.read()
-    if not raw.strip() or not op.takes_json:
-        return raw, NO_BODY
-    try:
-        return raw, json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DockerError(400, f"invalid JSON body: {exc}") from None
+        return b"", DecodedBody(NO_BODY, NO_BODY)
+    raw = await request.read() if request.body_exists else b""
+    if not op.takes_json:
+        return raw, DecodedBody(NO_BODY, NO_BODY)
+    return raw, read_json_body(raw, request.headers.get("Content-Type", ""), spec, op, daemon)
 
 
 # --- the outer middleware: errors, log line, record ----------------------------------------------
@@ -342,7 +342,7 @@ def _after(request: web.Request, response: web.StreamResponse | None, started: f
         "operation_id": info.get("operation_id"),
         "query": ctx.query if ctx else _query(request),
         "headers": header_entry(request.headers),
-        "body": body_entry(ctx.raw_body, ctx.body, request.headers.get("Content-Type")) if ctx else None,
+        "body": body_entry(ctx.raw_body, ctx.sent_body, request.headers.get("Content-Type")) if ctx else None,
         "status": status,
         "response_content_type": response.headers.get("Content-Type") if response is not None else None,
         "duration_ms": round(ms, 3),

@@ -55,6 +55,18 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "ping-builder-and-swarm-headers": Behaviour(
         Since("1.42"), "engines from 23.0 (API 1.42) default to BuildKit and tell the swarm state in the ping",
         judged_by="daemon"),
+    "empty-config-lowercase": Behaviour(
+        Since("1.44"), "25.0's postContainersCreate refuses a nil Config itself with runconfig.ErrEmptyConfig ('config "
+                       "cannot be empty ...'); before, daemon/create.go said 'Config cannot be empty ...' (20.10, 23, 24)",
+        judged_by="daemon"),
+    "reference-error-names-repository": Behaviour(
+        Since("1.44"), "25.0 vendors github.com/distribution/reference (normalize.go: 'repository name (%s) must be "
+                       "lowercase', the path with library/); before, docker/distribution said it without the name",
+        judged_by="daemon"),
+    "tag-reference-checked-first": Behaviour(
+        Since("1.43"), "24.0's postImagesTag parses repo and tag first (httputils.RepoTagReference, 400), then looks "
+                       "the image up; 20.10-23 TagImage looked the image up first and passed the reference error on (500)",
+        judged_by="daemon"),
     # What the routers do to requests by version (mockd/handlers/_request_gates.py; moby's
     # daemon/server/router/container/container_routes.go and network_routes.go).
     "ipc-private-default": Behaviour(

@@ -25,8 +25,9 @@ handler are answered by :mod:`mockd.generated`.
   path parameters (``{"id": "abc"}``);
 - ``query``: ``{name: [values...]}``; ``q(name)``, ``q_bool(name)`` (dockerd's reading:
   ``1/true/True`` are true, ``0/false/False/""`` false), ``q_int``, ``q_json`` (``filters``);
-- ``body``: the parsed JSON body, ``None`` for JSON ``null``, :data:`NO_BODY` when absent or not
-  JSON (CLI 20 sends empty ``text/plain`` bodies); ``raw_body``: the bytes (not read for
+- ``body``: the JSON body decoded as dockerd decodes it into its struct (:mod:`mockd.bodies`: Go's rules,
+  the schema's field names), ``None`` for JSON ``null``, :data:`NO_BODY` when absent or not JSON;
+  ``sent_body``: the same as the client spelled it (records, checks); ``raw_body``: the bytes (not read for
   ``Upgrade`` requests without a Content-Length: those hijack the connection);
 - ``registry`` (``ctx.engine`` is ``ctx.registry.engine``), ``config``, ``bounds``;
 - ``serialize(obj, target=None, status=200)`` -> the object as dockerd answers at ``version``
@@ -54,7 +55,7 @@ from mockd.errors import DockerError
 from mockd.keys import NO_CONTENT_TYPE
 from mockd.serializer import dumps, serialize
 from mockd.state import Registry
-from mockd.versioning import Bounds
+from mockd.versioning import Before, Bounds, Since, Window
 from specs.findings import Finding
 from specs.godecode import go_decode_error, go_filters_error
 from specs.model import ApiSpec, Operation
@@ -71,6 +72,18 @@ def go_atoi(text: str) -> int | str:
         return "invalid syntax"
     number = int(text)
     return number if INT64_MIN <= number <= INT64_MAX else "value out of range"
+
+
+# filters.FromJSON's error by release (judged by the daemon): 20.10 returns the decoder's error as is (a 500 where
+# the router passes it on); 23.0 wraps it as invalidFilter (400) "invalid filter: <text>"; 24.0 drops the text
+# (api/types/filters/parse.go FromJSON: `return args, invalidFilter{}`, errors.go: "invalid filter").
+_FILTERS_JSON_ERRORS = ((Before("1.42"), 500, "{text}"), (Window("1.42", "1.43"), 400, "invalid filter: {text}"),
+                        (Since("1.43"), 400, "invalid filter"))
+
+
+def filters_json_error(text: str, daemon: str) -> DockerError:
+    status, form = next((s, f) for window, s, f in _FILTERS_JSON_ERRORS if window.applies(daemon))
+    return DockerError(status, form.format(text=text))
 
 
 Handler = Callable[[web.Request, "RequestContext"], Awaitable[web.StreamResponse]]
@@ -119,6 +132,7 @@ class RequestContext:
     config: Config
     bounds: Bounds
     findings: list[Finding] = field(default_factory=list)
+    sent_body: Any = NO_BODY  # the JSON body as the client sent it (``body`` is it decoded, as dockerd's struct)
 
     @property
     def engine(self) -> Engine:
@@ -173,6 +187,8 @@ class RequestContext:
         # dockerd's reading (Go's encoding/json; filters.FromJSON for filters) and its error texts.
         problem = go_filters_error(value) if name == "filters" else go_decode_error(value)
         if problem:
+            if name == "filters":
+                raise filters_json_error(problem, self.bounds.max_api)
             raise DockerError(500, problem)
         return json.loads(value)
 

@@ -9,8 +9,11 @@ Why here, in ``specs/`` next to the wire profile (``specs/wire.py``), and not in
 serializer *writes* answers; this *reads* requests. Both this and the wire profile are facts about the Go
 side of dockerd's wire (the profile: what Go's encoder sends that the documents forbid; this: what Go's
 decoder answers to bad input), shared ground for mockd, which imitates them, and the checker, which
-must not import mockd. The typed decoding of request bodies (Go's unmarshal rules and texts) belongs
-here too when it comes.
+must not import mockd. The typed step after this one (Go's unmarshal rules and texts, a body into the
+daemon's struct) is :mod:`specs.gounmarshal`.
+
+Go's scanner reads bytes: a byte it refuses is quoted as the rune of that byte's value (``0xC3`` of a UTF-8
+``é`` is ``'Ã'``). The scanner here runs over the bytes decoded as Latin-1 (one character per byte) for that.
 """
 
 from __future__ import annotations
@@ -22,29 +25,78 @@ from typing import Any
 def go_decode_error(text: str) -> str | None:
     """The message Go's ``encoding/json`` gives for a syntax error in ``text`` (dockerd quotes it, e.g. for bad
     ``filters``), or None when the text is valid JSON. Follows Go's scanner state by state."""
-    return _GoScanner(text).run()
+    return _GoScanner(text.encode("utf-8", "surrogatepass").decode("latin-1")).run()
+
+
+class GoDecodeError(Exception):
+    """What ``json.Decoder.Decode`` returns for a body it cannot read: ``text`` is Go's error text; ``eof`` marks
+    io.EOF (nothing but white space), which the routers answer with their own words."""
+
+    def __init__(self, text: str, eof: bool = False) -> None:
+        super().__init__(text)
+        self.text = text
+        self.eof = eof
+
+
+def go_decoder_read(data: bytes) -> tuple[bytes, bool]:
+    """``json.NewDecoder(body).Decode`` then ``dec.More()``, as dockerd reads a request body: the bytes of the
+    first JSON value, and whether more than white space, ``]`` or ``}`` follows it (``More``'s reading).
+    :class:`GoDecodeError` with Go's text otherwise: ``EOF`` for no value at all, ``unexpected EOF`` when the
+    body ends inside one, the scanner's ``invalid character ...`` texts."""
+    text = data.decode("latin-1")
+    scanner = _GoScanner(text, stream=True)
+    scanner.skip()
+    if scanner.i >= len(text):
+        raise GoDecodeError("EOF", eof=True)
+    start = scanner.i
+    try:
+        scanner.value()
+    except _SyntaxError as err:
+        raise GoDecodeError(str(err)) from None
+    end = scanner.i
+    scanner.skip()
+    more = scanner.i < len(text) and text[scanner.i] not in "]}"
+    return data[start:end], more
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", "\\": "\\\\"}
+
+
+def go_quote_rune(c: str) -> str:
+    """One rune as Go's ``strconv.Quote`` writes it, without the quotes (``\\x01``, ``\\u0085``, ``é``)."""
+    if c in _GO_ESCAPES:
+        return _GO_ESCAPES[c]
+    code = ord(c)
+    if code < 0x20 or code == 0x7F:
+        return f"\\x{code:02x}"
+    if not c.isprintable() or code == 0xAD:  # Go's IsPrint: no C1 controls, no soft hyphen
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return c
 
 
 def _quote_char(c: str) -> str:
+    """The scanner's quoteChar: a refused byte as the rune of its value."""
     if c == "'":
         return "'\\''"
     if c == '"':
         return "'\"'"
-    return "'" + json.dumps(c, ensure_ascii=False)[1:-1] + "'"
+    return "'" + go_quote_rune(c) + "'"
 
 
 class _GoScanner:
     _LITERALS = {"t": "true", "f": "false", "n": "null"}
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, stream: bool = False) -> None:
         self.s = text
         self.i = 0
+        # json.Unmarshal says "unexpected end of JSON input" where a Decoder, reading a stream, says "unexpected EOF"
+        self.end_text = "unexpected EOF" if stream else "unexpected end of JSON input"
 
     def run(self) -> str | None:
         try:
-            self._skip()
-            self._value()
-            self._skip()
+            self.skip()
+            self.value()
+            self.skip()
             if self.i < len(self.s):
                 return self._bad("after top-level value")
             return None
@@ -56,14 +108,14 @@ class _GoScanner:
 
     def _peek(self) -> str:
         if self.i >= len(self.s):
-            raise _SyntaxError("unexpected end of JSON input")
+            raise _SyntaxError(self.end_text)
         return self.s[self.i]
 
-    def _skip(self) -> None:
+    def skip(self) -> None:
         while self.i < len(self.s) and self.s[self.i] in " \t\r\n":
             self.i += 1
 
-    def _value(self) -> None:
+    def value(self) -> None:
         c = self._peek()
         if c == "{":
             self.i += 1
@@ -86,23 +138,23 @@ class _GoScanner:
             self._bad("looking for beginning of value")
 
     def _object(self) -> None:
-        self._skip()
+        self.skip()
         if self._peek() == "}":
             self.i += 1
             return
         while True:
-            self._skip()
+            self.skip()
             if self._peek() != '"':
                 self._bad("looking for beginning of object key string")
             self.i += 1
             self._string()
-            self._skip()
+            self.skip()
             if self._peek() != ":":
                 self._bad("after object key")
             self.i += 1
-            self._skip()
-            self._value()
-            self._skip()
+            self.skip()
+            self.value()
+            self.skip()
             c = self._peek()
             if c == "}":
                 self.i += 1
@@ -112,14 +164,14 @@ class _GoScanner:
             self.i += 1
 
     def _array(self) -> None:
-        self._skip()
+        self.skip()
         if self._peek() == "]":
             self.i += 1
             return
         while True:
-            self._skip()
-            self._value()
-            self._skip()
+            self.skip()
+            self.value()
+            self.skip()
             c = self._peek()
             if c == "]":
                 self.i += 1

@@ -5,10 +5,10 @@
 - ``retry``: lists containers, retrying a 5xx answer or a dropped connection up to 3 times (robust);
 - ``naive``: lists containers and dies with a traceback on anything but 200 (crashes under an error fault);
 - ``wait``: runs a container and waits for it without a timeout (hangs when the wait never answers);
-- ``absent-field`` (planted bug): reads ``image["RepoDigests"][0]`` for every image: that list is ``omitempty``-free
-  but may be empty or null at every version (an image built locally has no digest);
-- ``enum`` (planted bug): checks every container's ``State`` against the values it knew when written, failing on a
-  value a later daemon may add;
+- ``absent-field`` (planted bug): reads ``container["SizeRw"]`` of ``GET /containers/json?size=1``: ``omitempty`` in
+  dockerd's ``container.Summary``, so absent when the container wrote nothing;
+- ``enum`` (planted bug): checks every mount's ``Type`` against API 1.44's ``MountType`` values, failing on ``image``
+  (added in 1.48), which a newer daemon sends whatever version was asked;
 - ``correct``: the same workflow as both, written defensively (``.get``, no closed enum): must pass any fuzzing.
 """
 
@@ -44,7 +44,7 @@ def version() -> str:
     return "/v" + body["ApiVersion"]
 
 
-KNOWN_STATES = {"created", "running", "paused", "restarting", "removing", "exited", "dead"}
+KNOWN_MOUNT_TYPES = {"bind", "cluster", "npipe", "tmpfs", "volume"}  # API 1.44's MountType
 
 
 def main(mode: str) -> int:
@@ -71,21 +71,21 @@ def main(mode: str) -> int:
         call("POST", f"/containers/{created['Id']}/start", prefix=prefix)
         status, waited = call("POST", f"/containers/{created['Id']}/wait", prefix=prefix)
         return waited["StatusCode"]
-    status, images = call("GET", "/images/json", prefix=prefix)
-    status, containers = call("GET", "/containers/json?all=1", prefix=prefix)
+    status, containers = call("GET", "/containers/json?all=1&size=1", prefix=prefix)
+    assert status == 200, containers
     if mode == "absent-field":
-        for image in images:
-            print(image["Id"][:19], image["RepoDigests"][0])  # planted: RepoDigests may be null or empty
+        for c in containers:
+            print(c["Names"][0], c["SizeRw"])  # planted: SizeRw is omitempty in dockerd (absent when 0)
     elif mode == "enum":
         for c in containers:
-            if c["State"] not in KNOWN_STATES:  # planted: a closed enum
-                raise ValueError(f"unknown container state {c['State']!r}")
-            print(c["Id"][:12], c["State"])
+            for m in c["Mounts"] or []:
+                if m["Type"] not in KNOWN_MOUNT_TYPES:  # planted: a closed enum
+                    raise ValueError(f"unknown mount type {m['Type']!r}")
+                print(c["Names"][0], m["Type"], m.get("Name"))
     elif mode == "correct":
-        for image in images:
-            print(image.get("Id", "")[:19], (image.get("RepoDigests") or ["<none>"])[0])
-        for c in containers:
-            print((c.get("Id") or "")[:12], c.get("State") or "?")
+        for c in containers or []:
+            names = c.get("Names") or ["?"]
+            print(names[0], c.get("SizeRw", 0), [m.get("Type") for m in c.get("Mounts") or []])
     else:
         print(f"unknown mode {mode}", file=sys.stderr)
         return 2

@@ -118,3 +118,21 @@ async def test_images_volumes_networks_events(docker):
     event = await asyncio.wait_for(events.get(), 5)
     assert (event["Type"], event["Action"], event["Actor"]["ID"]) == ("volume", "create", "live")
     await docker.events.stop()
+
+
+async def test_platform_refusals_and_build_cache_prune(docker):
+    """dockerd 20.10's answers (aiodocker's own suite checks them): a bad platform is a 400 before a pull or a
+    build starts; the build cache prune deletes nothing and says so with null."""
+    with pytest.raises(aiodocker.DockerError) as err:
+        await docker.images.pull("hello-world", platform="foo")
+    assert err.value.status == 400
+    assert err.value.message == '"foo": unknown operating system or architecture: invalid argument'
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w:gz") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(b"FROM busybox\n")
+        tar.addfile(info, io.BytesIO(b"FROM busybox\n"))
+    with pytest.raises(aiodocker.DockerError) as err:
+        await docker.images.build(fileobj=io.BytesIO(context.getvalue()), encoding="gzip", platform="foo")
+    assert err.value.status == 400
+    assert await docker.images.prune_builds(all_builds=True) == {"CachesDeleted": None, "SpaceReclaimed": 0}

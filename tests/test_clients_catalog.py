@@ -74,6 +74,37 @@ def test_strict_registry_gives_docker_hubs_errors(strict_server, cli):
         in proc.err
     proc = docker.run("run", "--rm", "ngnix", check=False)
     assert proc.returncode == 125 and "Unable to find image 'ngnix:latest' locally" in proc.err
+    assert ("docker: Error response from daemon: pull access denied for ngnix, repository does not exist or may "
+            "require 'docker login'") in proc.err
     assert "Digest: sha256:" in docker("pull", "redis:7")
     strict_server.reset()  # the mode outlives a reset
     assert docker.run("pull", "acme/app", check=False).returncode == 1
+
+
+DENIED = ("pull access denied for {}, repository does not exist or may require 'docker login': denied: requested "
+          "access to the resource is denied")
+
+
+def test_strict_registry_status_on_the_wire_and_through_docker_py(strict_server):
+    """dockerd answers a registry's refusal before any progress: a plain 404 with the message (docker-py's
+    NotFound); the catalog's images pull by tag, by a fully qualified name and by digest."""
+    strict_server.reset()
+    for query, message in (("fromImage=ngnix&tag=latest", DENIED.format("ngnix")),
+                           ("fromImage=redis&tag=9.9.9",
+                            "manifest for redis:9.9.9 not found: manifest unknown: manifest unknown")):
+        status, headers, body = strict_server.request("POST", f"/v1.41/images/create?{query}")
+        assert (status, json.loads(body)) == (404, {"message": message})
+        assert headers["Content-Type"] == "application/json"
+    client = dockerpy.DockerClient(base_url=strict_server.host, timeout=30)
+    try:
+        with pytest.raises(dockerpy.errors.NotFound) as denied:
+            client.images.pull("ngnix", tag="latest")
+        assert denied.value.status_code == 404 and denied.value.explanation == DENIED.format("ngnix")
+        for repo, tag in (("nginx", "1.31-alpine"), ("docker.io/library/postgres", "16"),
+                          ("testcontainers/ryuk", "0.14.0")):
+            assert client.images.pull(repo, tag=tag).attrs["RepoTags"]
+        digest = client.images.get("postgres:16").attrs["RepoDigests"][0]
+        client.images.remove("postgres:16")
+        assert client.images.pull(digest).attrs["RepoDigests"] == [digest]
+    finally:
+        client.close()

@@ -1,5 +1,6 @@
 """Node clients against mockd (issue 12): testcontainers for Node with its reaper Ryuk on (GenericContainer("redis:7")
-with its default wait, used over RESP and exec, stopped; Ryuk reaping what a SIGKILLed node process left behind) and
+with its default wait, used over RESP and exec, stopped; Ryuk reaping what a SIGKILLed node process left behind; the
+HTTP, health-check and log waits, network aliases, copied content) and
 a dockerode workflow. The packages are tests/node/package-lock.json's, installed by `.ci/run` (`npm ci`)."""
 
 from __future__ import annotations
@@ -104,6 +105,15 @@ def test_ryuk_reaps_what_a_killed_node_process_left(server, docker, tmp_path):
 
     eventually(reaped, seconds=15)
     assert docker("ps", "-aq").split() == []
+
+
+def test_testcontainers_node_wait_strategies_networks_and_copies(server, docker, tmp_path):
+    result = run_node(server, tmp_path, "testcontainers_features.js")
+    assert result == {"hi": "hello from node\n", "peer": "hello from node\n", "peerRedis": "PONG\n", "logLines": True,
+                      "pg": "/var/run/postgresql:5432 - accepting connections\n", "restarted": "PONG\n"}
+    names = docker("ps", "-a", "--format", "{{.Names}}").split()
+    assert len(names) == 1 and names[0].startswith("testcontainers-ryuk-"), names  # all stopped and removed
+    assert docker("network", "ls", "--format", "{{.Name}}").split() == ["bridge", "host", "none"]
 
 
 def _demux(frames: bytes) -> list[tuple[int, bytes]]:

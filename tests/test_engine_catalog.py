@@ -176,3 +176,9 @@ def test_strict_engine_keeps_its_registry_mode_and_the_seed_is_pullable():
     assert engine.registry.strict
     with pytest.raises(NotFound, match="pull access denied for acme/other"):
         engine.pull("acme/other")
+
+
+def test_an_images_own_entrypoint_resets_the_cmd_of_its_base():
+    cfg = pulled("alpine/socat:1.8.0.3").config  # ENTRYPOINT ["socat"] on alpine, whose CMD was ["/bin/sh"]
+    assert cfg["Entrypoint"] == ["socat"] and cfg["Cmd"] is None
+    assert pulled("nginx:1.31").config["Cmd"] == ["nginx", "-g", "daemon off;"]  # its own CMD stays

@@ -99,3 +99,62 @@ async def test_legacy_links_give_the_linked_containers_variables():
     c2, _ = await run(engine, "env", name="web2", HostConfig={"Links": ["db1:x"], "NetworkMode": "none"})
     assert not any(line.startswith("X_") for line in output(c2).splitlines())  # links need the default bridge
     await engine.remove_container(target.id, force=True)
+
+
+async def test_link_names_and_removing_a_link_like_dockerd():
+    """A legacy link gives the linked container a second name, "/parent/alias": lookups by it find the linked
+    container, the list shows it in Names, and `DELETE /containers/parent/alias?link=1` removes only the link
+    (both containers stay; HostConfig.Links becomes null). Answers measured on dockerd 20.10 (docker-py's
+    LinkTest::test_remove_link)."""
+    from mockd.engine import EngineError
+
+    engine = busybox_engine()
+    alpha, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"]}, "alpha")
+    beta, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"],
+                                       "HostConfig": {"Links": ["alpha:mylink"]}}, "beta")
+    assert engine.container("beta/mylink") is alpha and engine.container("/beta/mylink") is alpha
+    assert alpha.summary(link_names=engine.link_names().get(alpha.id))["Names"] == ["/alpha", "/beta/mylink"]
+    assert beta.summary(link_names=engine.link_names().get(beta.id))["Names"] == ["/beta"]
+    for ref, status, message in (("alpha", 500, "Conflict, cannot remove the default link name of the container"),
+                                 ("beta/nolink", 404, "No such container: beta/nolink"),
+                                 ("nosuch/mylink", 404, "No such container: nosuch/mylink")):
+        with pytest.raises(EngineError) as err:
+            await engine.remove_container(ref, link=True)
+        assert (err.value.status, err.value.message) == (status, message)
+    await engine.remove_container("beta/mylink", link=True)
+    assert set(engine.state.containers) == {alpha.id, beta.id}
+    assert beta.host_config["Links"] is None and engine.link_names() == {}
+    with pytest.raises(NotFound, match="No such container: beta/mylink"):
+        engine.container("beta/mylink")
+
+
+async def test_legacy_links_are_registered_at_create_and_checked_at_start_like_dockerd():
+    """dockerd 20.10: a link to no container is a 400 at create; the link is stored as "/target:/me/alias"
+    (the alias defaults to the target's name); a start while a linked container does not run is a 500; a
+    rename of either side rewrites the stored link; once the target is gone its link names go."""
+    from mockd.engine import EngineError
+
+    engine = busybox_engine()
+    with pytest.raises(EngineError) as err:
+        engine.create_container({"Image": "busybox", "Cmd": ["true"], "HostConfig": {"Links": ["nosuch:al"]}}, "x1")
+    assert (err.value.status, err.value.message) == (400, "could not get container for nosuch: No such "
+                                                          "container: nosuch")
+    alpha, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"]}, "alpha")
+    x2, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"],
+                                     "HostConfig": {"Links": ["alpha:al"]}}, "x2")
+    x3, _ = engine.create_container({"Image": "busybox", "Cmd": ["sleep", "100"],
+                                     "HostConfig": {"Links": ["alpha"]}}, "x3")
+    assert (x2.host_config["Links"], x3.host_config["Links"]) == (["/alpha:/x2/al"], ["/alpha:/x3/alpha"])
+    with pytest.raises(EngineError) as err:
+        engine.start_container(x2.id)
+    assert (err.value.status, err.value.message) == (500, "Cannot link to a non running container: /alpha AS "
+                                                          "/x2/al")
+    engine.start_container(alpha.id)
+    engine.start_container(x2.id)
+    engine.rename_container("x2", "x2b")
+    engine.rename_container("alpha", "alpha2")
+    assert x2.host_config["Links"] == ["/alpha2:/x2b/al"]
+    assert engine.link_names() == {alpha.id: ["/x2b/al", "/x3/alpha"]}
+    await engine.remove_container("alpha2", force=True)
+    assert engine.link_names() == {} and x2.host_config["Links"] == ["/alpha2:/x2b/al"]
+    await engine.remove_container(x2.id, force=True)

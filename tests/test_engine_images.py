@@ -177,7 +177,7 @@ async def test_build_multistage_dockerignore_and_target():
     context = tar_of({
         "Dockerfile": "FROM busybox AS builder\nRUN mkdir /out && echo artifact > /out/a\n"
                       "FROM busybox\nCOPY --from=builder /out/a /app/a\nCOPY . /ctx/\nCMD [\"cat\", \"/app/a\"]\n",
-        ".dockerignore": "secret.txt\n",
+        ".dockerignore": "Dockerfile\n",  # the daemon leaves out only .dockerignore and the Dockerfile
         "secret.txt": "do not ship",
         "keep.txt": "ship",
     })
@@ -185,6 +185,7 @@ async def test_build_multistage_dockerignore_and_target():
     assert not [m for m in msgs if "error" in m], msgs
     tree = e.images.get("multi:1").rootfs()
     assert tree.read("/app/a") == b"artifact\n" and tree.read("/ctx/keep.txt") == b"ship"
-    assert not tree.exists("/ctx/secret.txt") and not tree.exists("/out/a")
+    # the client leaves excluded files out of the tar; dockerd keeps what it is sent (tests/test_build_context_vs_dockerd.py)
+    assert tree.exists("/ctx/secret.txt") and not tree.exists("/ctx/Dockerfile") and not tree.exists("/out/a")
     msgs = [m async for m in e.build(context, ["first:1"], target="builder")]
     assert e.images.get("first:1").rootfs().read("/out/a") == b"artifact\n"

@@ -4,13 +4,14 @@ their own client and health commands; all inside the container's simulated files
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
 from mockd.engine import Engine
 from mockd.engine.filesystem import MountedFS
 from mockd.engine.netns import NetNamespace
-from mockd.engine.programs import SIGINT, SIGQUIT, SIGTERM, run_program
+from mockd.engine.programs import SIGINT, SIGQUIT, SIGTERM, SIGWINCH, run_program
 from mockd.engine.shell import Context, Shell
 
 
@@ -156,7 +157,15 @@ async def test_mysql_and_mariadb_ping(ref, admin):
     box = Box(ref, env)
     assert (await run(box, [admin, "ping"]))[0] == 1
     proc = box.start()
-    await proc.until("ready for connections")
+    # The entrypoint's temporary server (no TCP: port 0) and then the server: testcontainers-python's MySqlContainer
+    # waits for both lines.
+    await proc.until("ready for connections", count=2)
+    assert re.search(r".*: ready for connections.*: ready for connections.*", proc.text, flags=re.DOTALL)
+    server = proc.err.decode()  # the servers' log (the entrypoint's notes are on stdout)
+    temporary, final = server.split("Shutdown complete", 1)
+    assert "ready for connections" in temporary and "port: 0 " in temporary and "port: '3306'" not in temporary
+    assert "ready for connections" in final and "port: 3306 " in final
+    assert "Temporary server stopped" in proc.out.decode()
     assert await run(box, [admin, "ping", "-h", "localhost"]) == (0, "mysqld is alive\n", "")
     proc.signal(SIGTERM)
     assert await proc.exit_code() == 0
@@ -229,4 +238,19 @@ async def test_psql_select_1_probe():
         0, " ?column? \n----------\n        1\n(1 row)\n\n", "")
     assert await run(box, ["psql", "-U", "postgres", "-tAc", "select 1;"]) == (0, "1\n", "")
     proc.signal(SIGINT)
+    assert await proc.exit_code() == 0
+
+
+@pytest.mark.parametrize("ref", ["httpd:2.4", "httpd:2.4-alpine"])
+async def test_apache_httpd_is_found_on_path_before_the_busybox_applet_of_its_name(ref):
+    box = Box(ref)
+    proc = box.start()
+    await proc.until("resuming normal operations")
+    assert "httpd: invalid option" not in proc.text and not proc.task.done()
+    code, out, _ = await run(box, ["httpd", "-v"])
+    assert code == 0 and out.startswith("Server version: Apache/2.4.68 (Unix)\n")
+    if ref.endswith("alpine"):  # busybox's wget, the only HTTP client of these images
+        assert await run(box, ["wget", "-qO-", "http://localhost/"]) == (
+            0, "<html><body><h1>It works!</h1></body></html>\n", "")
+    proc.signal(SIGWINCH)
     assert await proc.exit_code() == 0

@@ -174,7 +174,9 @@ def test_generated_bodies_contain_every_property(mockd_factory, version):
             continue
         if "{" in op.path:
             continue  # names an object: nothing exists, a 404 (test_empty_daemon_behaviour)
-        status, headers, body = mockd_server.request(op.method, f"/v{version}{op.path}")
+        # A JSON body, even an empty object: dockerd 20.10's swarm routers refuse none ("got EOF while reading ...")
+        sent = {} if op.method == "POST" and op.takes_json else None
+        status, headers, body = mockd_server.request(op.method, f"/v{version}{op.path}", sent)
         if status >= 300 or headers.get("Content-Type") != "application/json" or not body.strip():
             continue
         schema = spec.flatten(op.response_schema(status))

@@ -129,3 +129,19 @@ def test_testcontainers_python_with_ryuk_runs_and_ryuk_reaps_a_killed_session(se
         assert docker("ps", "-a", "--format", "{{.Names}}").split() == []  # the session's container and Ryuk
 
     eventually(reaped, seconds=15)
+
+
+MYSQL_SCRIPT = textwrap.dedent("""
+    from testcontainers.mysql import MySqlContainer
+    with MySqlContainer("mysql:8.4") as mysql:  # waits for "ready for connections" twice: temporary server, server
+        print(mysql.exec(["mysqladmin", "ping", "-h", "localhost"]).output.decode(), end="")
+""")
+
+
+def test_testcontainers_python_mysql_container_starts(server, docker, tmp_path):
+    pytest.importorskip("testcontainers.mysql")
+    script = tmp_path / "tc_mysql.py"
+    script.write_text(MYSQL_SCRIPT)
+    proc = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", str(script)], env=_tc_env(server),
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (0, "mysqld is alive\n"), proc.stderr

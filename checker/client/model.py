@@ -64,6 +64,7 @@ class CommandOutcome:
     timed_out: bool = False
     seconds: float = 0.0
     crash: str | None = None  # the first line of a traceback or Go panic on stderr
+    stdout: str | None = None  # kept only when asked for (--compare-output)
 
     @property
     def succeeded(self) -> bool:

@@ -18,6 +18,7 @@ from checker.report.common import where
 from specs.findings import SEVERITIES, Finding
 
 Reporter = Callable[[ClientReport, str], str]
+INVALID_FUZZ = "fuzz-invalid-response"  # checker.client.fuzzing: reported apart
 REPORTERS: dict[str, Reporter] = {}
 
 
@@ -120,7 +121,12 @@ def text(report: ClientReport, fail_on: str) -> str:
                 lines += [f"    | {x}" for x in r.command.stderr_tail]
         lines.append(f"  version: {r.choice.text()}")
         lines.append(f"  {r.exchanges} requests; findings: {severity_counts(r.findings)}")
-        lines += [_finding_line(f, seqs) for f, seqs in grouped(r.findings)]
+        # Failures on answers no daemon sends (--fuzz-responses=invalid) are the client's right: listed apart.
+        invalid = [f for f in r.findings if f.kind == INVALID_FUZZ]
+        lines += [_finding_line(f, seqs) for f, seqs in grouped([f for f in r.findings if f.kind != INVALID_FUZZ])]
+        if invalid:
+            lines.append(f"  answers no real daemon sends (--fuzz-responses=invalid; not client bugs): {len(invalid)}")
+            lines += [_finding_line(f, seqs) for f, seqs in grouped(invalid)]
         if r.possible:
             lines.append(f"  possible response-side hazards (client written for {r.possible[0].extra.get('client')}, "
                          f"not observed): {severity_counts(r.possible)}")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from checker.client import robustness
 from checker.client.analyze import analyze
+from checker.client.fuzzing import FuzzOptions, Run, control, fuzz, hang_limit
 from checker.client.model import ClientReport, CommandOutcome, Exchange
 from checker.client.robustness import crash_text
 from checker.client.targets import Target
@@ -50,6 +51,7 @@ class Options:
     client_version: str | None = None
     mockd: str = "mockd"
     keep_records: str | None = None  # copy each version's record into this directory
+    fuzz: FuzzOptions | None = None  # --fuzz-responses (checker.client.fuzzing)
     faults: list | None = None  # --faults: mockd's fault list, installed before COMMAND (checker.client.robustness)
     notes: list[str] = field(default_factory=list)
 
@@ -143,25 +145,27 @@ class Daemons:
         self.proc = None
 
 
-def _run(argv: Sequence[str] | str, cwd: str, env: dict[str, str], timeout: float) -> CommandOutcome:
+def _run(argv: Sequence[str] | str, cwd: str, env: dict[str, str], timeout: float,
+         keep_stdout: bool = False) -> CommandOutcome:
     started = time.monotonic()
     shell = isinstance(argv, str)
     try:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, shell=shell, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                                stdout=subprocess.PIPE if keep_stdout else subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
         return CommandOutcome(None, [str(exc)], seconds=time.monotonic() - started)
     try:
-        _, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(timeout=timeout)
         timed_out = False
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)  # the command and whatever it started
-        _, err = proc.communicate()
+        out, err = proc.communicate()
         timed_out = True
     text = err.decode("utf-8", "replace")
     lines = text.splitlines()[-STDERR_LINES:]
     return CommandOutcome(None if timed_out else proc.returncode, lines, timed_out, time.monotonic() - started,
-                          crash_text(text))
+                          crash_text(text), out.decode("utf-8", "replace") if keep_stdout and out is not None else None)
 
 
 def _settled_lines(path: str) -> list[str]:
@@ -209,6 +213,8 @@ def run_client(opts: Options, progress: Callable[[str], None] | None = None) -> 
                 cwd = os.path.join(tmp, f"w{i}")
                 os.mkdir(cwd)
                 env = client_env(daemons.socket(i), opts.keep_api_version)
+                if opts.fuzz is not None:
+                    return fuzz_one(i, target, cwd, env)
                 offset = 0
                 if opts.setup:
                     setup = _run(opts.setup, cwd, env, opts.timeout)
@@ -229,6 +235,39 @@ def run_client(opts: Options, progress: Callable[[str], None] | None = None) -> 
                     result.findings += robustness.behaviour(target, exchanges, outcome)
                 if progress:
                     progress(f"{target.label}: {outcome.text()}, {result.exchanges} requests, {len(result.findings)} findings")
+                return result
+
+            def fuzz_one(i: int, target: Target, cwd: str, env: dict[str, str]):
+                assert opts.fuzz is not None
+                sock, record = daemons.socket(i), daemons.record(i)
+
+                limit = [opts.timeout]  # fuzzed runs: hang_limit(baseline), once it is known
+
+                def runner(settings: dict | None) -> Run:
+                    # Every run from the same start: the seeded state, --setup unfuzzed, then COMMAND.
+                    control(sock, "DELETE", "fuzz")
+                    control(sock, "POST", "reset")
+                    if opts.setup:
+                        _run(opts.setup, cwd, env, opts.timeout)
+                    offset = len(_settled_lines(record))
+                    if settings is not None:
+                        control(sock, "POST", "fuzz", {k: v for k, v in settings.items() if v is not None})
+                    outcome = _run(opts.command, cwd, env, limit[0], keep_stdout=opts.fuzz.compare_output)
+                    lines = _settled_lines(record)[offset:]
+                    control(sock, "DELETE", "fuzz")
+                    return Run(outcome, _exchanges(lines))
+
+                baseline = runner(None)
+                limit[0] = hang_limit(baseline.outcome, opts.timeout)
+                result = analyze(target, baseline.exchanges, opts.client_version, baseline.outcome)
+                if not baseline.outcome.succeeded:
+                    opts.notes.append(f"{target.label}: the baseline run failed ({baseline.outcome.text()}); "
+                                      "fuzzed runs are compared with it")
+                found, notes = fuzz(target, opts.command, opts.fuzz, runner, baseline, target.label)
+                result.findings += found
+                opts.notes.extend(notes)
+                if progress:
+                    progress(f"{target.label}: {opts.fuzz.examples} fuzzed runs, {len(found)} failures")
                 return result
 
             with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:

@@ -6,17 +6,20 @@ from __future__ import annotations
 import asyncio
 import copy
 import fnmatch
+import itertools
 import json
 import posixpath
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import dockerfile, filesystem, references
+from . import dockerfile, dockerignore, filesystem, references
+from .build_cache import Snapshot, StepCache
 from .errors import EngineError
 from .filesystem import FileTree, MountedFS
 from .ids import digest, new_id, now_ns, rfc3339, short
 from .images import Image, empty_config
+from .network_ops import etc_hosts, network_lookup
 from .pipe import Pipe
 from .runtime import Job, StartError, launch
 
@@ -40,38 +43,42 @@ class Stage:
     history: list
     base: Image | None
     parent_id: str
-    steps_id: str
+    steps_id: str  # the build cache's key of the last step (build_cache.py), shown as the step's image id
     env_args: dict[str, str] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)  # the keys of all its steps (Image.build_steps)
+
+    def step_key(self, ins: dockerfile.Instruction, content: str = "") -> str:
+        """A step's cache key: its parent step, the instruction, the build args in scope (dockerd's cache
+        compares the step's config, which holds them) and, for COPY/ADD, what was copied."""
+        return digest(self.steps_id + ins.original + json.dumps(self.env_args, sort_keys=True) + content)
+
+    def resume(self, key: str, hit: Snapshot | None = None) -> None:
+        """Go on after a step (its result taken from the cache when `hit`)."""
+        if hit is not None:
+            self.config, self.tree, self.layers, self.history = hit.config, hit.tree, hit.layers, hit.history
+        self.steps_id = key
+        self.keys.append(key)
 
 
-def _ignore_patterns(files: dict) -> list[str]:
-    entry = files.get(".dockerignore")
-    if not entry:
-        return []
-    return [line.strip() for line in entry[1].decode(errors="replace").splitlines()
-            if line.strip() and not line.startswith("#")]
+@dataclass
+class RunOptions:
+    """How the RUN steps' containers are set up (`extrahosts`, `networkmode`)."""
 
-
-def _ignored(path: str, patterns: list[str]) -> bool:
-    ignored = False
-    for pattern in patterns:
-        negate = pattern.startswith("!")
-        pat = pattern[1:] if negate else pattern
-        pat = pat.strip("/")
-        if fnmatch.fnmatch(path, pat) or fnmatch.fnmatch(path, pat + "/*") or path.startswith(pat.rstrip("*") + "/") \
-                and "*" not in pat:
-            ignored = not negate
-    return ignored
+    extra_hosts: list[str] = field(default_factory=list)
+    network_mode: str = ""
 
 
 async def build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_path: str = "Dockerfile",
                 buildargs: dict | None = None, labels: dict | None = None, target: str = "",
-                quiet: bool = False, pull: bool = False) -> AsyncIterator[dict]:
+                quiet: bool = False, pull: bool = False, run: RunOptions | None = None, nocache: bool = False,
+                cache_from: list[str] | None = None) -> AsyncIterator[dict]:
     """Yields dockerd's build messages; the last is an error message or the final tags.
 
     Quiet (`q=1`, `docker build -q`): dockerd holds the output back and sends only the image id; when the build
     fails it sends the held-back output before the error, so the user still sees what went wrong."""
-    messages = _build(engine, context, tags, dockerfile_path, buildargs, labels, target, pull)
+    cache = StepCache(engine.state.images, nocache, cache_from)
+    messages = _build(engine, context, tags, dockerfile_path, buildargs, labels, target, pull, run or RunOptions(),
+                      cache)
     if not quiet:
         async for message in messages:
             yield message
@@ -92,7 +99,8 @@ async def build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_pa
 
 
 async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_path: str, buildargs: dict | None,
-                 labels: dict | None, target: str, pull: bool) -> AsyncIterator[dict]:
+                 labels: dict | None, target: str, pull: bool, run: RunOptions, cache: StepCache
+                 ) -> AsyncIterator[dict]:
     try:
         files = filesystem.read_tar_files(context) if context else {}
     except Exception as err:  # noqa: BLE001
@@ -109,10 +117,13 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
     except EngineError as err:
         yield {"errorDetail": {"message": err.message}, "error": err.message}
         return
-    patterns = _ignore_patterns(files)
+    ignore = files.get(".dockerignore")
+    removed = set(dockerignore.removed_by_daemon(ignore[1].decode(errors="replace"), name) if ignore else [])
     context_tree = FileTree()
     for path, (info, content) in sorted(files.items()):
-        if not path or _ignored(path, patterns):
+        if not path or path in removed:
+            if posixpath.dirname(path):  # the file goes, its directory stays (dockerd removes just the file)
+                context_tree.mkdir("/" + posixpath.dirname(path), parents=True)
             continue
         node = filesystem.node_from(info, content)
         if node is not None:
@@ -147,12 +158,16 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
                     global_args[key] = value
                 else:
                     stage.env_args[key] = value
-                    if stage is not None:
-                        stage.steps_id = digest(stage.steps_id + ins.original)
+                    step_key = stage.step_key(ins)
+                    if cache.get(step_key) is not None:
+                        yield {"stream": " ---> Using cache\n"}
+                    else:
                         run_id = new_id()
                         yield {"stream": f" ---> Running in {run_id[:12]}\n"}
                         yield {"stream": f"Removing intermediate container {run_id[:12]}\n"}
-                        arrow = short(stage.steps_id)
+                        cache.put(step_key, stage.config, stage.tree, stage.layers, stage.history)
+                    stage.resume(step_key)
+                    arrow = short(stage.steps_id)
                 continue
             if ins.keyword == "FROM":
                 if stage is not None:
@@ -187,33 +202,45 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
                         yield {"stream": f"# Executing {len(base.config['OnBuild'])} build trigger\n"}
                         del trigger
                 parent = base.id if base is not None else ""
-                stage = Stage(stage_name, config, tree, layers, history, base, parent, parent or digest("scratch"))
-                arrow = short(stage.steps_id) if base is None else short(base.id)
+                stage = Stage(stage_name, config, tree, layers, history, base, parent, parent or digest("scratch"),
+                              keys=list(previous.keys) if previous is not None else [])
+                if previous is not None:
+                    stage.steps_id = previous.steps_id
+                arrow = short(base.id) if base is not None and previous is None else short(stage.steps_id)
                 continue
             assert stage is not None
             env = {**global_args, **stage.env_args, **dockerfile.env_dict(stage.config)}
             run_id = new_id()
-            if ins.keyword == "RUN":
+            step_key = stage.step_key(ins)
+            hit = cache.get(step_key) if ins.keyword not in ("COPY", "ADD") else None
+            if hit is not None:
+                yield {"stream": " ---> Using cache\n"}
+            elif ins.keyword == "RUN":
                 yield {"stream": f" ---> Running in {run_id[:12]}\n"}
                 before = stage.tree.copy()
                 argv, exec_form = ins.json_or_shell()
                 if not exec_form:
                     argv = dockerfile.shell_form(stage.config, argv[0])
-                chunks: list[bytes] = []
+                chunks: list[tuple[int, bytes]] = []
                 run_env = {**dockerfile.env_dict(stage.config), **{k: v for k, v in stage.env_args.items()}}
                 done: asyncio.Future = asyncio.get_running_loop().create_future()
                 job = Job(argv=argv, fs=MountedFS(stage.tree), env=run_env,
-                          write=lambda _s, d, chunks=chunks: chunks.append(d), stdin=Pipe(closed=True),
+                          write=lambda s, d, chunks=chunks: chunks.append((s, d)), stdin=Pipe(closed=True),
                           cwd=stage.config.get("WorkingDir") or "/", user=stage.config.get("User") or "",
-                          hostname=run_id[:12], check_user=False, scope="build")
+                          hostname=run_id[:12], check_user=False, scope="build",
+                          dns=_run_dns(engine, run.network_mode))
+                saved = _runtime_files(stage.tree, run, run_id[:12],
+                                       engine.state.networks.get("bridge").gateway or "172.17.0.1")
                 try:
                     launch(job, lambda code, done=done: done.done() or done.set_result(code))
+                    code = await done
                 except StartError as err:
                     raise BuildError(f"failed to create shim task: OCI runtime create failed: {err.message}: "
                                      "unknown", err.exit_code) from None
-                code = await done
-                if chunks:
-                    yield {"stream": b"".join(chunks).decode(errors="replace")}
+                finally:
+                    _restore(stage.tree, saved)
+                for message in _output_messages(chunks):
+                    yield message
                 if code != 0:
                     shown = json.dumps(argv) if exec_form else " ".join(argv)
                     raise BuildError(f"The command '{shown}' returned a non-zero code: {code}", code)
@@ -246,10 +273,18 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
                 dest_path = posixpath.normpath(posixpath.join(workdir, dest))
                 _copy(source_tree, sources, stage.tree, dest_path, dest.endswith("/") or len(sources) > 1,
                       ins.keyword == "ADD")
-                stage.layers.append(filesystem.diff(before, stage.tree))
-                stage.history.append({"created": rfc3339(now_ns()), "created_by":
-                                      f"/bin/sh -c #(nop) {ins.keyword} {'dir' if len(sources) > 1 else 'file'}:"
-                                      f"{digest(ins.args)[7:71]} in {dest} "})
+                layer = filesystem.diff(before, stage.tree)
+                # dockerd's cache compares a checksum of the files copied: a changed file is a new step
+                content = digest(filesystem.tar_layer(layer))
+                step_key = stage.step_key(ins, content)
+                hit = cache.get(step_key)
+                if hit is not None:
+                    yield {"stream": " ---> Using cache\n"}
+                else:
+                    stage.layers.append(layer)
+                    stage.history.append({"created": rfc3339(now_ns()), "created_by":
+                                          f"/bin/sh -c #(nop) {ins.keyword} {'dir' if len(sources) > 1 else 'file'}:"
+                                          f"{content[7:71]} in {dest} "})
             elif ins.keyword in dockerfile.METADATA:
                 yield {"stream": f" ---> Running in {run_id[:12]}\n"}
                 try:
@@ -265,7 +300,9 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
                 yield {"stream": f"Removing intermediate container {run_id[:12]}\n"}
             else:
                 raise BuildError(f"Unknown instruction: {ins.keyword}")
-            stage.steps_id = digest(stage.steps_id + ins.original + str(len(stage.layers)))
+            if hit is None:
+                cache.put(step_key, stage.config, stage.tree, stage.layers, stage.history)
+            stage.resume(step_key, hit)
             arrow = short(stage.steps_id)
         if stage is not None:
             stages.append(stage)
@@ -276,11 +313,17 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
             raise BuildError(f"failed to reach build target {target} in Dockerfile")
         if labels:
             final.config["Labels"] = {**(final.config.get("Labels") or {}), **labels}
+        steps = tuple(final.keys)
+        if labels and steps:  # dockerd applies the labels as one more step
+            steps += (digest(steps[-1] + json.dumps(labels, sort_keys=True)),)
+        cached = cache.image(engine.state.images, steps)
         if final.base is not None and final.steps_id == final.base.id and not labels:
             image = final.base  # a stage that is only `FROM img` builds img itself, as in dockerd
+        elif cached is not None:
+            image = cached  # every step came from the cache: the image the earlier build committed
         else:
             image = Image(config=final.config, layers=final.layers, history=final.history, parent=final.parent_id,
-                          container_config=None)
+                          container_config=None, build_steps=steps)
             image = engine.state.images.add(image)
             engine.state.events.emit("image", "create", image.id, {"name": image.id})
         yield {"stream": f" ---> {short(image.id)}\n"}
@@ -304,9 +347,58 @@ async def _build(engine: ImageOps, context: bytes, tags: list[str], dockerfile_p
         yield {"errorDetail": detail, "error": err.message}
 
 
+# What dockerd wraps a RUN step's stderr in (its builder's stderr writer): the CLI shows it red.
+STDERR_START, STDERR_END = "\x1b[91m", "\x1b[0m"
+
+
+def _output_messages(chunks: list[tuple[int, bytes]]) -> list[dict]:
+    """A RUN step's output as dockerd streams it: one message per run of writes to the same stream, stderr's
+    wrapped in colour codes."""
+    messages: list[dict] = []
+    for stream, group in itertools.groupby(chunks, key=lambda c: c[0]):
+        text = b"".join(d for _, d in group).decode(errors="replace")
+        messages.append({"stream": f"{STDERR_START}{text}{STDERR_END}" if stream == 2 else text})
+    return messages
+
+
+def _run_dns(engine: ImageOps, network_mode: str) -> Callable[[str], tuple[bool, str | None]] | None:
+    """The embedded DNS of a RUN step's container on a user-defined network (`networkmode=NAME`); on the
+    default bridge, host and none it asks no embedded server."""
+    net = engine.state.networks.find(network_mode) if network_mode not in ("", "default", "bridge", "host",
+                                                                            "none") else None
+    if net is None or net.predefined:
+        return None
+    return lambda name: (True, network_lookup(engine.state, net, name))
+
+
+def _runtime_files(tree: FileTree, run: RunOptions, hostname: str, gateway: str) -> dict[str, filesystem.Node | None]:
+    """The files the runtime mounts into a RUN step's container (/etc/hosts with the `extrahosts`,
+    /etc/resolv.conf, /etc/hostname); what they hid, for `_restore`. They are mounts: never in the layer."""
+    if not tree.is_dir("/etc"):
+        return {}
+    files = {"/etc/hosts": etc_hosts(run.extra_hosts, gateway),
+             "/etc/resolv.conf": b"nameserver 8.8.8.8\n", "/etc/hostname": f"{hostname}\n".encode()}
+    saved = {path: tree.nodes.get(path) for path in files}
+    for path, data in files.items():
+        tree.write(path, data, mode=0o644)
+    return saved
+
+
+def _restore(tree: FileTree, saved: dict[str, filesystem.Node | None]) -> None:
+    for path, node in saved.items():
+        if node is None:
+            tree.nodes.pop(path, None)
+        else:
+            tree.nodes[path] = node
+
+
 def _copy(src: FileTree, sources: list[str], dst: FileTree, dest: str, dest_is_dir: bool, is_add: bool) -> None:
     matched_any = False
     for source in sources:
+        if posixpath.normpath(source).startswith("../") or posixpath.normpath(source) == "..":
+            # the builder's context check (origPath, and the empty full path it could not make)
+            raise BuildError(f"{'ADD' if is_add else 'COPY'} failed: forbidden path outside the build context: "
+                             f"{source} ()")
         pattern = filesystem.norm(source)
         if any(ch in pattern for ch in "*?["):
             matches = [p for p in src.nodes if fnmatch.fnmatch(p, pattern) and p != "/"]

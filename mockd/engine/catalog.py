@@ -33,14 +33,14 @@ from .images import Image, empty_config
 # distributions) the shell runs by name.
 APPLETS = ("sh ash bash echo printf cat true false sleep env printenv hostname id whoami pwd ls mkdir touch rm rmdir cp "
            "mv head tail wc grep tee seq date uname basename dirname test [ kill nproc yes ps chmod ln top find nslookup "
-           "tr cut sort uniq expr wget nc httpd").split()
+           "tr cut sort uniq expr wget nc httpd ping").split()
 BASE_CREATED = "2026-08-03T00:00:00Z"  # the distribution snapshot the catalog's bases were written from
 PROGRAM_MARKER = b"#!mockd program: "
 BUILTIN_MARKER = b"#!mockd builtin: "
 # Where a distribution has the tools the built-in shell implements: `bash` is GNU-only and `ash` busybox-only;
 # `ps` and `top` are busybox's (Debian's and Ubuntu's base images have no procps), `nslookup` too (no dnsutils).
 _GNU_ONLY = {"bash"}
-_BUSYBOX_ONLY = {"ash", "ps", "top", "nslookup", "wget", "nc", "httpd"}  # Debian/Ubuntu bases ship none of these
+_BUSYBOX_ONLY = {"ash", "ps", "top", "nslookup", "wget", "nc", "httpd", "ping"}  # Debian/Ubuntu bases ship none of these
 _VAR = re.compile(r"\{(\w+)\}")
 _CONFIG_ORDER = ("User", "ExposedPorts", "Env", "Cmd", "Healthcheck", "ArgsEscaped", "Volumes", "WorkingDir",
                  "Entrypoint", "OnBuild", "Labels", "StopSignal")
@@ -175,6 +175,13 @@ class Catalog:
     # -- lookup --
     def repos(self) -> list[str]:
         return sorted(self.by_repo)
+
+    @functools.cached_property
+    def program_names(self) -> frozenset[str]:
+        """The file names of the catalog's program markers (`httpd`, `redis-cli`, ...), in any variant."""
+        return frozenset(posixpath.basename(path) for variants in self.by_repo.values() for v in variants
+                         for path, item in (v.spec.get("files") or {}).items()
+                         if isinstance(item, dict) and "program" in item)
 
     def knows(self, repo: str) -> bool:
         return _official(repo) in self.by_repo
@@ -395,6 +402,8 @@ def _image_config(family: dict, spec: dict, variables: dict[str, str]) -> dict:
     merged = dict(_expand(family.get("config") or {}, variables))
     own = _expand(spec.get("config") or {}, variables)
     merged.update({k: v for k, v in own.items() if k != "Env"})
+    if "Entrypoint" in own and "Cmd" not in own:
+        merged.pop("Cmd", None)  # a Dockerfile's ENTRYPOINT resets the CMD its base image had (alpine/socat)
     merged["Env"] = _merge_env(merged.get("Env") or [], own.get("Env") or [])
     config = empty_config()
     config["Env"] = None

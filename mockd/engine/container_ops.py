@@ -8,30 +8,16 @@ import ipaddress
 import re
 
 from . import filesystem, references
-from .containers import Container, LogEntry, check_name, default_host_config
-from .errors import Conflict, EngineError, InvalidParameter, NotFound
+from .containers import Container, LogEntry, check_name, default_host_config, legacy_links, link_text
+from .errors import Conflict, InvalidParameter, NotFound
 from .filters import label_matches
 from .ids import new_id, now_ns, parse_time, random_name, rfc3339
 from .images import Image
 from .lifecycle import Lifecycle
 from .mounts import Mounts
-from .network_ops import NetworkOps
+from .network_ops import NetworkOps, etc_hosts
 from .ports import check_port_bindings, decoded_port_bindings
 from .state import DaemonState
-
-# The /etc/hosts dockerd writes (measured on 20.10): loopback and the IPv6 names, then `--add-host` entries.
-ETC_HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-             "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
-
-
-def _etc_hosts(extra_hosts: list[str], host_gateway: str) -> bytes:
-    lines = [ETC_HOSTS]
-    for entry in extra_hosts:  # "name:ip" (the IP may hold colons) or "name=ip"
-        sep = "=" if "=" in entry else ":"
-        name, _, ip = entry.partition(sep)
-        # "host-gateway" is dockerd's name for the host as seen from containers: the default bridge's gateway.
-        lines.append(f"{host_gateway if ip == 'host-gateway' else ip}\t{name}\n")
-    return "".join(lines).encode()
 
 
 def check_restart_policy(policy: dict) -> None:
@@ -95,10 +81,9 @@ class ContainerOps:
                                "reuse that name.")
         image = self.state.images.find(image_ref)
         if image is None:
-            try:
-                display = references.parse(image_ref).name
-            except EngineError:
-                display = image_ref
+            if references.is_id_like(image_ref):
+                raise NotFound(f"No such image: {image_ref}")
+            display = references.parse(image_ref).name  # GetImage: no reference is InvalidParameter (400)
             raise NotFound(f"No such image: {display}")
         host_config = default_host_config()
         host_config.update({k: v for k, v in (body.get("HostConfig") or {}).items()})
@@ -123,13 +108,18 @@ class ContainerOps:
             raise InvalidParameter("No command specified")
         cid = new_id()
         name = name or random_name({c.name for c in self.state.containers.values()})
+        mode = str(host_config.get("NetworkMode") or "default")
+        if host_config.get("Links") and (mode in ("default", "bridge", "host", "none") or mode.startswith("container:")):
+            # dockerd registers legacy links unless the network is user-defined (there links are the
+            # endpoint's, kept as given)
+            host_config["Links"] = self._stored_links(host_config["Links"], name)
         merged["Hostname"] = merged.get("Hostname") or cid[:12]
         merged["Image"] = image_ref
         rootfs = image.rootfs().copy()
         for d in ("/etc", "/dev", "/proc", "/sys"):
             rootfs.mkdir(d, parents=True)
         rootfs.write("/etc/hostname", (merged["Hostname"] + "\n").encode())
-        rootfs.write("/etc/hosts", _etc_hosts(host_config.get("ExtraHosts") or [],
+        rootfs.write("/etc/hosts", etc_hosts(host_config.get("ExtraHosts") or [],
                                               self.state.networks.get("bridge").gateway or "172.17.0.1"))
         rootfs.write("/etc/resolv.conf", b"nameserver 8.8.8.8\n")
         workdir = merged.get("WorkingDir") or ""
@@ -279,6 +269,18 @@ class ContainerOps:
                 return False
         return True
 
+    def _stored_links(self, links: list, name: str) -> list[str]:
+        """Legacy links as dockerd registers them at create: each linked container must exist (a 400), and the
+        link is kept as "/target:/name/alias" (the alias defaults to the target's name)."""
+        stored = []
+        for raw in links:
+            target, _, alias = str(raw).partition(":")
+            linked = self.state.find_container(target)
+            if linked is None:
+                raise InvalidParameter(f"could not get container for {target}: No such container: {target}")
+            stored.append(link_text(linked.name, name, (alias or target).rsplit("/", 1)[-1]))
+        return stored
+
     # -- small operations --
     def rename_container(self, ref: str, new_name: str) -> None:
         c = self.state.container(ref)
@@ -294,6 +296,12 @@ class ContainerOps:
                            "that name.")
         old = c.name
         c.name = new_name
+        # The links it has and the links to it are stored by name: dockerd rewrites both.
+        for other in self.state.containers.values():
+            if other.host_config.get("Links"):
+                other.host_config["Links"] = [
+                    link_text(new_name if target == old else target, other.name, alias)
+                    for target, alias in legacy_links(other)]
         self.state.container_event(c, "rename", oldName="/" + old)
 
     def update_container(self, ref: str, changes: dict) -> list[str]:

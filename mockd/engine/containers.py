@@ -52,6 +52,21 @@ def default_host_config() -> dict[str, Any]:
     }
 
 
+
+def link_text(target: str, parent: str, alias: str) -> str:
+    """A legacy link as dockerd stores it in HostConfig.Links: "/target:/parent/alias"."""
+    return f"/{target.lstrip('/')}:/{parent.lstrip('/')}/{alias}"
+
+
+def legacy_links(c: Container) -> list[tuple[str, str]]:
+    """(linked container's name, alias) of each legacy link in HostConfig.Links: "name:alias", "name", or as
+    dockerd stores them, "/name:/me/alias"."""
+    out = []
+    for raw in c.host_config.get("Links") or []:
+        name, _, alias = str(raw).partition(":")
+        out.append((name.lstrip("/"), (alias or name).rsplit("/", 1)[-1]))
+    return out
+
 @dataclass
 class MountPoint:
     type: str  # volume | bind | tmpfs
@@ -63,6 +78,7 @@ class MountPoint:
     mode: str = ""
     rw: bool = True
     propagation: str = ""
+    subpath: str = ""  # the volume's directory mounted (VolumeOptions.Subpath); inspect does not show it
 
     def inspect(self) -> dict:
         out = {"Type": self.type}
@@ -134,7 +150,7 @@ class Container:
         return bool(self.config.get("Tty"))
 
     def fs(self) -> MountedFS:
-        mounts = [Mount(m.destination, m.tree, not m.rw) for m in self.mounts]
+        mounts = [Mount(m.destination, m.tree, not m.rw, m.subpath) for m in self.mounts]
         mounts.append(Mount("/proc/net", self.net.tree, read_only=True))  # the kernel's view of its sockets
         return MountedFS(self.rootfs, mounts, read_only_root=bool(self.host_config.get("ReadonlyRootfs")))
 
@@ -263,7 +279,8 @@ class Container:
     def command_text(self) -> str:
         return " ".join([self.path, *self.args]).strip()
 
-    def summary(self, size: bool = False) -> dict:
+    def summary(self, size: bool = False, link_names: list[str] | None = None) -> dict:
+        """The container list's item; `link_names` are the "/parent/alias" names legacy links give it."""
         ports = []
         for port, binds in self.ports_view().items():
             number, _, proto = port.partition("/")
@@ -275,7 +292,7 @@ class Container:
                 ports.append({"PrivatePort": int(number), "Type": proto or "tcp"})
         out = {
             "Id": self.id,
-            "Names": ["/" + self.name],
+            "Names": ["/" + self.name, *sorted(link_names or [])],
             "Image": self.image_ref,
             "ImageID": self.image.id,
             "Command": self.command_text(),

@@ -168,6 +168,10 @@ class Engine:
                         latest: bool = False) -> list[Container]:
         return self.container_ops.list_containers(all_, limit, filters, latest)
 
+    def link_names(self) -> dict[str, list[str]]:
+        """Container id -> the "/parent/alias" names legacy links give it (the list's Names)."""
+        return self.state.link_names()
+
     def rename_container(self, ref: str, new_name: str) -> None:
         return self.container_ops.rename_container(ref, new_name)
 
@@ -308,6 +312,9 @@ class Engine:
     def prune_images(self, filters: dict | None = None) -> dict:
         return self.image_ops.prune_images(filters)
 
+    def prune_build_cache(self, filters: dict | None = None) -> dict:
+        return self.image_ops.prune_build_cache(filters)
+
     def search(self, term: str, limit: int = 25, filters: dict | None = None, automated: bool = True) -> list[dict]:
         return self.image_ops.search(term, limit, filters, automated)
 
@@ -325,6 +332,9 @@ class Engine:
                author: str = "", changes: list[str] | None = None, pause: bool = True,
                config: dict | None = None) -> Image:
         return self.image_ops.commit(container_ref, repo, tag, comment, author, changes, pause, config)
+
+    def check_build_context(self, context: bytes, dockerfile_path: str) -> None:
+        self.image_ops.check_build_context(context, dockerfile_path)
 
     def build(self, context: bytes, tags: list[str], **options) -> AsyncIterator[dict]:
         return self.image_ops.build(context, tags, **options)

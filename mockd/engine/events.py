@@ -109,6 +109,10 @@ class EventBus:
                 queue.put_nowait(event)
         return event
 
+    def changed_silently(self) -> None:
+        """A state change dockerd announces with no event (removing a legacy link): cached answers are stale."""
+        self.emitted += 1
+
     def subscribe(self) -> asyncio.Queue[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=SUBSCRIBER_BUFFER)
         self._subscribers.add(queue)

@@ -340,8 +340,6 @@ def tar_layer(layer: Layer) -> bytes:
 
 
 def _read_tar(data: bytes) -> Iterator[tuple[tarfile.TarInfo, bytes]]:
-    if not data.strip(b"\0"):
-        return  # an empty archive (only its end-of-archive blocks): the empty layer of a `docker save`
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
         for info in tar:
             content = b""
@@ -363,6 +361,8 @@ def node_from(info: tarfile.TarInfo, content: bytes) -> Node | None:
 
 def layer_from_tar(data: bytes) -> Layer:
     layer: Layer = {}
+    if data and not data.strip(b"\0"):
+        return layer  # only end-of-archive blocks (tarfile calls that unreadable): the empty layer of a `docker save`
     for info, content in _read_tar(data):
         path = norm(info.name)
         base = posixpath.basename(path)
@@ -434,6 +434,7 @@ class Mount:
     destination: str
     tree: FileTree
     read_only: bool = False
+    subpath: str = ""  # a volume mounted from this directory of it (VolumeOptions.Subpath, API 1.45)
 
 
 class MountedFS:
@@ -454,7 +455,7 @@ class MountedFS:
             if path == d or path.startswith(d.rstrip("/") + "/"):
                 if for_write and mount.read_only:
                     raise PermissionError("Read-only file system")
-                return mount.tree, norm(path[len(d):])
+                return mount.tree, norm(mount.subpath + "/" + path[len(d):]) if mount.subpath else norm(path[len(d):])
         if for_write and self.read_only_root and not any(path == w or path.startswith(w + "/")
                                                          for w in self.RUNTIME_WRITABLE):
             raise PermissionError("Read-only file system")

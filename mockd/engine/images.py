@@ -6,6 +6,7 @@ import copy
 import fnmatch
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import references
 from .errors import Conflict, InvalidParameter, NotFound
@@ -48,6 +49,7 @@ class Image:
     _diff_ids: list[str] | None = field(default=None, repr=False)
     _layer_tars: list[bytes] | None = field(default=None, repr=False)
     raw_config: bytes | None = field(default=None, repr=False)  # a loaded image keeps its exact config blob
+    build_steps: tuple[str, ...] = ()  # the build cache's keys of the steps that built it (build_cache.py)
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -169,10 +171,13 @@ class ImageStore:
         self.images: dict[str, Image] = {}
         self.tags: dict[str, str] = {}  # "repo:tag" -> image id
         self.changes = 0  # counts add/tag/untag/remove: seeds and builds change images without an event
+        # The classic builder's cached steps (build_cache.Snapshot by key): what dockerd's intermediate images are.
+        self.build_cache: dict[str, Any] = {}
 
     def clear(self) -> None:
         self.images.clear()
         self.tags.clear()
+        self.build_cache.clear()
         self.changes += 1
 
     def add(self, image: Image, names: list[str] = ()) -> Image:
@@ -209,6 +214,11 @@ class ImageStore:
     def remove(self, image: Image) -> None:
         self.changes += 1
         del self.images[image.id]
+        # dockerd removes the untagged intermediate images with the image: its cached steps go unless another
+        # image was built through them.
+        kept = {key for other in self.images.values() for key in other.build_steps}
+        for key in set(image.build_steps) - kept:
+            self.build_cache.pop(key, None)
 
     def find(self, ref: str) -> Image | None:
         if not ref:
@@ -234,6 +244,8 @@ class ImageStore:
 
     def get(self, ref: str) -> Image:
         image = self.find(ref)
+        if image is None and ref and not references.is_id_like(ref):
+            references.parse(ref)  # GetImage refuses what is no reference (400) before it looks
         if image is None:
             raise NotFound(f"No such image: {_display(ref)}")
         return image

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import health
-from .containers import Container
+from .containers import Container, legacy_links
 from .errors import Conflict, EngineError, InvalidParameter, NotModified
 from .ids import now_ns
 from .network_ops import NetworkOps, embedded_dns
@@ -41,6 +41,7 @@ class Lifecycle:
             raise NotModified("Container already started")
         if c.status in ("removing", "dead"):
             raise Conflict("container is marked for removal and cannot be started")
+        self._check_links(c)
         try:
             self._run(c, checked=True)
         except StartError as err:
@@ -51,6 +52,15 @@ class Lifecycle:
                 self.runtime.spawn(self._auto_remove(c, self.runtime.generation))
             raise EngineError(c.error, 400) from None
         return c
+
+    def _check_links(self, c: Container) -> None:
+        """On the default bridge every container it links to must run (dockerd's setupLinkedContainers)."""
+        if (c.host_config.get("NetworkMode") or "default") not in ("default", "bridge"):
+            return
+        for target, alias in legacy_links(c):
+            linked = self.state.find_container_by_name(target)
+            if linked is not None and not linked.running:
+                raise EngineError(f"Cannot link to a non running container: /{linked.name} AS /{c.name}/{alias}")
 
     def _run(self, c: Container, checked: bool) -> None:
         """Launch the container's command; `checked`: the runtime checks the user and the executable first
@@ -264,7 +274,8 @@ class Lifecycle:
                                link: bool = False) -> None:
         c = self.state.container(ref)
         if link:
-            raise Conflict("Conflict, cannot remove the default link name of the container")
+            self._remove_link(ref)
+            return
         if c.running:
             if not force:
                 state = "paused" if c.status == "paused" else "running"
@@ -281,6 +292,19 @@ class Lifecycle:
                 c.status = "exited"
         if c.id in self.state.containers:
             self.drop(c, volumes)
+
+    def _remove_link(self, link_name: str) -> None:
+        """`DELETE /containers/parent/alias?link=1` (dockerd's rmLink): the parent loses the link, both containers
+        stay. A plain container name is its default link name, which cannot go (a 500 in dockerd)."""
+        parent_name, _, alias = link_name.strip("/").rpartition("/")
+        parent = self.state.find_container_by_name(parent_name) if parent_name else None
+        if parent is None:
+            raise EngineError("Conflict, cannot remove the default link name of the container" if not parent_name
+                              else f"Cannot get parent /{parent_name} for link name /{link_name.strip('/')}")
+        kept = [raw for raw, (_, a) in zip(parent.host_config.get("Links") or [], legacy_links(parent), strict=True)
+                if a != alias]
+        parent.host_config["Links"] = kept or None  # dockerd 20.10's inspect shows `null` once the last one goes
+        self.state.events.changed_silently()
 
     def drop(self, c: Container, volumes: bool) -> None:
         """Remove a stopped container: execs and endpoints dropped, anonymous volumes with `volumes`."""

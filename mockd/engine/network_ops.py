@@ -9,6 +9,20 @@ from .ids import new_id
 from .networks import Endpoint, Network
 from .state import DaemonState
 
+# The /etc/hosts dockerd writes (measured on 20.10): loopback and the IPv6 names, then `--add-host` entries.
+ETC_HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+             "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
+
+
+def etc_hosts(extra_hosts: list[str], host_gateway: str) -> bytes:
+    lines = [ETC_HOSTS]
+    for entry in extra_hosts:  # "name:ip" (the IP may hold colons) or "name=ip"
+        sep = "=" if "=" in entry else ":"
+        name, _, ip = entry.partition(sep)
+        # "host-gateway" is dockerd's name for the host as seen from containers: the default bridge's gateway.
+        lines.append(f"{host_gateway if ip == 'host-gateway' else ip}\t{name}\n")
+    return "".join(lines).encode()
+
 
 class NetworkOps:
     def __init__(self, state: DaemonState) -> None:
@@ -147,8 +161,17 @@ def embedded_dns(state: DaemonState, c: Container, name: str) -> tuple[bool, str
                 ep = net.endpoints.get(other.id) if other is not None else None
                 if ep is not None and ep.ip:
                     return True, ep.ip
-        for cid, ep in net.endpoints.items():
-            other = state.containers.get(cid)
-            if other is not None and ep.ip and name in (other.name.lstrip("/"), other.id[:12], *ep.aliases):
-                return True, ep.ip
+        address = network_lookup(state, net, name)
+        if address is not None:
+            return True, address
     return asked, None
+
+
+def network_lookup(state: DaemonState, net: Network, name: str) -> str | None:
+    """The address dockerd's embedded DNS gives `name` on a user-defined network: a container there by name,
+    short id or alias."""
+    for cid, ep in net.endpoints.items():
+        other = state.containers.get(cid)
+        if other is not None and ep.ip and name in (other.name.lstrip("/"), other.id[:12], *ep.aliases):
+            return ep.ip
+    return None

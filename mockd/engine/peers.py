@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .containers import Container
+from .containers import Container, legacy_links
 from .netns import NetNamespace
 
 if TYPE_CHECKING:
@@ -43,8 +43,7 @@ class ContainerLink:
     def resolve(self, host: str) -> tuple[NetNamespace, str] | None:
         """The namespace `host` names from here and our address towards it, or None (no such host)."""
         me = self.container
-        links = {alias.rsplit("/", 1)[-1]: name.lstrip("/")
-                 for name, alias in (_link(x) for x in me.host_config.get("Links") or [])}
+        links = {alias: name for name, alias in legacy_links(me)}
         for net_name, mine in me.networks.items():
             own_ip = mine.get("IPAddress") or ""
             if not own_ip:
@@ -75,11 +74,6 @@ class ContainerLink:
         return None
 
 
-def _link(text: str) -> tuple[str, str]:
-    name, _, alias = str(text).partition(":")
-    return name, alias or name
-
-
 def link_env(state: DaemonState, c: Container) -> list[str]:
     """The variables legacy links (`HostConfig.Links`, "name:alias") give a container on the default bridge, as
     moby's daemon/links builds them: ALIAS_NAME=/me/alias, ALIAS_PORT*, and ALIAS_ENV_X for the linked
@@ -87,12 +81,10 @@ def link_env(state: DaemonState, c: Container) -> list[str]:
     if (c.host_config.get("NetworkMode") or "default") not in ("default", "bridge"):
         return []
     out: list[str] = []
-    for raw in c.host_config.get("Links") or []:
-        name, alias = _link(raw)
-        target = state.find_container_by_name(name.lstrip("/"))
+    for name, alias in legacy_links(c):
+        target = state.find_container_by_name(name)
         if target is None:
             continue
-        alias = alias.rsplit("/", 1)[-1]
         prefix = alias.upper().replace("-", "_")
         ip = (target.networks.get("bridge") or {}).get("IPAddress") or ""
         ports = sorted(target.config.get("ExposedPorts") or {}, key=lambda p: (int(p.split("/")[0]), p))

@@ -692,12 +692,17 @@ async def mysql_entrypoint(run: Run) -> int:
             run.write_file("/var/lib/mysql/mysql/db.opt", "default-character-set=utf8mb4\n")
             note("Database files initialized")
             note("Starting temporary server")
+            if mariadb:
+                note("Waiting for server startup")
+            # The temporary server logs as the real one does, so "ready for connections" comes twice (waits count it).
+            _mysqld_started(run, mariadb, _mysqld_version(run, mariadb), run.ctx.pid + 1, port=0)
             note("Temporary server started.")
             database = run.env.get("MARIADB_DATABASE" if mariadb else "MYSQL_DATABASE") or \
                 (run.env.get("MYSQL_DATABASE") if mariadb else "")
             if database:
                 note(f"Creating database {database}")
             note("Stopping temporary server")
+            _mysqld_stopped(run, mariadb, _mysqld_version(run, mariadb), temporary=True)
             note("Temporary server stopped")
             run.out("\n")
             note(f"{product} init process done. Ready for start up.")
@@ -729,12 +734,57 @@ def _mysql_missing_password(run: Run, mariadb: bool) -> str:
             "    - MYSQL_RANDOM_ROOT_PASSWORD")
 
 
+def _mysqld_version(run: Run, mariadb: bool) -> str:
+    return (run.env.get("MARIADB_VERSION", "1:12.3.2+maria").split(":")[-1].split("+")[0] if mariadb
+            else run.env.get("MYSQL_VERSION", "9.7.2-1.el9").split("-")[0])
+
+
+def _mysqld_started(run: Run, mariadb: bool, version: str, pid: int, port: int) -> None:
+    """The server's start-up lines up to "ready for connections"; port 0 is the entrypoint's temporary server
+    (--skip-networking: no TCP sockets, so none are announced)."""
+    stamp = _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if mariadb:
+        when = _now().strftime("%Y-%m-%d %H:%M:%S")
+        lines = [f"{when} 0 [Note] Starting MariaDB {version}-MariaDB-ubu2404 source revision  server_uid  "
+                 f"as process {pid}", f"{when} 0 [Note] InnoDB: Buffer pool(s) load completed"]
+        if port:
+            lines += [f"{when} 0 [Note] Server socket created on IP: '0.0.0.0', port: '{port}'.",
+                      f"{when} 0 [Note] Server socket created on IP: '::', port: '{port}'."]
+        lines += [f"{when} 0 [Note] mariadbd: ready for connections.",
+                  f"Version: '{version}-MariaDB-ubu2404'  socket: '/run/mysqld/mysqld.sock'  port: {port}  "
+                  "mariadb.org binary distribution"]
+    else:
+        xplugin = ("Bind-address: '::' port: 33060, socket: /var/run/mysqld/mysqlx.sock" if port
+                   else "Socket: /var/run/mysqld/mysqlx.sock")
+        lines = [f"{stamp} 0 [System] [MY-015015] [Server] MySQL Server - start.",
+                 f"{stamp} 0 [System] [MY-010116] [Server] /usr/sbin/mysqld ({version}) starting as process {pid}",
+                 f"{stamp} 0 [System] [MY-011323] [Server] X Plugin ready for connections. {xplugin}",
+                 f"{stamp} 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections. Version: "
+                 f"'{version}'  socket: '/var/run/mysqld/mysqld.sock'  port: {port}  MySQL Community Server - GPL."]
+    run.err("".join(line + "\n" for line in lines))
+
+
+def _mysqld_stopped(run: Run, mariadb: bool, version: str, temporary: bool) -> None:
+    """The shutdown lines: on a signal, or the temporary server's (the entrypoint's `mysqladmin shutdown` as root)."""
+    if mariadb:
+        when = _now().strftime("%Y-%m-%d %H:%M:%S")
+        run.err(f"{when} 0 [Note] mariadbd (initiated by: {'root[root] @ localhost []' if temporary else 'unknown'}"
+                f"): Normal shutdown\n{when} 0 [Note] mariadbd: Shutdown complete\n\n")
+        return
+    stamp = _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    by = "root" if temporary else "<via user signal>"
+    run.err(f"{stamp} 0 [System] [MY-013172] [Server] Received SHUTDOWN from user {by}. Shutting down mysqld "
+            f"(Version: {version}).\n"
+            f"{stamp} 0 [System] [MY-010910] [Server] /usr/sbin/mysqld: Shutdown complete (mysqld {version})  "
+            "MySQL Community Server - GPL.\n"
+            f"{stamp} 0 [System] [MY-015016] [Server] MySQL Server - end.\n")
+
+
 @program("mysqld", "mariadbd")
 async def mysqld(run: Run) -> int:
     mariadb = posixpath.basename(run.argv[0]) == "mariadbd" or run.fs.exists("/usr/sbin/mariadbd")
     args = run.argv[1:]
-    version = (run.env.get("MARIADB_VERSION", "1:12.3.2+maria").split(":")[-1].split("+")[0] if mariadb
-               else run.env.get("MYSQL_VERSION", "9.7.2-1.el9").split("-")[0])
+    version = _mysqld_version(run, mariadb)
     if "--version" in args or "-V" in args:
         run.out(f"mariadbd  Ver {version}-MariaDB-ubu2404 for debian-linux-gnu on x86_64 (mariadb.org binary "
                 "distribution)\n" if mariadb else f"/usr/sbin/mysqld  Ver {version} for Linux on x86_64 (MySQL "
@@ -742,40 +792,13 @@ async def mysqld(run: Run) -> int:
         return 0
     pid = run.ctx.pid
     run.catch(SIGTERM, SIGINT, SIGQUIT)
-    stamp = lambda: _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # noqa: E731
-    if mariadb:
-        when = lambda: _now().strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
-        run.err(f"{when()} 0 [Note] Starting MariaDB {version}-MariaDB-ubu2404 source revision  server_uid  "
-                f"as process {pid}\n")
-        run.err(f"{when()} 0 [Note] InnoDB: Buffer pool(s) load completed\n")
-        run.err(f"{when()} 0 [Note] Server socket created on IP: '0.0.0.0', port: '3306'.\n")
-        run.err(f"{when()} 0 [Note] Server socket created on IP: '::', port: '3306'.\n")
-        run.err(f"{when()} 0 [Note] mariadbd: ready for connections.\n")
-        run.err(f"Version: '{version}-MariaDB-ubu2404'  socket: '/run/mysqld/mysqld.sock'  port: 3306  "
-                "mariadb.org binary distribution\n")
-    else:
-        run.err(f"{stamp()} 0 [System] [MY-015015] [Server] MySQL Server - start.\n")
-        run.err(f"{stamp()} 0 [System] [MY-010116] [Server] /usr/sbin/mysqld ({version}) starting as process "
-                f"{pid}\n")
-        run.err(f"{stamp()} 0 [System] [MY-011323] [Server] X Plugin ready for connections. Bind-address: '::' "
-                "port: 33060, socket: /var/run/mysqld/mysqlx.sock\n")
-        run.err(f"{stamp()} 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections. Version: "
-                f"'{version}'  socket: '/var/run/mysqld/mysqld.sock'  port: 3306  MySQL Community Server - GPL.\n")
+    _mysqld_started(run, mariadb, version, pid, port=3306)
     run.write_file(_MYSQL_SOCKET, "", mode=0o777)
     run.write_file("/var/run/mysqld/mysqld.pid", f"{pid}\n")
     run.bind("mariadbd" if mariadb else "mysqld", 3306, _MYSQL_SOCKET)
     try:
         await run.wait_signal()
-        if mariadb:
-            when = _now().strftime("%Y-%m-%d %H:%M:%S")
-            run.err(f"{when} 0 [Note] mariadbd (initiated by: unknown): Normal shutdown\n")
-            run.err(f"{when} 0 [Note] mariadbd: Shutdown complete\n\n")
-        else:
-            run.err(f"{stamp()} 0 [System] [MY-013172] [Server] Received SHUTDOWN from user <via user signal>. "
-                    "Shutting down mysqld (Version: " + version + ").\n")
-            run.err(f"{stamp()} 0 [System] [MY-010910] [Server] /usr/sbin/mysqld: Shutdown complete (mysqld "
-                    f"{version})  MySQL Community Server - GPL.\n")
-            run.err(f"{stamp()} 0 [System] [MY-015016] [Server] MySQL Server - end.\n")
+        _mysqld_stopped(run, mariadb, version, temporary=False)
         return 0
     finally:
         run.unbind(3306, _MYSQL_SOCKET)

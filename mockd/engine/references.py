@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import InvalidParameter
+from .errors import EngineError, InvalidParameter
 
 _REF = re.compile(r"^(?P<name>[a-z0-9]+(?:[._-][a-z0-9]+|__)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*"
                   r"|(?:[a-zA-Z0-9.-]+(?::\d+)?/)[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
@@ -46,14 +46,48 @@ def familiar(repo: str) -> str:
     return repo
 
 
+def _remote(name: str) -> str:
+    """The repository path as distribution/reference's ParseNormalizedNamed checks its case: the domain split off
+    (splitDockerDomain), ``library/`` before an official name, the tag cut."""
+    first, slash, rest = name.partition("/")
+    if not slash or (not any(c in first for c in ".:") and first != "localhost" and first.lower() == first):
+        remainder = name
+        if "/" not in remainder:
+            remainder = "library/" + remainder
+    else:
+        remainder = rest
+    return remainder.split(":", 1)[0]
+
+
 def parse(ref: str, tag: str | None = None) -> Reference:
+    """A reference as dockerd's ParseNormalizedNamed reads it. An upper-case repository path is refused with the
+    text of distribution/reference v0.5 (moby 25+; the handlers give older daemons' wording), a tag may have any case."""
     text = ref.strip()
+    remote = _remote(text)
+    if remote.lower() != remote:
+        raise InvalidParameter(f"invalid reference format: repository name ({remote}) must be lowercase")
     m = _REF.match(text)
-    if not m or text.lower() != text:
-        raise InvalidParameter(f"invalid reference format: repository name ({text}) must be lowercase"
-                               if text.lower() != text else "invalid reference format")
+    if not m:
+        raise InvalidParameter("invalid reference format")
     repo = familiar(m.group("name"))
     return Reference(repo, tag or m.group("tag"), m.group("digest"))
+
+
+_TAG = re.compile(r"[\w][\w.-]{0,127}")
+
+
+def parse_new_tag(repo: str, tag: str = "", status: int = 500) -> Reference:
+    """The name a tag operation gives an image (ParseNormalizedNamed, then WithTag), refused with ``status``:
+    500 where dockerd passes the reference package's plain error on (20.10 TagImage), 400 where it checks first."""
+    try:
+        ref = parse(repo) if repo else None
+    except InvalidParameter as err:
+        raise EngineError(err.message, status) from None
+    if ref is None:
+        raise EngineError("invalid reference format", status)
+    if tag and not _TAG.fullmatch(tag):
+        raise EngineError("invalid tag format", status)
+    return Reference(ref.repo, tag or ref.tag, ref.digest)
 
 
 def is_id_like(text: str) -> bool:

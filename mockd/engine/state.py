@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .containers import Container
+from .containers import Container, legacy_links
 from .errors import InvalidParameter, no_such_container
 from .events import EventBus
 from .execs import ExecInstance
@@ -72,6 +72,8 @@ class DaemonState:
             return None
         if ref in self.containers:
             return self.containers[ref]
+        if "/" in ref.strip("/"):
+            return self.find_linked(ref)
         c = self.find_container_by_name(ref.lstrip("/"))
         if c is not None:
             return c
@@ -79,6 +81,26 @@ class DaemonState:
         if len(hits) > 1:
             raise InvalidParameter(f"Multiple IDs found with provided prefix: {ref}")
         return hits[0] if hits else None
+
+    def find_linked(self, link_name: str) -> Container | None:
+        """The container a legacy link name ("parent/alias") names: dockerd registers it as a name of the linked
+        container, so every lookup by name finds it."""
+        parent_name, _, alias = link_name.strip("/").rpartition("/")
+        parent = self.find_container_by_name(parent_name)
+        if parent is None:
+            return None
+        target = next((t for t, a in legacy_links(parent) if a == alias), None)
+        return self.find_container_by_name(target) if target is not None else None
+
+    def link_names(self) -> dict[str, list[str]]:
+        """Container id -> the "/parent/alias" names its legacy links give it (the container list's Names)."""
+        out: dict[str, list[str]] = {}
+        for parent in self.containers.values():
+            for target, alias in legacy_links(parent):
+                linked = self.find_container_by_name(target)
+                if linked is not None:
+                    out.setdefault(linked.id, []).append(f"/{parent.name.lstrip('/')}/{alias}")
+        return out
 
     def container(self, ref: str) -> Container:
         c = self.find_container(ref)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
@@ -12,6 +13,7 @@ from mockd.behaviours import FILTER_GATES
 from mockd.engine import Engine
 from mockd.engine.errors import EngineError, NotModified
 from mockd.errors import DockerError
+from mockd.filter_keys import check_filter_keys, invalid_filter
 from mockd.routes import Handler, RequestContext, handler
 from mockd.serializer import dumps, go_json
 
@@ -27,11 +29,24 @@ def route(operation_id: str):
             except NotModified:
                 return web.Response(status=304)
             except EngineError as err:
-                raise DockerError(err.status, err.message) from None
+                if err.message.startswith("invalid filter '") and err.message.endswith("'"):  # the engine's check
+                    raise invalid_filter(err.message[len("invalid filter '"):-1], ctx.bounds.max_api) from None
+                raise DockerError(err.status, daemon_wording(err.message, ctx)) from None
 
         return handler(operation_id)(run)
 
     return wrap
+
+
+_UPPER_CASE_REPOSITORY = re.compile(r"repository name \([^)]*\) must be lowercase")
+
+
+def daemon_wording(message: str, ctx: RequestContext) -> str:
+    """An engine text as the impersonated release words it: before 25.0 (docker/distribution's reference package)
+    an upper-case repository is "repository name must be lowercase", without the name (behaviours table)."""
+    if not ctx.behaves("reference-error-names-repository"):
+        return _UPPER_CASE_REPOSITORY.sub("repository name must be lowercase", message)
+    return message
 
 
 def engine(ctx: RequestContext) -> Engine:
@@ -45,6 +60,7 @@ def filters(ctx: RequestContext, name: str = "filters") -> dict[str, list[str]]:
     raw = ctx.q_json(name, {}) or {}
     if not isinstance(raw, dict):
         raise DockerError(400, f"invalid filter: {raw!r}")
+    check_filter_keys(ctx.operation.operation_id, list(raw), ctx.bounds.max_api)
     out: dict[str, list[str]] = {}
     for key, value in raw.items():
         if isinstance(value, dict):

@@ -37,8 +37,9 @@ from ._engine import empty, engine, filters, json_value, route, tar_response
 @route("ContainerCreate")
 async def create(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     body = ctx.json_body()
-    if not body:
-        raise DockerError(400, "config cannot be empty in order to create a container")
+    if not body.keys() - {"HostConfig", "NetworkingConfig"}:  # the decoded body sets no field of the embedded Config
+        config = "config" if ctx.behaves("empty-config-lowercase") else "Config"
+        raise DockerError(400, f"{config} cannot be empty in order to create a container")
     body, gated = request_gates.create_body(ctx, body)
     c, warnings = engine(ctx).create_container(body, ctx.q("name") or "", request_gates.create_platform(ctx))
     return ctx.json({"Id": c.id, "Warnings": warnings + gated}, status=201)
@@ -48,19 +49,21 @@ async def create(request: web.Request, ctx: RequestContext) -> web.StreamRespons
 async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
     if ctx.q_bool("size"):  # SizeRw follows writes of the container's processes, which emit no event: never cached
-        return ctx.json([c.summary(size=True) for c in _listed(eng, ctx)])
+        links = eng.link_names()
+        return ctx.json([c.summary(size=True, link_names=links.get(c.id)) for c in _listed(eng, ctx)])
     # Two levels of the answer cache: the whole list per query, and each container's item (the list of one
     # query is rebuilt from the items whenever any of its containers' status texts ticks over).
     mark, now = eng.change_mark(), now_ns()
     version = (ctx.version, ctx.bounds.max_api)
     answers = ctx.registry.answers
 
-    def item(c: Container) -> tuple[bytes, int | None]:
+    def item(c: Container, links: dict[str, list[str]]) -> tuple[bytes, int | None]:
         # One item as the serializer projects it in a list (the brackets of a one-item list stripped).
-        return go_json(ctx.serialize([c.summary()]))[1:-1], c.status_text_until(now)
+        return go_json(ctx.serialize([c.summary(link_names=links.get(c.id))]))[1:-1], c.status_text_until(now)
 
     def whole() -> tuple[bytes, int | None]:
-        items = [answers.get(("ContainerList.item", version, c.id), lambda c=c: item(c), mark=mark, now=now)
+        links = eng.link_names()
+        items = [answers.get(("ContainerList.item", version, c.id), lambda c=c: item(c, links), mark=mark, now=now)
                  for c in _listed(eng, ctx)]
         deadlines = [d for _, d in items if d is not None]
         return b"[" + b",".join(body for body, _ in items) + b"]\n", min(deadlines, default=None)

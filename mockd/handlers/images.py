@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from mockd.engine import references
+from mockd.engine.build import RunOptions
 from mockd.engine.errors import EngineError
 from mockd.errors import DockerError
 from mockd.routes import RequestContext
 from mockd.serializer import dumps
 
-from ._engine import engine, filters, json_stream, route, tar_response
+from ._engine import daemon_wording, engine, filters, json_stream, route, tar_response
 
 
 @route("ImageCreate")
@@ -61,6 +62,8 @@ async def history(request: web.Request, ctx: RequestContext) -> web.StreamRespon
 
 @route("ImageTag")
 async def tag(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    if ctx.behaves("tag-reference-checked-first") and ctx.q("repo"):
+        references.parse_new_tag(ctx.q("repo") or "", ctx.q("tag") or "", status=400)
     engine(ctx).tag_image(ctx.path_params["name"], ctx.q("repo") or "", ctx.q("tag") or "")
     return web.Response(status=201)
 
@@ -73,6 +76,11 @@ async def delete(request: web.Request, ctx: RequestContext) -> web.StreamRespons
 @route("ImagePrune")
 async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     return ctx.json(engine(ctx).prune_images(filters(ctx)))
+
+
+@route("BuildPrune")
+async def build_prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    return ctx.json(engine(ctx).prune_build_cache(filters(ctx)))
 
 
 @route("ImageSearch")
@@ -123,18 +131,22 @@ async def build(request: web.Request, ctx: RequestContext) -> web.StreamResponse
     try:
         buildargs = json.loads(ctx.q("buildargs") or "{}") or {}
         labels = json.loads(ctx.q("labels") or "{}") or {}
+        cache_from = json.loads(ctx.q("cachefrom") or "[]") or []
     except ValueError as err:
         raise DockerError(400, f"invalid build arguments: {err}") from None
     tags = ctx.q_all("t")
+    eng.check_build_context(context, ctx.q("dockerfile") or "Dockerfile")
     for t in tags:
         try:
             references.parse(t)
         except EngineError as err:
             raise DockerError(400, f"invalid reference format: {t}" if "lowercase" not in err.message
-                              else err.message) from None
+                              else daemon_wording(err.message, ctx)) from None
     messages = eng.build(context, tags, dockerfile_path=ctx.q("dockerfile") or "Dockerfile", buildargs=buildargs,
                          labels=labels, target=ctx.q("target") or "", quiet=ctx.q_bool("q"),
-                         pull=ctx.q_bool("pull"))
+                         pull=ctx.q_bool("pull"), platform=ctx.q("platform") or "",
+                         run=RunOptions(extra_hosts=ctx.q_all("extrahosts"), network_mode=ctx.q("networkmode") or ""),
+                         nocache=ctx.q_bool("nocache"), cache_from=[str(ref) for ref in cache_from])
     if not ctx.behaves("build-aux-id"):
         messages = _without_aux(messages)
     return await json_stream(request, messages)

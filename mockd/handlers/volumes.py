@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mockd.errors import DockerError
+from mockd.errors import DockerError, no_such
 from mockd.routes import RequestContext
 
 from ._engine import empty, engine, filters, route
@@ -14,9 +14,10 @@ from ._engine import empty, engine, filters, route
 async def list_(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
     eng = engine(ctx)
     try:
-        wanted = filters(ctx)
-    except DockerError as err:  # dockerd's volume router: 400 and its own prefix (measured on 20.10)
+        ctx.q_json("filters")
+    except DockerError as err:  # dockerd's volume router: 400 and its own prefix for unreadable JSON (20.10)
         raise DockerError(400, f"error reading volume filters: {err.message}") from None
+    wanted = filters(ctx)  # an unknown key is the volume service's refusal, without the prefix
     return ctx.json({"Volumes": [v.inspect() for v in eng.list_volumes(wanted)], "Warnings": None})
 
 
@@ -26,6 +27,14 @@ async def create(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     volume = engine(ctx).create_volume(body.get("Name") or "", body.get("Driver") or "local", body.get("Labels"),
                                        body.get("DriverOpts"))
     return ctx.json(volume.inspect(), status=201)
+
+
+@route("VolumeUpdate")
+async def update(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    # putVolumesUpdate (23.0+): only cluster volumes update, and only on a swarm manager; mockd keeps none.
+    if not engine(ctx).swarm.active:
+        raise DockerError(503, "volume update only valid for cluster volumes, but swarm is unavailable")
+    raise no_such("volume", ctx.path_params["name"])
 
 
 @route("VolumeInspect")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from .. import ryuk  # noqa: F401 - registers the reaper with the program registry (it builds on programs)
-from ..catalog import PROGRAM_MARKER
+from ..catalog import PROGRAM_MARKER, catalog
 from ..filesystem import MountedFS
 from ..opaque import run_opaque
 from ..pipe import BrokenPipe, Pipe
@@ -401,7 +401,7 @@ class Shell(Expander):
 
     async def exec_external(self, argv: list[str], io: IO) -> int:
         name = argv[0]
-        if "/" not in name and name in BUILTINS:
+        if "/" not in name and name in BUILTINS and not self._program_shadows(name):
             return await BUILTINS[name](self, argv, io)
         try:
             path = find_executable(self.ctx.fs, name, self.vars, self.cwd)
@@ -410,6 +410,17 @@ class Shell(Expander):
             io.err(f"{self.name}: {name}: {msg}\n".encode())
             return err.exit_code
         return await self.run_file(path, argv, io)
+
+    def _program_shadows(self, name: str) -> bool:
+        """Whether PATH finds an image's own program of an applet's name first (Apache's httpd in the httpd image,
+        not busybox's): the few names the catalog ships so are looked up, every other applet runs by name."""
+        if name not in catalog().program_names:
+            return False
+        try:
+            path = find_executable(self.ctx.fs, name, self.vars, self.cwd)
+            return self.ctx.fs.read(path).startswith(PROGRAM_MARKER)
+        except (StartError, OSError):
+            return False
 
     async def run_file(self, path: str, argv: list[str], io: IO) -> int:
         base = posixpath.basename(path)

@@ -32,7 +32,7 @@ def _ls_long(name: str, node, users: dict[int, str] | None = None, groups: dict[
 
 @builtin("ls")
 async def b_ls(sh: Shell, args, io) -> int:
-    flags, paths = parse_flags(args[1:], "laA1dhRFt")
+    flags, paths = parse_flags(args[1:], "laA1dhRFtp")
     status = 0
     fs = sh.ctx.fs
     multiple = len(paths) > 1
@@ -57,20 +57,35 @@ async def b_ls(sh: Shell, args, io) -> int:
     return status
 
 
-def _ls_dir(fs, path: str, node, flags: str) -> list[str]:
+def _ls_dir(fs, path: str, node, flags: set[str]) -> list[str]:
     names = fs.listdir(path)
     if "a" not in flags and "A" not in flags:
         names = [n for n in names if not n.startswith(".")]
     if "a" in flags:
         names = [".", "..", *names]
-    if "l" not in flags:
-        return names
     lines = []
     owners = _owners(fs, flags)
     for entry in names:
-        child = fs.lookup(posixpath.join(path, entry)) if entry not in (".", "..") else node
-        lines.append(_ls_long(entry, child, *owners) if child else entry)
+        child = None
+        if flags & {"l", "p", "F"}:
+            child_path = posixpath.join(path, entry)
+            child = node if entry in (".", "..") else fs.get(child_path) or fs.lookup(child_path)
+        shown = entry + _indicator(child, flags)
+        lines.append(_ls_long(shown, child, *owners) if child and "l" in flags else shown)
     return lines
+
+
+def _indicator(node, flags: set[str]) -> str:
+    """busybox `ls -p` marks directories with `/`; `-F` also links `@` and executables `*`."""
+    if node is None or not flags & {"p", "F"}:
+        return ""
+    if node.kind == DIR:
+        return "/"
+    if "F" not in flags:
+        return ""
+    if node.kind == SYMLINK:
+        return "@"
+    return "*" if node.mode & 0o111 else ""
 
 
 def _owners(fs, flags: str) -> tuple[dict[int, str], dict[int, str]]:
