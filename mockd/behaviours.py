@@ -98,6 +98,10 @@ BEHAVIOURS: dict[str, Behaviour] = {
         Since("1.48"), "a container-wide VolumeDriver with volume Mounts (no driver of their own) warns from 1.48"),
     "empty-port-bindings-warning": Behaviour(
         Since("1.52"), "an empty PortBindings list (backfilled at start) is warned about from 1.52"),
+    "build-prune-reserved-space": Behaviour(
+        Since("1.48"), "build prune reads reserved-space (keep-storage as its fallback), max-used-space and "
+                       "min-free-space from 1.48; below only keep-storage. The changelog says keep-storage is "
+                       "honoured up to 1.51; the router still reads it as the fallback at every version (followed)"),
     "update-pids-limit": Behaviour(
         Since("1.40"), "an update's PidsLimit is read from 1.40; the router drops it for older requests"),
     "update-blkio-devices": Behaviour(

@@ -396,3 +396,19 @@ async def test_wait_error_null_by_the_daemon_release(aiohttp_client, daemon, ans
     for version in ("1.29", daemon):  # the requested version does not matter
         resp = await c.post(f"/v{version}/containers/waitnull/wait")
         assert (resp.status, await resp.json()) == (200, answer)
+
+
+async def test_build_prune_reads_reserved_space_from_1_48(client):
+    bad = {"message": 'reserved-space is in bytes and expects an integer, got lots: strconv.Atoi: parsing "lots": '
+                      "invalid syntax"}
+    resp = await client.post("/v1.47/build/prune?reserved-space=lots")
+    assert resp.status == 200, await resp.text()  # not read below 1.48
+    resp = await client.post("/v1.48/build/prune?reserved-space=lots")
+    assert (resp.status, await resp.json()) == (400, bad)
+    for version in ("1.47", "1.48", "1.56"):  # keep-storage: read alone below, as the fallback from 1.48
+        resp = await client.post(f"/v{version}/build/prune?keep-storage=lots")
+        assert resp.status == 400 and (await resp.json())["message"].startswith("keep-storage is in bytes"), version
+    resp = await client.post("/v1.48/build/prune?reserved-space=1024&keep-storage=lots")
+    assert resp.status == 200  # reserved-space set: keep-storage not looked at
+    assert (await client.post("/v1.47/build/prune?min-free-space=x")).status == 200
+    assert (await client.post("/v1.48/build/prune?min-free-space=x")).status == 400

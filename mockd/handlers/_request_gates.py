@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockd.errors import DockerError
-from mockd.routes import RequestContext
+from mockd.routes import RequestContext, go_atoi
 
 # Networks a container-wide setting (MacAddress) can apply to: the default bridge or a user-defined one.
 _NOT_BRIDGE_OR_USER = ("host", "none")
@@ -143,3 +143,25 @@ def container_inspect(ctx: RequestContext, doc: dict[str, Any]) -> dict[str, Any
             ep = {**ep, "Aliases": list(dict.fromkeys([*(ep.get("Aliases") or []), *extra]))}
         networks[name] = ep
     return {**doc, "NetworkSettings": {**settings, "Networks": networks}}
+
+
+def build_prune_reserved_space(ctx: RequestContext) -> int:
+    """The bytes of cache a build prune keeps (postPrune of the build router): reserved-space from 1.48 (else the
+    deprecated keep-storage), keep-storage alone below; each must be an integer (400 with Go's Atoi error)."""
+
+    def number(name: str) -> int:
+        text = ctx.q(name) or ""
+        if not text:
+            return 0
+        value = go_atoi(text)
+        if isinstance(value, str):
+            raise DockerError(400, f'{name} is in bytes and expects an integer, got {text}: strconv.Atoi: parsing '
+                                   f'"{text}": {value}')
+        return value
+
+    if not ctx.behaves("build-prune-reserved-space"):
+        return number("keep-storage")
+    reserved = number("reserved-space") or number("keep-storage")
+    number("max-used-space")  # read (and checked) from 1.48 too
+    number("min-free-space")
+    return reserved

@@ -15,6 +15,7 @@ from mockd.errors import DockerError
 from mockd.routes import RequestContext
 from mockd.serializer import dumps
 
+from . import _request_gates as request_gates
 from ._engine import daemon_wording, engine, filters, json_stream, route, tar_response
 
 
@@ -80,7 +81,10 @@ async def prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse
 
 @route("BuildPrune")
 async def build_prune(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    return ctx.json(engine(ctx).prune_build_cache(filters(ctx)))
+    wanted = filters(ctx)
+    # Read for its checks: mockd's classic builder keeps no BuildKit cache for a reserve to spare (image_ops).
+    request_gates.build_prune_reserved_space(ctx)
+    return ctx.json(engine(ctx).prune_build_cache(wanted))
 
 
 @route("ImageSearch")
