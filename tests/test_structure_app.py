@@ -69,7 +69,9 @@ def test_only_hijack_touches_raw_transports():
     tree = ast.parse((MOCKD / "hijack.py").read_text())
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert imported <= {"__future__", "asyncio", "collections.abc", "contextlib", "select", "aiohttp"}, imported
+    # the kernel's view of the socket (select: hang-ups; fcntl/termios/socket/struct: what the peer has not read)
+    assert imported <= {"__future__", "asyncio", "collections.abc", "contextlib", "select", "fcntl", "termios",
+                        "socket", "struct", "aiohttp"}, imported
     defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
     assert not {name for name in defined if "frame" in name or "multiplex" in name or "media" in name}, defined
 
