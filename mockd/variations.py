@@ -355,6 +355,7 @@ class _Walk:
     def __init__(self, fuzzer: Fuzzer, version: str, newest: str, operation_id: str, answer: str) -> None:
         self.f = fuzzer
         self.version, self.newest, self.op, self.answer = version, newest, operation_id, answer
+        self.version_tuple = _version(version)
         self.doc = specs.load(version).doc
         self.new_doc = specs.load(newest).doc
         self.applied: list[Applied] = []
@@ -438,12 +439,13 @@ class _Walk:
         new_props = new_node.get("properties") or {}
         required = set(node.get("required") or [])
         droppable = omitempty().get(owner or "", frozenset())
+        invalid = self.f.mode == INVALID
         for k in list(value):
             sub = f"{path}.{k}" if path else k
             options = []
-            if _zero(value[k]) and (k in droppable or (required and k not in required and k in props)):
+            if (k in droppable or (required and k not in required and k in props)) and _zero(value[k]):
                 options.append("omitempty-drop")
-            if k in required:
+            if invalid and k in required:
                 options.append("missing-required")
             chosen = self._pick(sub, options, "!") if options else None
             if chosen is not None:
@@ -468,7 +470,7 @@ class _Walk:
 
     def _never_nil(self, owner: str | None, name: str | None) -> bool:
         since = never_nil().get((owner or "", name or ""))
-        return since is not None and _version(self.version) >= since
+        return since is not None and self.version_tuple >= since
 
     def _hidden(self, path: str) -> bool:
         """Whether the newest daemon clears the field at ``path`` for this requested version."""
