@@ -262,6 +262,7 @@ class _NodeInfo:
 
 
 _INFO: dict[tuple[int, int, int, int], _NodeInfo] = {}
+_INERT: dict[tuple[int, int, str | None], tuple[dict, dict, frozenset[str]]] = {}
 
 
 def _info(doc: dict, new_doc: dict, schema: Any, later: Any) -> _NodeInfo:
@@ -355,6 +356,7 @@ class _Walk:
     def __init__(self, fuzzer: Fuzzer, version: str, newest: str, operation_id: str, answer: str) -> None:
         self.f = fuzzer
         self.version, self.newest, self.op, self.answer = version, newest, operation_id, answer
+        self.version_tuple = _version(version)
         self.doc = specs.load(version).doc
         self.new_doc = specs.load(newest).doc
         self.applied: list[Applied] = []
@@ -438,12 +440,17 @@ class _Walk:
         new_props = new_node.get("properties") or {}
         required = set(node.get("required") or [])
         droppable = omitempty().get(owner or "", frozenset())
+        invalid = self.f.mode == INVALID
+        inert = frozenset() if invalid else self._inert(node, new_node, owner)
         for k in list(value):
+            v = value[k]
+            if k in inert and v is not None and not isinstance(v, dict | list):
+                continue  # a scalar no valid rule varies (no enum, not free text): not even visited
             sub = f"{path}.{k}" if path else k
             options = []
-            if _zero(value[k]) and (k in droppable or (required and k not in required and k in props)):
+            if (k in droppable or (required and k not in required and k in props)) and _zero(value[k]):
                 options.append("omitempty-drop")
-            if k in required:
+            if invalid and k in required:
                 options.append("missing-required")
             chosen = self._pick(sub, options, "!") if options else None
             if chosen is not None:
@@ -466,9 +473,26 @@ class _Walk:
                 value[k] = pick_value(strat, chosen[1])
                 self._record(sub, "later-field", value[k])
 
+    def _inert(self, node: dict, new_node: dict, owner: str | None) -> frozenset[str]:
+        """The properties of ``node`` whose scalar values no valid rule varies (cached per node and owner)."""
+        key = (id(node), id(new_node), owner)
+        got = _INERT.get(key)
+        if got is not None and got[0] is node and got[1] is new_node:
+            return got[2]
+        props = node.get("properties") or {}
+        new_props = new_node.get("properties") or {}
+        droppable = omitempty().get(owner or "", frozenset())
+        out = frozenset(k for k, sub in props.items()
+                        if (owner, k) not in FREE_TEXT_FIELDS and k not in droppable
+                        and not (node.get("required") and k not in node["required"])
+                        and not _info(self.doc, self.new_doc, sub if sub is not None else EMPTY,
+                                      new_props.get(k)).enum)
+        _INERT[key] = (node, new_node, out)
+        return out
+
     def _never_nil(self, owner: str | None, name: str | None) -> bool:
         since = never_nil().get((owner or "", name or ""))
-        return since is not None and _version(self.version) >= since
+        return since is not None and self.version_tuple >= since
 
     def _hidden(self, path: str) -> bool:
         """Whether the newest daemon clears the field at ``path`` for this requested version."""

@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 W = ROOT / "tests" / "fuzz_workflows"
-EXAMPLES = 3
+EXAMPLES = 2
 CLIENTS = {  # name -> (server version, command, extra environment, what must be installed)
     "docker-py": ("1.41", [sys.executable, str(W / "dockerpy_read.py")], {}, "module:docker"),
     "aiodocker": ("1.44", [sys.executable, str(W / "aiodocker_read.py")], {}, "module:aiodocker"),
@@ -59,7 +59,7 @@ def fuzz(name: str) -> dict:
 @cache
 def reports() -> dict[str, dict | str]:
     runnable = [n for n, c in CLIENTS.items() if missing(c[3]) is None]
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=len(runnable) or 1) as pool:
         done = dict(zip(runnable, pool.map(fuzz, runnable), strict=True))
     return {n: done.get(n) or str(missing(CLIENTS[n][3])) for n in CLIENTS}
 

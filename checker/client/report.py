@@ -55,7 +55,8 @@ def request_text(f: Finding, seqs: list[int]) -> str:
     numbers = ",".join(f"#{n}" for n in seqs[:6]) + (f",... ({len(seqs)} requests)" if len(seqs) > 6 else "")
     template = req.get("template")
     concrete = f"{req.get('method', f.method)} {req.get('path', f.path)}"
-    return f"{numbers} {concrete}" + (f" ({template})" if template and template not in concrete else "")
+    text = f"{numbers} {concrete}".strip()  # no request numbers: a fuzz failure names its endpoint only
+    return text + (f" ({template})" if template and template not in concrete else "")
 
 
 def severity_counts(findings: Sequence[Finding]) -> str:
