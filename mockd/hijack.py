@@ -126,8 +126,9 @@ class HijackedStream:
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self, stream: HijackedStream) -> None:
+    def __init__(self, stream: HijackedStream, replaced: asyncio.BaseProtocol | None = None) -> None:
         self.stream = stream
+        self.replaced = replaced  # aiohttp's protocol of the connection before the takeover
 
     def data_received(self, data: bytes) -> None:
         self.stream._feed(data)
@@ -144,6 +145,12 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.stream._connection_lost()
+        # aiohttp's server keeps each connection's protocol until that protocol hears of the connection's end,
+        # which after the takeover it never would: one protocol and its parser kept per hijack, for ever.
+        manager = getattr(self.replaced, "_manager", None)
+        if manager is not None:
+            manager.connection_lost(self.replaced, exc)
+        self.replaced = None
 
 
 @asynccontextmanager
@@ -170,7 +177,7 @@ async def hijack(request: web.Request, content_type: str, *, upgrade: str = "tcp
     if tail:
         leftover += bytes(tail)
         protocol._message_tail = b""  # type: ignore[attr-defined]
-    transport.set_protocol(_Protocol(stream))
+    transport.set_protocol(_Protocol(stream, protocol))
     transport.resume_reading()  # aiohttp may have paused it while buffering behind the upgrade
     if leftover:
         stream._feed(leftover)

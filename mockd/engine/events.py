@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -81,17 +83,52 @@ def matches(event: Event, filters: Mapping[str, list[str]]) -> bool:
 
 
 # dockerd's events pubsub (moby daemon/events/events.go: pubsub.NewPublisher(100*time.Millisecond, 1024);
-# pkg/pubsub/publisher.go, Publish): each subscriber has a buffer of 1024 events, and an event that does not fit
-# within 100 ms is skipped for that subscriber. Here events are emitted on the event loop, where waiting would
-# stall every client, so an event that does not fit is skipped at once.
+# moby/pubsub publisher.go, Publish and sendTopic): each subscriber has a channel buffering 1024 events; an event
+# is offered only to subscribers whose filter takes it (the topic), and one that does not fit in a subscriber's
+# buffer is waited on for up to 100 ms, then skipped for that subscriber. Here events are emitted on the event
+# loop, where waiting would stall every client, so an event that does not fit waits in the subscription
+# instead: it is delivered if the subscriber makes room within DROP_TIMEOUT of its emission, else skipped.
 SUBSCRIBER_BUFFER = 1024
+DROP_TIMEOUT = 0.1  # seconds
+
+
+class Subscription(asyncio.Queue[Event]):
+    """One subscriber's events: at most SUBSCRIBER_BUFFER waiting, and those that did not fit for DROP_TIMEOUT."""
+
+    def __init__(self, topic: Callable[[Event], bool] | None = None) -> None:
+        super().__init__(maxsize=SUBSCRIBER_BUFFER)
+        self.topic = topic
+        self._late: deque[tuple[float, Event]] = deque()  # (deadline, event) in order of emission
+        self.skipped = 0
+
+    def offer(self, event: Event) -> None:
+        if self.topic is not None and not self.topic(event):
+            return
+        now = time.monotonic()
+        self._expire(now)
+        if self._late or self.full():
+            self._late.append((now + DROP_TIMEOUT, event))
+        else:
+            self.put_nowait(event)
+
+    def get_nowait(self) -> Event:
+        event = super().get_nowait()  # asyncio.Queue.get ends here too: room was made, the late ones move up
+        self._expire(time.monotonic())
+        while self._late and not self.full():
+            self.put_nowait(self._late.popleft()[1])
+        return event
+
+    def _expire(self, now: float) -> None:
+        while self._late and self._late[0][0] < now:
+            self._late.popleft()
+            self.skipped += 1
 
 
 class EventBus:
     def __init__(self) -> None:
         self.history: list[Event] = []
         self.emitted = 0  # every state change emits: the count marks the state (Engine.change_mark)
-        self._subscribers: set[asyncio.Queue[Event]] = set()
+        self._subscribers: set[Subscription] = set()
         # Called with every event as it is emitted: the state changed (mockd/persist journals it).
         self.listeners: list[Callable[[Event], None]] = []
 
@@ -104,22 +141,22 @@ class EventBus:
         del self.history[:-HISTORY_LIMIT]
         for listener in self.listeners:
             listener(event)
-        for queue in list(self._subscribers):
-            if not queue.full():  # a subscriber that fell SUBSCRIBER_BUFFER events behind misses this one
-                queue.put_nowait(event)
+        for subscription in list(self._subscribers):
+            subscription.offer(event)
         return event
 
     def changed_silently(self) -> None:
         """A state change dockerd announces with no event (removing a legacy link): cached answers are stale."""
         self.emitted += 1
 
-    def subscribe(self) -> asyncio.Queue[Event]:
-        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=SUBSCRIBER_BUFFER)
-        self._subscribers.add(queue)
-        return queue
+    def subscribe(self, topic: Callable[[Event], bool] | None = None) -> Subscription:
+        """The events from now on that ``topic`` takes (all without one), as dockerd's SubscribeTopic."""
+        subscription = Subscription(topic)
+        self._subscribers.add(subscription)
+        return subscription
 
-    def unsubscribe(self, queue: asyncio.Queue[Event]) -> None:
-        self._subscribers.discard(queue)
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscribers.discard(subscription)
 
     def since(self, since_ns: int | None, until_ns: int | None, filters: Mapping[str, list[str]]) -> list[Event]:
         return [e for e in self.history

@@ -50,7 +50,8 @@ async def events(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     if since_ns is not None and until_ns is not None and until_ns < since_ns:
         raise DockerError(400, "`since` time must be before `until` time")
     bus = eng.events
-    live = bus.subscribe()  # before reading history: nothing falls between the two
+    # Before reading history (nothing falls between the two); filtered before buffering, as dockerd's topic.
+    live = bus.subscribe(lambda event: matches(event, wanted))
     resp = web.StreamResponse(status=200)
     media, prefix = _event_media_type(ctx, request.headers.get("Accept", ""))
     resp.content_type = media

@@ -31,7 +31,7 @@ class Context:
     main: bool = False  # the container's own command: an unsimulated program keeps running (opaque.py)
     unsimulated: Callable[[str], None] | None = None  # reports a program mockd does not simulate
     net: NetNamespace | None = None  # the container's sockets: what its programs listen on and dial from
-    slice_started: float = 0.0  # time.monotonic() of the process's last yield to the event loop (limits.SLICE)
+    depth: int = 0  # nested function calls and command substitutions now (limits.MAX_DEPTH)
 
 
 @dataclass

@@ -12,6 +12,9 @@ from .context import Context
 from .errors import ShellError
 from .lexer import scan_double
 
+# What str.split() also splits on besides the default IFS (space, tab, newline).
+_SPACE_BUT_IFS = re.compile(r"[^\S \t\n]")
+
 
 class Expander:
     """The expansion half of a shell: its variables, positional parameters and options, read by expansions."""
@@ -49,10 +52,15 @@ class Expander:
         return self.vars.get(name, "")
 
     def expand_text(self, text: str) -> str:
+        size = len(text)
+
         def repl(m: re.Match) -> str:
-            if m.group(1) is not None:
-                return self.expand_braced(m.group(1))
-            return self.lookup_var(m.group(2), strict=True)
+            nonlocal size
+            value = self.expand_braced(m.group(1)) if m.group(1) is not None else \
+                self.lookup_var(m.group(2), strict=True)
+            size += len(value)
+            limits.check_size(size)  # before the result is built: `x=$x$x` past the bound costs no 32 MB copy
+            return value
         return re.sub(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*|[0-9?$#@*])", repl, text)
 
     def expand_braced(self, expr: str) -> str:
@@ -108,6 +116,8 @@ class Expander:
         if not stripped:
             return []
         if not other:
+            if len(white) == 3 and not _SPACE_BUT_IFS.search(stripped):
+                return stripped.split()  # the same fields, ten times faster than the regex on a large $(...)
             return re.split(f"[{re.escape(white)}]+", stripped)
         ws = f"[{re.escape(white)}]*" if white else ""
         fields = re.split(f"{ws}[{re.escape(other)}]{ws}|[{re.escape(white)}]+" if white else f"[{re.escape(other)}]",
@@ -148,10 +158,12 @@ class Expander:
                     if value[:1] in white and current:
                         fields.append(current)
                         current = ""
-                    current += pieces[0]
-                    for piece in pieces[1:]:
-                        fields.append(current)
-                        current = piece
+                    if len(pieces) > 1:  # in bulk: `for i in $(seq 200000)` splits into 200,000 fields
+                        fields.append(current + pieces[0])
+                        fields.extend(pieces[1:-1])
+                        current = pieces[-1]
+                    else:
+                        current += pieces[0]
                     if value[-1:] in white:
                         fields.append(current)
                         current = ""
@@ -164,13 +176,16 @@ class Expander:
         return fields
 
     async def expand_words(self, words) -> list[str]:
-        out = []
+        out: list[str] = []
         for parts in words:
-            for word in await self.expand_word(parts):
-                if any(k == "raw" and any(c in t for c in "*?[") for k, t in parts) and any(c in word for c in "*?["):
-                    out.extend(self.glob(word) or [word])
-                else:
-                    out.append(word)
+            fields = await self.expand_word(parts)
+            if not any(k == "raw" and any(c in t for c in "*?[") for k, t in parts):
+                out.extend(fields)
+                continue
+            for index, word in enumerate(fields):
+                if index % 1024 == 1023:
+                    await self.checkpoint()  # globbing thousands of fields takes a while
+                out.extend((self.glob(word) or [word]) if any(c in word for c in "*?[") else [word])
         return out
 
     def glob(self, pattern: str) -> list[str]:

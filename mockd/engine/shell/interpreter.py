@@ -7,8 +7,7 @@ import asyncio
 import fnmatch
 import posixpath
 import re
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 
 from .. import ryuk  # noqa: F401 - registers the reaper with the program registry (it builds on programs)
 from ..catalog import PROGRAM_MARKER, catalog
@@ -24,6 +23,7 @@ from .lexer import tokenize
 from .lookup import find_executable
 from .parser import Parser
 from .registry import BUILTINS, SPECIAL_BUILTINS
+from .scheduler import scheduler
 
 
 class Shell(Expander):
@@ -71,9 +71,7 @@ class Shell(Expander):
         """Called between commands, loop turns and chunks of applet work: pause, yield, backpressure, traps."""
         if self.ctx.running is not None and not self.ctx.running.is_set():
             await self.ctx.running.wait()
-        if time.monotonic() - self.ctx.slice_started >= limits.SLICE:
-            await asyncio.sleep(0)  # the event loop serves everyone else before this shell goes on
-            self.ctx.slice_started = time.monotonic()
+        await scheduler().checkpoint()  # past this pass's turn: the event loop serves everyone else first
         if self.out_pipe is not None:
             await self.out_pipe.drain()
         while self.ctx.pending:
@@ -123,9 +121,17 @@ class Shell(Expander):
     async def run_argv(self, argv: list[str], io: IO | None = None) -> int:
         """exec semantics for argv (the container's Path + Args)."""
         io = io or self.root_io()
-        self.ctx.slice_started = time.monotonic()
+        return await self.as_process(self.run_command(argv, io, {}))
+
+    async def run_process(self, src: str, io: IO) -> int:
+        """`src` run by this shell as a process of its own (`sh -c`, a `#!` script): its out-of-memory or stack
+        overflow ends it alone, with the status its parent sees (busybox: the child's SIGKILL or SIGSEGV)."""
+        return await self.as_process(self.run_script(src, io))
+
+    @staticmethod
+    async def as_process(work: Coroutine[object, object, int]) -> int:
         try:
-            return await self.run_command(argv, io, {})
+            return await work
         except ShellExit as done:
             return done.code
         except limits.OutOfMemory:
@@ -146,7 +152,8 @@ class Shell(Expander):
 
         sub = self.subshell()
         io = IO(Pipe(closed=True), collect, lambda d: self.ctx.write(2, d))
-        self.status = self.last_sub = await sub.run_script(src, io)
+        with limits.nested(self.ctx):
+            self.status = self.last_sub = await sub.run_script(src, io)
         return collected.decode(errors="replace").rstrip("\n")
 
     async def eval(self, node, io: IO) -> int:
@@ -271,7 +278,8 @@ class Shell(Expander):
         saved_args, self.args = self.args, argv[1:]
         self.local_frames.append({})
         try:
-            return await self.eval(body, io)
+            with limits.nested(self.ctx):
+                return await self.eval(body, io)
         except FunctionReturn as returned:
             return returned.code
         finally:
@@ -432,7 +440,7 @@ class Shell(Expander):
             interpreter = content.split(b"\n", 1)[0][2:].decode(errors="replace").strip()
             script = content.decode(errors="replace")
             if posixpath.basename(interpreter.split()[0] if interpreter else "sh") in ("sh", "bash", "ash", "dash"):
-                return await self.child(argv[1:], argv[0]).run_script(script, io)
+                return await self.child(argv[1:], argv[0]).run_process(script, io)
         if content.startswith(PROGRAM_MARKER):  # a catalog image's program: its simulation runs it
             code = await run_program(self, path, argv, io)
             if code is not None:

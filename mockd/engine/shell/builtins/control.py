@@ -236,14 +236,14 @@ async def b_sh(sh: Shell, args, io) -> int:
             script = rest.pop(0)
     sub = sh.child(rest[1:], rest[0] if rest else args[0])
     if script is not None:
-        return await sub.run_script(script, io)
+        return await sub.run_process(script, io)
     if rest:
         try:
             source = sh.ctx.fs.read(sh.path(rest[0])).decode(errors="replace")
         except OSError:
             io.err(f"{args[0]}: can't open '{rest[0]}': No such file or directory\n".encode())
             return 2
-        return await sub.run_script(source, io)
+        return await sub.run_process(source, io)
     # Interactive / piped shell: read commands from stdin line by line, like `docker run -i IMG sh`.
     status = 0
     buffered = ""
