@@ -33,10 +33,14 @@ PENDING_DECODE: dict[tuple[str, str], str] = {
     ("POST", "/volumes/create"): 'Name/Labels/DriverOpts not strings, e.g. {"Name": false} -> 500 TypeError; '
                                  '{"Labels": {"k": []}} echoed back (Labels.k is not a string)',
     ("PUT", "/volumes/{name}"): "a body without or with a wrongly typed ClusterVolumeSpec -> 500",
-    ("POST", "/networks/create"): '{"Name": [null]} or non-string Labels/Options -> 500 or echoed back',
-    ("POST", "/networks/{id}/connect"): 'a non-string Container, e.g. {"Container": 5} -> 500 AttributeError',
-    ("POST", "/networks/{id}/disconnect"): 'a non-string Container -> 500 AttributeError',
+    ("POST", "/networks/create"): '{"Name": [null]}, an IPAM member of the wrong type (a string where an object '
+                                  "is) -> 500 AttributeError; non-string Labels/Options echoed back",
+    ("POST", "/networks/{id}/connect"): 'a Container that is not a string, e.g. {"Container": [null]} -> 500 '
+                                        "TypeError (unhashable) or AttributeError",
+    ("POST", "/networks/{id}/disconnect"): 'a Container that is not a string, e.g. {"Container": true} -> 500 '
+                                           "AttributeError",
     ("POST", "/containers/create"): '{"Image": 5} and other wrongly typed fields -> 500',
+    ("POST", "/containers/{id}/exec"): 'a Cmd item that is not a string, e.g. {"Cmd": [4.6e16]} -> 500 TypeError',
 }
 
 
@@ -60,6 +64,7 @@ def mockd() -> Iterator[MockdServer]:
         yield server
 
 
+@pytest.mark.slow
 def test_every_operation_at_four_versions(mockd: MockdServer) -> None:
     run = run_daemon_check(DaemonOptions(host=mockd.host, fuzz=True, every_operation=True, fuzz_versions=list(VERSIONS),
                                          max_examples=MAX_EXAMPLES, time_limit=TIME_LIMIT))
