@@ -146,3 +146,17 @@ def test_allow_list_rows(version: str, method: str, path: str, status: int, mess
 def test_bad_allow_list_entries_are_refused(entry: dict[str, object]) -> None:
     with pytest.raises(AllowListError):
         Allowed.from_dict(entry)
+
+
+def test_a_subprocess_mockd_does_not_stall_on_its_own_log() -> None:
+    """Found by the long run: MockdServer's subprocess mode piped the daemon's output and never read it, so
+    after 64 KB of log lines (a few hundred requests) the daemon blocked in a log write, every client with it."""
+    server = MockdServer([], subprocess_mode=True).start()
+    try:
+        for _ in range(800):  # ~180 bytes of log line each: well past a pipe's 64 KB
+            status, _, _ = server.request("GET", "/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22"
+                                          + "x" * 60 + "%22%5D%7D", timeout=10)
+            assert status == 200
+    finally:
+        server.stop()
+    assert len(server.output) > 65536 and "listening on" in server.output
