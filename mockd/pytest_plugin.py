@@ -75,6 +75,7 @@ class MockdServer:
         self.host = f"unix://{self.socket}"
         self.url = "http://mockd/_mockd"
         self.proc: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
         self.output = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -120,20 +121,32 @@ class MockdServer:
 
     def _start_subprocess(self) -> None:
         env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+        # The daemon's output goes to a file, not a pipe: a pipe nobody reads fills after 64 KB of log lines
+        # (one per request), and the daemon then blocks in its next log write, every client with it.
+        self._log = open(os.path.join(self._dir, "mockd.log"), "w+b")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mockd.cli", "-H", self.host, *self.args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+            stdout=self._log, stderr=subprocess.STDOUT, env=env,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                self.output = self.proc.stdout.read().decode() if self.proc.stdout else ""
+                self.output = self._read_log()
                 raise RuntimeError(f"mockd exited with {self.proc.returncode}: {self.output}")
             with contextlib.suppress(OSError):
                 if self.request("HEAD", "/_ping")[0] == 200:
                     return
             time.sleep(0.01)
         raise TimeoutError("mockd did not answer /_ping within 30 s")
+
+    def _read_log(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        text = self._log.read().decode(errors="replace")
+        self._log.close()
+        self._log = None
+        return text
 
     @property
     def control_token(self) -> str | None:
@@ -150,11 +163,11 @@ class MockdServer:
             if self.proc.poll() is None:
                 self.proc.terminate()
                 try:
-                    out, _ = self.proc.communicate(timeout=10)
+                    self.proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
-                    out, _ = self.proc.communicate()
-                self.output += (out or b"").decode()
+                    self.proc.wait()
+            self.output += self._read_log()
             self.proc = None
         if self._loop is not None and self._server is not None:
             fut = asyncio.run_coroutine_threadsafe(self._server.stop(), self._loop)

@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fuzz", action="store_true", help="schemathesis-generated requests (safe operations; "
                                                               "with --write also sandbox creates and writes on "
                                                               "sandbox objects)")
+    parser.add_argument("--every-operation", action="store_true", help="with --fuzz: every operation, writes, deletes "
+                        "and prunes included, on a reset daemon (a throwaway mockd only: refused elsewhere)")
+    parser.add_argument("--fuzz-versions", metavar="X,Y", help="with --every-operation: fuzz at each of these API "
+                                                               "versions in turn (default: the checked one)")
+    parser.add_argument("--allow-list", metavar="FILE", help="with --every-operation: the 5xx dockerd gives too "
+                        "(default checker/data/fuzz_server_errors.yaml)")
     parser.add_argument("--max-examples", type=int, default=10, help="fuzz cases per operation (default 10)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="fuzz time limit in seconds (default 60)")
     parser.add_argument("--no-sweep", action="store_true", help="probe only the checked version, not every "
@@ -47,6 +53,8 @@ def summary_table(rows: list[tuple[str, str]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from checker.daemon.client import HostError
+    from checker.daemon.fuzz_allow import AllowListError
+    from checker.daemon.fuzz_every import FuzzSetupError
     from checker.daemon.handshake import HandshakeError
     from checker.daemon.progress import ProgressBar
     from checker.daemon.run import DaemonOptions, run_daemon_check
@@ -54,12 +62,14 @@ def run(args: argparse.Namespace) -> int:
     opts = DaemonOptions(
         host=args.host, api_version=args.api_version, write=args.write, image=args.image, fuzz=args.fuzz,
         max_examples=args.max_examples, time_limit=args.time_limit, sweep=not args.no_sweep,
-        allow_registry=args.allow_registry, skew_from=args.skew_from,
+        allow_registry=args.allow_registry, skew_from=args.skew_from, every_operation=args.every_operation,
+        fuzz_versions=[v.strip() for v in (args.fuzz_versions or "").split(",") if v.strip()],
+        allow_list=args.allow_list,
     )
     bar = ProgressBar()
     try:
         result = run_daemon_check(opts, progress=bar)
-    except (HostError, HandshakeError) as exc:
+    except (HostError, HandshakeError, FuzzSetupError, AllowListError) as exc:
         bar.close()
         print(f"apicheck daemon: error: {exc}", file=sys.stderr)
         return 2

@@ -64,8 +64,8 @@ def _schemathesis_checks() -> list[Any]:
     return [not_a_server_error, status_code_conformance, content_type_conformance]
 
 
-def _judge(case: Any, resp: Response) -> list[tuple[str, str]]:
-    """(check title, message) for every schemathesis check that fails."""
+def schemathesis_response(resp: Response) -> Any:
+    """Our client's response as schemathesis' own, for its checks."""
     import requests
     from schemathesis.core.transport import Response as StResponse
 
@@ -73,10 +73,14 @@ def _judge(case: Any, resp: Response) -> list[tuple[str, str]]:
     headers: dict[str, list[str]] = {}
     for key, value in resp.headers:
         headers.setdefault(key.lower(), []).append(value)
-    st = StResponse(status_code=resp.status, headers=headers, content=resp.body, request=prepared,
-                    elapsed=resp.elapsed, verify=False, stream_cut_short=resp.truncated)
+    return StResponse(status_code=resp.status, headers=headers, content=resp.body, request=prepared,
+                      elapsed=resp.elapsed, verify=False, stream_cut_short=resp.truncated)
+
+
+def _judge(case: Any, resp: Response) -> list[tuple[str, str]]:
+    """(check title, message) for every schemathesis check that fails."""
     try:
-        case.validate_response(st, checks=_schemathesis_checks())
+        case.validate_response(schemathesis_response(resp), checks=_schemathesis_checks())
     except (Exception, BaseExceptionGroup) as exc:  # FailureGroup (a BaseExceptionGroup) or a single Failure
         failures = getattr(exc, "exceptions", None) or [exc]
         return [(getattr(f, "title", type(f).__name__), str(getattr(f, "message", f))[:300]) for f in failures]

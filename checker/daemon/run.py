@@ -14,6 +14,8 @@ from checker.daemon.classify import NEWER_KINDS
 from checker.daemon.client import DaemonClient
 from checker.daemon.discovery import discover
 from checker.daemon.fuzz import FuzzResult, run_fuzz
+from checker.daemon.fuzz_allow import AllowList
+from checker.daemon.fuzz_every import VersionFuzz, run_fuzz_every
 from checker.daemon.handshake import Handshake, handshake
 from checker.daemon.negotiation import VersionAnswer, check_negotiation
 from checker.daemon.probe import Probed, planned_count, probe_versions
@@ -39,6 +41,10 @@ class DaemonOptions:
     skew_from: str | None = None  # URL version of the skew probe (default: oldest documented in range)
     workers: int = 8
     timeout: float = 30.0
+    every_operation: bool = False  # with fuzz: every operation, writes included (a throwaway mockd only)
+    fuzz_versions: list[str] = field(default_factory=list)  # every-operation fuzzing at each (default: the checked one)
+    allow_list: str | None = None  # the 5xx dockerd gives (default checker/data/fuzz_server_errors.yaml)
+    only: frozenset[str] | None = None  # every-operation fuzzing of these "METHOD /template" only
 
 
 @dataclass
@@ -52,6 +58,7 @@ class DaemonRun:
     write: WriteResult | None = None
     skew: list[SkewResult] = field(default_factory=list)
     fuzz: FuzzResult | None = None
+    fuzz_every: list[VersionFuzz] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -63,6 +70,8 @@ class DaemonRun:
         out += [r.to_finding() for r in self.skew]
         if self.fuzz is not None:
             out += self.fuzz.findings
+        for v in self.fuzz_every:
+            out += v.findings
         return out
 
     @property
@@ -99,6 +108,11 @@ class DaemonRun:
         if self.fuzz is not None:
             rows.append(("fuzz", f"{self.fuzz.operations} operations, {self.fuzz.requests} requests "
                                  f"({self.fuzz.elapsed:.1f}s{', time limit reached' if self.fuzz.stopped_by_time else ''})"))
+        for v in self.fuzz_every:
+            rows.append((f"fuzz {v.version}", f"{v.operations} operations, {v.cases} cases ({v.elapsed:.1f}s): "
+                                              f"{len(v.server_errors(False))} unexpected 5xx, {len(v.server_errors(True))} "
+                                              f"5xx dockerd gives too, {len(v.schema_violations())} schema violations"
+                                              + (f", {len(v.not_reached)} operations not reached" if v.not_reached else "")))
         genuine, loose = self.genuine, self.looseness
         by_sev = {s: sum(1 for f in genuine if f.severity == s) for s in ("error", "warning", "info")}
         rows.append(("genuine departures", f"{len(genuine)} ({by_sev['error']} error, {by_sev['warning']} warning, {by_sev['info']} info)"))
@@ -115,6 +129,7 @@ class DaemonRun:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "requests": [p.to_dict() for p in self.probed],
             "skew": [r.__dict__ for r in self.skew],
+            "fuzz_every": [v.to_dict() for v in self.fuzz_every],
             "genuine": [f.to_dict() for f in self.genuine],
             "newer": [f.to_dict() for f in self.newer],
             "looseness": [f.to_dict() for f in self.looseness],
@@ -154,6 +169,15 @@ def run_daemon_check(opts: DaemonOptions, progress: Progress | None = None) -> D
     client.api_max = hs.max_version
     run = DaemonRun(hs)
     run.ids = discover(client, hs.used_version)
+    if opts.fuzz and opts.every_operation:
+        # A throwaway mockd: every operation is fuzzed (a superset of the probes), on a reset daemon per version.
+        tick("fuzz", 0, 0)
+        run.fuzz_every = run_fuzz_every(
+            client, hs.product, opts.fuzz_versions or [hs.used_version], max_examples=opts.max_examples,
+            time_limit=opts.time_limit, allow=AllowList.load(opts.allow_list), only=opts.only,
+            progress=lambda n: tick("fuzz", n, 0))
+        run.timings["total"] = time.monotonic() - t0
+        return run
     run.negotiation, run.answers = check_negotiation(client, hs)
 
     versions = [hs.used_version]
