@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import gc
 import logging
 import os
 import signal
@@ -185,6 +186,10 @@ class Server:
         except OSError as exc:
             await self.stop()
             raise ListenerError(f"cannot listen: {exc}") from None
+        # What start-up built (the specs of every version, the routes, the catalog) lives as long as the daemon:
+        # out of the collector's sight, so that a full collection, which allocation-heavy container scripts
+        # trigger, costs ~8 ms of the event loop instead of ~100 (issue 9, the hostile-script bound).
+        gc.freeze()
         token = self.control_token
         if token is not None and any(listener.kind == "tcp" for listener in self.listeners):
             path = self.config.control_token_file or default_token_file()
