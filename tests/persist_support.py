@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,13 +29,23 @@ class MockdProcess:
              "--data-root", self.data_root, *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while not os.path.exists(self.sock):
+        while not self._accepts():  # the socket file appears at bind, a moment before listen()
             if self.proc.poll() is not None:
                 raise RuntimeError(f"mockd exited {self.proc.returncode}: {self.proc.stderr.read()}")
             if time.monotonic() > deadline:
                 raise RuntimeError("mockd did not start")
             time.sleep(0.02)
         return self
+
+    def _accepts(self) -> bool:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(self.sock)
+            return True
+        except OSError:
+            return False
+        finally:
+            probe.close()
 
     def kill(self) -> None:
         assert self.proc is not None

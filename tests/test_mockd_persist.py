@@ -37,7 +37,8 @@ async def _state(s: aiohttp.ClientSession) -> tuple[dict, dict, dict]:
     return containers, volumes, networks
 
 
-async def _one_write(s: aiohttp.ClientSession, i: int, acked_volumes: list[str]) -> tuple[str, str] | None:
+async def _one_write(s: aiohttp.ClientSession, i: int, acked_volumes: list[str],
+                     removing: set[str]) -> tuple[str, str] | None:
     """One write; returns (kind, name) once the daemon acknowledged it."""
     kind = ("container", "volume", "network", "remove-volume")[i % 4]
     if kind == "remove-volume" and not acked_volumes:
@@ -54,6 +55,7 @@ async def _one_write(s: aiohttp.ClientSession, i: int, acked_volumes: list[str])
         req = s.post("/networks/create", json={"Name": name, "Labels": {"n": str(i)}})
     else:
         name = acked_volumes.pop(random.randrange(len(acked_volumes)))
+        removing.add(name)  # from now on its removal may be durable, acknowledged or not
         req = s.delete(f"/volumes/{name}")
     async with req as r:
         await r.read()
@@ -63,9 +65,11 @@ async def _one_write(s: aiohttp.ClientSession, i: int, acked_volumes: list[str])
     return kind, name
 
 
-async def _burst(server: MockdProcess, kill_after: int) -> tuple[int, list[tuple[str, str]]]:
-    """WRITES writes from CLIENTS clients; SIGKILL once kill_after are acknowledged. (sent, acknowledged)."""
+async def _burst(server: MockdProcess, kill_after: int) -> tuple[int, list[tuple[str, str]], set[str]]:
+    """WRITES writes from CLIENTS clients; SIGKILL once kill_after are acknowledged.
+    (sent, acknowledged, volumes whose removal was sent)."""
     acked: list[tuple[str, str]] = []
+    removing: set[str] = set()
     acked_volumes: list[str] = []
     counter = iter(range(WRITES))
     sent = 0
@@ -77,7 +81,7 @@ async def _burst(server: MockdProcess, kill_after: int) -> tuple[int, list[tuple
             for i in counter:
                 sent += 1
                 try:
-                    done = await _one_write(s, i, acked_volumes)
+                    done = await _one_write(s, i, acked_volumes, removing)
                 except (TimeoutError, aiohttp.ClientError, OSError):
                     return  # the daemon is gone
                 if done is not None:
@@ -87,15 +91,15 @@ async def _burst(server: MockdProcess, kill_after: int) -> tuple[int, list[tuple
                     server.kill()
 
     await asyncio.gather(*(client() for _ in range(CLIENTS)))
-    return sent, acked
+    return sent, acked, removing
 
 
-def _check_survived(containers: dict, volumes: dict, networks: dict, acked: list[tuple[str, str]]) -> None:
-    removed = {name for kind, name in acked if kind == "remove-volume"}
+def _check_survived(containers: dict, volumes: dict, networks: dict, acked: list[tuple[str, str]],
+                    removing: set[str]) -> None:
     for kind, name in acked:
         if kind == "container":
             assert name in containers, name
-        elif kind == "volume" and name not in removed:
+        elif kind == "volume" and name not in removing:  # a removal in flight at the kill may have landed
             assert name in volumes, name
         elif kind == "network":
             assert name in networks, name
@@ -112,13 +116,13 @@ def _check_survived(containers: dict, volumes: dict, networks: dict, acked: list
             assert n["Labels"] == {"n": name[1:]}, n
 
 
-def _survived(containers: dict, volumes: dict, networks: dict, acked: list[tuple[str, str]]) -> int:
+def _survived(containers: dict, volumes: dict, networks: dict, acked: list[tuple[str, str]],
+              removing: set[str]) -> int:
     """How many acknowledged changes the restarted daemon shows (a removal: the volume is absent)."""
-    removed = {name for kind, name in acked if kind == "remove-volume"}
     present = {"container": containers, "network": networks}
     return sum(1 for kind, name in acked
                if (kind == "remove-volume" and name not in volumes)
-               or (kind == "volume" and (name in volumes or name in removed))
+               or (kind == "volume" and (name in volumes or name in removing))
                or (kind in present and name in present[kind]))
 
 
@@ -131,7 +135,7 @@ def _crash_run(tmp_path, torn: bytes = b"") -> dict:
             await _pull(s)
         return await _burst(server, kill_after=WRITES // 2)
 
-    sent, acked = asyncio.run(first())
+    sent, acked, removing = asyncio.run(first())
     assert server.proc is not None and server.proc.returncode == -9
     if torn:
         journals = [n for n in os.listdir(root) if n.startswith("journal-")]
@@ -148,13 +152,13 @@ def _crash_run(tmp_path, torn: bytes = b"") -> dict:
 
     containers, volumes, networks = asyncio.run(after())
     server.kill()
-    _check_survived(containers, volumes, networks, acked)
+    _check_survived(containers, volumes, networks, acked, removing)
     server.start()  # the write after the torn tail is kept too
     survived = asyncio.run(_names_after(server))
     server.stop()
     assert "after" in survived
     figures = {"sent": sent, "acknowledged": len(acked),
-               "survived": _survived(containers, volumes, networks, acked)}
+               "survived": _survived(containers, volumes, networks, acked, removing)}
     print("crash figures:", json.dumps(figures))
     return figures
 

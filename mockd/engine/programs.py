@@ -1268,5 +1268,3 @@ def _psql_row(flags: str, column: str, value: str, number: bool) -> str:
     header = " " * left + column + " " * (width - len(column) - left)
     return f" {header} \n{'-' * (width + 2)}\n {cell.rstrip()}\n(1 row)\n\n"
 
-
-from . import python_program  # noqa: E402,F401 - registers `python` (it imports this module)

@@ -9,7 +9,10 @@ import posixpath
 import re
 from collections.abc import Callable, Coroutine
 
-from .. import ryuk  # noqa: F401 - registers the reaper with the program registry (it builds on programs)
+from .. import (
+    python_program,  # noqa: F401 - registers `python` with the program registry (likewise)
+    ryuk,  # noqa: F401 - registers the reaper with the program registry (it builds on programs)
+)
 from ..catalog import PROGRAM_MARKER, catalog
 from ..filesystem import MountedFS
 from ..opaque import run_opaque
