@@ -115,6 +115,8 @@ GO_FIELDS: dict[tuple[str, str], str] = {
     **{("HostConfig", f): f"container.{f}" for f in ("NetworkMode", "IpcMode", "PidMode", "UTSMode", "UsernsMode",
                                                      "CgroupnsMode", "Isolation")},
     ("HostConfig", "Cgroup"): "container.CgroupSpec",
+    # network.IPAM.Options is map[string]string at every release; older documents call it a list of maps.
+    ("IPAM", "Options"): "map[string]string",
 }
 # What UnmarshalTypeError names of a field, by the Go each release was built with (moby's Dockerfile GO_VERSION):
 # Go 1.7 (1.13.x-17.05) none, only "Go value of type T"; Go 1.8 to 1.13 (17.06-19.03) the field's own name; Go

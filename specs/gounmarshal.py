@@ -164,6 +164,8 @@ class _Builder:
             go = self.names.fields.get((component or "", prop))
             if go == "strslice.StrSlice":
                 typ = GoType("strslice", go)
+            elif go == "map[string]string":  # a document that says otherwise is wrong (IPAM.Options up to 1.3x)
+                typ = GoType("map", go, elem=GoType("string", "string"))
             elif go is not None:
                 typ = _renamed(typ, go)
             f = GoField(prop, typ, embedded)
