@@ -139,6 +139,14 @@ class MockdServer:
             time.sleep(0.01)
         raise TimeoutError("mockd did not answer /_ping within 30 s")
 
+    def log(self) -> str:
+        """What a subprocess daemon has written so far (its banner, one line per request, its findings)."""
+        if self._log is None:
+            return self.output
+        self._log.flush()
+        with open(self._log.name, "rb") as f:
+            return f.read().decode(errors="replace")
+
     def _read_log(self) -> str:
         if self._log is None:
             return ""

@@ -25,34 +25,6 @@ MAX_EXAMPLES = 4  # cases per operation and version at most (half valid, half in
 # 80-170 s on 2 cores, the slower figure with a load of 16); further cases only while time is left.
 TIME_LIMIT = 90.0
 
-# Request-body type decoding is being replaced by a typed, Go-style decoder (issue 9 item 4, another change).
-# Until it lands, a wrongly typed JSON field in these operations' bodies can reach a handler as is: a 500
-# "mockd internal error" (dockerd: 400 with Go's unmarshal text), or a non-string label echoed back in the
-# answer (a schema violation). Exactly these, and nothing else, are expected to fail for now.
-PENDING_DECODE: dict[tuple[str, str], str] = {
-    ("POST", "/volumes/create"): 'Name/Labels/DriverOpts not strings, e.g. {"Name": false} -> 500 TypeError; '
-                                 '{"Labels": {"k": []}} echoed back (Labels.k is not a string)',
-    ("PUT", "/volumes/{name}"): "a body without or with a wrongly typed ClusterVolumeSpec -> 500",
-    ("POST", "/networks/create"): '{"Name": [null]}, an IPAM member of the wrong type (a string where an object '
-                                  "is) -> 500 AttributeError; non-string Labels/Options echoed back",
-    ("POST", "/networks/{id}/connect"): 'a Container that is not a string, e.g. {"Container": [null]} -> 500 '
-                                        "TypeError (unhashable) or AttributeError",
-    ("POST", "/networks/{id}/disconnect"): 'a Container that is not a string, e.g. {"Container": true} -> 500 '
-                                           "AttributeError",
-    ("POST", "/containers/create"): '{"Image": 5} and other wrongly typed fields -> 500',
-    ("POST", "/containers/{id}/exec"): 'a Cmd item that is not a string, e.g. {"Cmd": [4.6e16]} -> 500 TypeError',
-}
-
-
-def pending_decode(f: Finding) -> bool:
-    """A finding that the typed body decoder will fix: on an operation above, caused by the request body."""
-    if (f.method, f.path) not in PENDING_DECODE or f.extra.get("body") in (None, "null"):
-        return False
-    if f.kind == "server-error":
-        return str(f.extra.get("message", "")).startswith("mockd internal error")
-    return f.location == "response" and f.kind in ("wrong-type", "enum-mismatch")  # a body value echoed back
-
-
 def line(f: Finding) -> str:
     return f"{f.extra.get('url_version')} {f.method} {f.path} {f.kind} {f.name} {f.detail!s:.200} <- body {f.extra.get('body')}"
 
@@ -77,16 +49,10 @@ def test_every_operation_at_four_versions(mockd: MockdServer) -> None:
         assert v.not_reached == [] and v.operations == len(specs.for_request(v.version).operations), v.not_reached
         assert v.cases >= v.operations  # every operation got at least one case
         assert not [f for f in v.findings if f.kind == "transport-error"]
-    unexpected = [f for v in run.fuzz_every for f in v.server_errors(False) + v.schema_violations()]
-    pending = [line(f) for f in unexpected if pending_decode(f)]
-    assert [line(f) for f in unexpected if not pending_decode(f)] == []
+    unexpected = [line(f) for v in run.fuzz_every for f in v.server_errors(False) + v.schema_violations()]
+    assert unexpected == []
     status, _, body = mockd.request("GET", "/_ping")
     assert status == 200
-    if pending:
-        print("pending the typed body decoder:\n  " + "\n  ".join(pending))
-        pytest.xfail(f"{len(pending)} cases pending the typed body decoder (issue 9 item 4): "
-                     + "; ".join(sorted({f"{m} {p}" for m, p in PENDING_DECODE
-                                         if any(f" {m} {p} " in x for x in pending)})))
 
 
 def test_a_planted_server_error_is_caught() -> None:
@@ -129,7 +95,11 @@ def test_every_allowed_5xx_has_a_reason_and_is_narrow() -> None:
     ("1.56", "GET", "/networks", 500, "invalid character 'x' looking for beginning of value", (), False),
     ("1.41", "POST", "/images/create", 500, 'Get "http:": http: no Host in request URL', (), True),
     ("1.41", "POST", "/containers/create", 500, "json: cannot unmarshal number into Go struct field", (), True),
-    ("1.44", "POST", "/containers/create", 500, "json: cannot unmarshal number into Go struct field", (), False),
+    ("1.42", "POST", "/containers/create", 500, "json: cannot unmarshal number into Go struct field", (), False),
+    ("1.41", "PUT", "/volumes/{name}", 503, "volume update only valid for cluster volumes, but swarm is unavailable", (), False),
+    ("1.44", "PUT", "/volumes/{name}", 503, "volume update only valid for cluster volumes, but swarm is unavailable", (), True),
+    ("1.41", "DELETE", "/containers/{id}", 500, "Conflict, cannot remove the default link name of the container",
+     ("link",), True),
     ("1.25", "GET", "/containers/{id}/logs", 500, 'strconv.ParseInt: parsing "x": invalid syntax', (), True),
 ])  # fmt: skip
 def test_allow_list_rows(version: str, method: str, path: str, status: int, message: str, query: tuple[str, ...],

@@ -163,6 +163,9 @@ ROWS_144: list[Row] = [
     ("POST", "/images/nosuch:latest/tag?repo=Foo", "", "", 400,
      "invalid reference format: repository name (library/Foo) must be lowercase"),
     ("POST", "/images/busybox:latest/tag?repo=foo&tag=A:B", "", "", 400, "invalid tag format"),
+    # no repo: RepoTagReference's (nil, nil) goes through errdefs.InvalidParameter(nil) == nil, so the router
+    # returns without writing anything: 200, an empty body, no tag (and no image lookup)
+    ("POST", "/images/nosuch:latest/tag", "", "", 200, ""),
     # putVolumesUpdate checks for a swarm manager before it reads anything (volume_routes.go)
     ("PUT", "/volumes/nosuch?version=1", "{}", JSON, 503,
      "volume update only valid for cluster volumes, but swarm is unavailable"),

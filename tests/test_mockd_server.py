@@ -92,10 +92,10 @@ def test_subprocess_banner_log_and_graceful_sigterm(mockd_factory):
     s.request("GET", "/v1.41/containers/json?bogus=1")
     started = time.monotonic()
     s.proc.send_signal(signal.SIGTERM)
-    out, _ = s.proc.communicate(timeout=15)
+    s.proc.wait(timeout=15)
     assert time.monotonic() - started < 10
     assert s.proc.returncode == 0
-    text = out.decode()
+    text = s.log()
     assert f"mockd: listening on {s.host}" in text and f"export DOCKER_HOST={s.host}" in text
     assert "GET /v1.41/containers/json?bogus=1 v1.41 200" in text  # one log line per request
     assert "unknown-query-parameter" in text  # findings go to the log too

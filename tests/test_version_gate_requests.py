@@ -176,6 +176,27 @@ async def test_connect_applies_the_endpoint_mac_address_from_1_54(client):
     assert macs["1.53"] not in ("", wanted) and macs["1.54"] == wanted
 
 
+async def test_an_engine_before_25_applies_the_connect_mac_address_and_keeps_aliases_as_submitted(aiohttp_client):
+    """Both gates came with Engine 25 (API 1.44): a daemon impersonating 20.10 applies an endpoint MacAddress on
+    connect and reports a user network's Aliases as submitted (docker-py's test_connect_with_mac_address and
+    test_run_with_networking_config pass on dockerd 20.10 at 1.41)."""
+    client = await aiohttp_client(create_app(Config(api_version="1.41")))
+    assert (await client.post("/v1.41/images/create?fromImage=busybox&tag=latest")).status == 200
+    wanted = "02:42:ac:11:00:96"
+    assert (await client.post("/v1.41/networks/create", json={"Name": "oldnet"})).status == 201
+    body = {"HostConfig": {"NetworkMode": "oldnet"},
+            "NetworkingConfig": {"EndpointsConfig": {"oldnet": {"Aliases": ["web"]}}}}
+    await created(client, "1.41", body, "old")
+    await created(client, "1.41", {}, "oldconn")
+    for name in ("old", "oldconn"):
+        assert (await client.post(f"/v1.41/containers/{name}/start")).status == 204
+    resp = await client.post("/v1.41/networks/oldnet/connect",
+                             json={"Container": "oldconn", "EndpointConfig": {"MacAddress": wanted}})
+    assert resp.status == 200, await resp.text()
+    assert (await inspect(client, "oldconn"))["NetworkSettings"]["Networks"]["oldnet"]["MacAddress"] == wanted
+    assert (await inspect(client, "old"))["NetworkSettings"]["Networks"]["oldnet"]["Aliases"] == ["web"]
+
+
 async def test_network_list_shows_containers_below_1_28(client):
     await created(client, "1.41", {}, "listed")
     assert (await client.post("/v1.41/containers/listed/start")).status == 204

@@ -63,7 +63,11 @@ async def history(request: web.Request, ctx: RequestContext) -> web.StreamRespon
 
 @route("ImageTag")
 async def tag(request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-    if ctx.behaves("tag-reference-checked-first") and ctx.q("repo"):
+    if ctx.behaves("tag-reference-checked-first"):
+        if not ctx.q("repo"):
+            # RepoTagReference gives (nil, nil) for an empty repo and errdefs.InvalidParameter(nil) is nil: the
+            # router returns without writing, so net/http answers 200 with no body and nothing is tagged.
+            return web.Response(status=200)
         references.parse_new_tag(ctx.q("repo") or "", ctx.q("tag") or "", status=400)
     engine(ctx).tag_image(ctx.path_params["name"], ctx.q("repo") or "", ctx.q("tag") or "")
     return web.Response(status=201)
