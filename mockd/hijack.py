@@ -146,10 +146,11 @@ class _Protocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.stream._connection_lost()
         # aiohttp's server keeps each connection's protocol until that protocol hears of the connection's end,
-        # which after the takeover it never would: one protocol and its parser kept per hijack, for ever.
-        manager = getattr(self.replaced, "_manager", None)
-        if manager is not None:
-            manager.connection_lost(self.replaced, exc)
+        # which after the takeover it never would: one protocol and its parser kept per hijack, for ever (by the
+        # server's connection list, and for 75 s by the keep-alive timer armed when the connection was made).
+        # Telling it as the transport would have releases both.
+        if self.replaced is not None:
+            self.replaced.connection_lost(exc)
         self.replaced = None
 
 

@@ -70,6 +70,7 @@ class ExecOps:
                 return  # dockerd stopped following it when the client detached
             ex.exit_code = code
             ex.running = False
+            ex.process = None  # the record outlives its process (inspectable until the container goes): not its task
             c.finished_execs.add(ex.id)
             ex.end_streams()
             ex.done.set()
