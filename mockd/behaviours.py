@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from mockd.versioning import Before, Since, Window, less_than
+from mockd.versioning import Before, Since, Window
 
 __all__ = ["BEHAVIOURS", "FILTER_GATES", "Before", "Behaviour", "Since", "Window", "behaves"]
 
@@ -24,9 +24,9 @@ class Behaviour:
     when: Window  # Since("1.42"), Before("1.24"): mockd.versioning's one version-window type
     why: str
     judged_by: Literal["request", "daemon"] = "request"
-    # A request-judged row whose gate an engine release brought: daemons whose newest API is older than this never
-    # had the other behaviour, so they show this one at every requested version.
-    gated_from_daemon: str | None = None
+    # A request-judged row whose gate an engine release brought: daemons whose newest API is outside this window
+    # never had the other behaviour, so they show this one at every requested version.
+    gate_on_daemons: Window | None = None
 
 
 BEHAVIOURS: dict[str, Behaviour] = {
@@ -113,14 +113,14 @@ BEHAVIOURS: dict[str, Behaviour] = {
         Since("1.54"), "a network connect's EndpointConfig.MacAddress is applied from 1.54; dropped below by engines "
                        "from 25.0 (API 1.44, where the container-wide MacAddress moved to the endpoint); 20.10-24 "
                        "apply it at every version (docker-py's test_connect_with_mac_address passes on 20.10 at 1.41)",
-        gated_from_daemon="1.44"),
+        gate_on_daemons=Since("1.44")),
     "network-list-containers": Behaviour(
         Before("1.28"), "the network list is the detailed one (with each network's containers) below 1.28"),
     "aliases-as-submitted": Behaviour(
         Since("1.45"), "from 1.45 an endpoint's Aliases are what was submitted; below, engines from 25.0 (API 1.44) "
                        "add the short id and the hostname on user-defined networks in inspect; 20.10-24 keep them "
                        "implicit and report what was submitted (docker-py's test_run_with_networking_config on 20.10)",
-        gated_from_daemon="1.44"),
+        gate_on_daemons=Since("1.44")),
     "websocket-binary-frames": Behaviour(
         Since("1.28"), "attach over a websocket sends binary frames from 1.28, text frames before (moby #28176)"),
     "websocket-attach-stream-params": Behaviour(
@@ -188,6 +188,6 @@ def behaves(name: str, version: str, daemon: str | None = None) -> bool:
         if daemon is None:
             raise ValueError(f"behaviour {name!r} is judged by the daemon's version; pass daemon=")
         return row.when.applies(daemon)
-    if row.gated_from_daemon and daemon is not None and less_than(daemon, row.gated_from_daemon):
+    if row.gate_on_daemons is not None and daemon is not None and not row.gate_on_daemons.applies(daemon):
         return True
     return row.when.applies(version)

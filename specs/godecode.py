@@ -62,6 +62,11 @@ def go_decoder_read(data: bytes) -> tuple[bytes, bool]:
 _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", "\\": "\\\\"}
 
 
+def _is_digit(c: str) -> bool:
+    """An ASCII digit: Go's scanner knows no other (str.isdigit() also takes '¹', byte 0xB9 read as Latin-1)."""
+    return "0" <= c <= "9" and len(c) == 1
+
+
 def go_quote_rune(c: str) -> str:
     """One rune as Go's ``strconv.Quote`` writes it, without the quotes (``\\x01``, ``\\u0085``, ``é``)."""
     if c in _GO_ESCAPES:
@@ -126,7 +131,7 @@ class _GoScanner:
         elif c == '"':
             self.i += 1
             self._string()
-        elif c == "-" or c.isdigit():
+        elif c == "-" or _is_digit(c):
             self._number()
         elif c in self._LITERALS:
             word = self._LITERALS[c]
@@ -205,26 +210,26 @@ class _GoScanner:
     def _number(self) -> None:
         if self.s[self.i] == "-":
             self.i += 1
-            if not self._peek().isdigit():
+            if not _is_digit(self._peek()):
                 self._bad("in numeric literal")
         if self.s[self.i] == "0":
             self.i += 1
         else:
-            while self.i < len(self.s) and self.s[self.i].isdigit():
+            while self.i < len(self.s) and _is_digit(self.s[self.i]):
                 self.i += 1
         if self.i < len(self.s) and self.s[self.i] == ".":
             self.i += 1
-            if not self._peek().isdigit():
+            if not _is_digit(self._peek()):
                 self._bad("after decimal point in numeric literal")
-            while self.i < len(self.s) and self.s[self.i].isdigit():
+            while self.i < len(self.s) and _is_digit(self.s[self.i]):
                 self.i += 1
         if self.i < len(self.s) and self.s[self.i] in "eE":
             self.i += 1
             if self.i < len(self.s) and self.s[self.i] in "+-":
                 self.i += 1
-            if not self._peek().isdigit():
+            if not _is_digit(self._peek()):
                 self._bad("in exponent of numeric literal")
-            while self.i < len(self.s) and self.s[self.i].isdigit():
+            while self.i < len(self.s) and _is_digit(self.s[self.i]):
                 self.i += 1
 
 

@@ -21,6 +21,8 @@ DECODER = [  # body -> (first value, More()) or Go's error
     (b'{"a" 1}', "invalid character '1' after object key"),
     (b"\xc3\xa9", "invalid character '\u00c3' looking for beginning of value"),  # a byte, quoted as its rune
     (b"\x01", "invalid character '\\x01' looking for beginning of value"),
+    (b"\xb9u_K", "invalid character '\u00b9' looking for beginning of value"),  # not a digit to Go (found by fuzzing)
+    (b"1\xb2", (b"1", True)),
     (b'{"a":tru}', "invalid character '}' in literal true (expecting 'e')"),
 ]
 

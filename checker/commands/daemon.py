@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-list", metavar="FILE", help="with --every-operation: the 5xx dockerd gives too "
                         "(default checker/data/fuzz_server_errors.yaml)")
     parser.add_argument("--max-examples", type=int, default=10, help="fuzz cases per operation (default 10)")
+    parser.add_argument("--fuzz-seed", type=int, metavar="N", help="with --every-operation: derive each operation's "
+                        "cases from N (the same N draws the same cases; default: new cases each run)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="fuzz time limit in seconds (default 60)")
     parser.add_argument("--no-sweep", action="store_true", help="probe only the checked version, not every "
                                                                   "documented version between the daemon's min and max")
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     opts = DaemonOptions(
         host=args.host, api_version=args.api_version, write=args.write, image=args.image, fuzz=args.fuzz,
         max_examples=args.max_examples, time_limit=args.time_limit, sweep=not args.no_sweep,
-        allow_registry=args.allow_registry, skew_from=args.skew_from, every_operation=args.every_operation,
+        allow_registry=args.allow_registry, skew_from=args.skew_from, every_operation=args.every_operation, fuzz_seed=args.fuzz_seed,
         fuzz_versions=[v.strip() for v in (args.fuzz_versions or "").split(",") if v.strip()],
         allow_list=args.allow_list,
     )

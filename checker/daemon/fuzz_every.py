@@ -22,6 +22,7 @@ import dataclasses
 import json
 import re
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,6 +213,7 @@ def fuzz_version(
     allow: AllowList,
     only: frozenset[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    seed: int | None = None,
 ) -> VersionFuzz:
     """Every operation of ``version``'s document (``only``: those named ``METHOD /template``), up to
     ``max_examples`` cases each. Each operation gets at least one case; ``time_limit`` seconds bound the rest
@@ -220,6 +222,7 @@ def fuzz_version(
     (``not_reached``)."""
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
 
     reset(client)
     _register_tar()
@@ -282,6 +285,8 @@ def fuzz_version(
 
         test = settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
                         suppress_health_check=list(HealthCheck))(given(case=_strategy(st_op))(_runner(send)))
+        if seed is not None:  # per operation and version, so one operation's cases do not depend on the others'
+            test = hypothesis_seed(zlib.crc32(f"{seed}:{version}:{op.method} {op.path}".encode()))(test)
         cases_before, op_started = out.cases, time.monotonic()
         try:
             test()
@@ -363,6 +368,7 @@ def run_fuzz_every(
     allow: AllowList | None = None,
     only: frozenset[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    seed: int | None = None,
 ) -> list[VersionFuzz]:
     """Each version in turn on a freshly reset mockd; ``time_limit`` is shared out among the versions."""
     if product not in MOCK_PRODUCTS:
@@ -376,6 +382,6 @@ def run_fuzz_every(
     for index, version in enumerate(versions):
         left = max(0.0, time_limit - (time.monotonic() - started))
         results.append(fuzz_version(client, version, max_examples=max_examples, time_limit=left / (len(versions) - index),
-                                    allow=allow, only=only, progress=progress))
+                                    allow=allow, only=only, progress=progress, seed=seed))
     reset(client)
     return results

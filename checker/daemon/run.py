@@ -45,6 +45,7 @@ class DaemonOptions:
     fuzz_versions: list[str] = field(default_factory=list)  # every-operation fuzzing at each (default: the checked one)
     allow_list: str | None = None  # the 5xx dockerd gives (default checker/data/fuzz_server_errors.yaml)
     only: frozenset[str] | None = None  # every-operation fuzzing of these "METHOD /template" only
+    fuzz_seed: int | None = None  # every-operation fuzzing: cases derived from this (None: new ones each run)
 
 
 @dataclass
@@ -174,7 +175,7 @@ def run_daemon_check(opts: DaemonOptions, progress: Progress | None = None) -> D
         tick("fuzz", 0, 0)
         run.fuzz_every = run_fuzz_every(
             client, hs.product, opts.fuzz_versions or [hs.used_version], max_examples=opts.max_examples,
-            time_limit=opts.time_limit, allow=AllowList.load(opts.allow_list), only=opts.only,
+            time_limit=opts.time_limit, allow=AllowList.load(opts.allow_list), only=opts.only, seed=opts.fuzz_seed,
             progress=lambda n: tick("fuzz", n, 0))
         run.timings["total"] = time.monotonic() - t0
         return run
