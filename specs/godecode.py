@@ -64,7 +64,7 @@ _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", 
 
 def _is_digit(c: str) -> bool:
     """An ASCII digit: Go's scanner knows no other (str.isdigit() also takes '¹', byte 0xB9 read as Latin-1)."""
-    return "0" <= c <= "9" and len(c) == 1
+    return len(c) == 1 and "0" <= c <= "9"
 
 
 def go_quote_rune(c: str) -> str:

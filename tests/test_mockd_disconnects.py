@@ -174,8 +174,8 @@ HANG_UPS = 200
 # tracemalloc); since the takeover reports the connection's end the second round grows +1.6 to +1.9 MiB, of which
 # tracemalloc sees ~0.6 MiB of Python objects (bounded histories and caches still filling), the rest allocator
 # arenas. A leak of one subscriber, task, protocol or buffer per hang-up grows every round by 2,000 x (1.5 KiB or
-# more): 3 MiB and up; measured +1.6 to +1.9 MiB here.
-RSS_SLACK = 5 * 512 * 1024  # 2.5 MiB
+# more): 3 MiB and up.
+RSS_SLACK = 2560 * 1024  # 2.5 MiB
 
 
 def _handlers(server: MockdServer) -> int:
