@@ -349,5 +349,5 @@ def _after(request: web.Request, response: web.StreamResponse | None, started: f
         "findings": [f.to_dict() for f in ctx.findings] if ctx else [],
         **({"error": failure} if failure else {}),
         **({"faults": request[FAULTS_APPLIED]} if FAULTS_APPLIED in request else {}),
-        **({"variations": request[VARIATIONS]} if VARIATIONS in request else {}),
+        **({"variations": [a.to_dict() for a in request[VARIATIONS]]} if VARIATIONS in request else {}),
     })

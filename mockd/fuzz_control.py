@@ -41,7 +41,7 @@ def vary_response(request: web.Request, ctx: RequestContext, response: web.Strea
                                      operation_id=ctx.operation.operation_id, status=response.status)
     if applied:
         response.body = dumps(body)
-        request[VARIATIONS] = [a.to_dict() for a in applied]
+        request[VARIATIONS] = applied  # made dicts only if the traffic record is on
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

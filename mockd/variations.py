@@ -244,45 +244,6 @@ def draw(strat: Any, rng: random.Random) -> Any:
 # --- the plan of one answer ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _NodeInfo:
-    """What the walk needs of one schema node (and the newest document's node for it), computed once."""
-
-    keep: tuple  # the nodes the cache key names by identity, kept alive
-    node: dict
-    new_node: dict
-    ref: str | None
-    kind: str | None
-    is_map: bool
-    enum: bool
-    later_enum: list
-    items: Any
-    new_items: Any
-    inner: Any
-
-
-_INFO: dict[tuple[int, int, int, int], _NodeInfo] = {}
-_INERT: dict[tuple[int, int, str | None], tuple[dict, dict, frozenset[str]]] = {}
-
-
-def _info(doc: dict, new_doc: dict, schema: Any, later: Any) -> _NodeInfo:
-    key = (id(doc), id(new_doc), id(schema), id(later))
-    got = _INFO.get(key)
-    if got is not None and got.keep[0] is schema and got.keep[1] is later:
-        return got
-    node, ref = _resolve(doc, schema)
-    new_node = _resolve(new_doc, later)[0] if later is not None else EMPTY
-    kind = node.get("type") or ("object" if "properties" in node else None)
-    inner = node.get("additionalProperties")
-    later_enum = _added(node.get("enum"), new_node.get("enum"))
-    got = _INFO[key] = _NodeInfo(
-        (schema, later), node, new_node, ref, kind,
-        kind == "object" and not node.get("properties") and "additionalProperties" in node,
-        bool(node.get("enum")), later_enum, node.get("items") or EMPTY,
-        new_node.get("items") if new_node else None, inner if isinstance(inner, dict) else EMPTY)
-    return got
-
-
 @dataclass
 class Applied:
     id: str  # site:rule
@@ -298,6 +259,133 @@ class Applied:
                 "value": text if len(text) <= 200 else text[:200] + "..."}
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What a plan's rules depend on besides the schema: the two documents, the operation and the mode."""
+
+    version: str
+    newest: str
+    op: str
+    invalid: bool
+    doc: dict = field(repr=False, compare=False, hash=False)
+    new_doc: dict = field(repr=False, compare=False, hash=False)
+
+
+CHILD_PLANS = 1024  # per plan: children beyond these (a map's keys are the user's) are compiled per visit, not kept
+_DROP, _DROP_REQUIRED, _REQUIRED = ("omitempty-drop",), ("omitempty-drop", "missing-required"), ("missing-required",)
+
+
+class _Plan:
+    """One node of an answer's schema at one path (list indices aside), compiled once per version, newest
+    document, operation, status and mode: the rules that are candidates for each kind of value found there, and its
+    children's plans (made on first use). Walking an answer then costs per value only what the value itself decides
+    (its type, whether it is empty): a container list of 32 visits some 600 values (tests/perf/bench_fuzz.py)."""
+
+    __slots__ = ("ctx", "template", "node", "new_node", "owner", "name", "sub_owner", "is_map", "free_text",
+                 "later_enum", "str_cands", "none_cands", "empty_list_cands", "empty_dict_cands", "other_cands",
+                 "_items", "_children", "_object")
+
+    def __init__(self, ctx: _Context, schema: Any, later: Any, owner: str | None, name: str | None,
+                 template: str) -> None:
+        self.ctx, self.template, self.owner, self.name = ctx, template, owner, name
+        node, ref = _resolve(ctx.doc, schema if schema is not None else EMPTY)
+        new_node = _resolve(ctx.new_doc, later)[0] if later is not None else EMPTY
+        self.node, self.new_node, self.sub_owner = node, new_node, ref or owner
+        kind = node.get("type") or ("object" if "properties" in node else None)
+        self.is_map = kind == "object" and not node.get("properties") and "additionalProperties" in node
+        self.free_text = self.is_map and name in FREE_TEXT_MAPS
+        enum = bool(node.get("enum"))
+        self.later_enum = _added(node.get("enum"), new_node.get("enum"))
+        # Candidates per kind of value (the root, path "", is never replaced but by an enum or a text rule);
+        # ``invalid`` rules are candidates only in that mode: most values are scalars no valid rule varies.
+        in_answer, invalid = template != "", ctx.invalid
+        strs = ["edge-text"] if name and (owner, name) in FREE_TEXT_FIELDS else []
+        if enum:
+            strs += (["later-enum"] if self.later_enum else []) + (["unknown-enum"] if invalid else [])
+        elif invalid and in_answer and kind == "string":
+            strs.append("wrong-type")
+        self.str_cands = tuple(strs)
+        # Nil and empty are the same nothing: toggled only where there is nothing, so the state stays the engine's.
+        self.none_cands = (("empty-list",) if in_answer and kind == "array"
+                           else ("empty-map",) if in_answer and self.is_map else ())
+        nil_since = never_nil().get((owner or "", name or ""))
+        never = nil_since is not None and _version(ctx.version) >= nil_since
+        self.empty_list_cands = ("go-nil-slice",) if in_answer and not never else ()
+        self.empty_dict_cands = ("go-nil-map",) if in_answer and self.is_map else ()
+        self.other_cands = (("wrong-type",) if invalid and in_answer and kind in ("integer", "boolean") and not enum
+                            else ())
+        self._items: _Plan | None = None
+        self._children: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...], _Plan]] = {}
+        self._object: _ObjectPlan | None = None
+
+    def items(self) -> _Plan:
+        if self._items is None:
+            node, new_node = self.node, self.new_node
+            self._items = _Plan(self.ctx, node.get("items") or EMPTY, new_node.get("items") if new_node else None,
+                                self.sub_owner, self.name, self.template + "[0]")
+        return self._items
+
+    def child(self, key: str) -> tuple[tuple[str, ...] | None, tuple[str, ...], _Plan]:
+        """A key's plan (of a map's entry or an object's property), with the key-level candidates when its value is
+        zero and when it is not (an object's ``omitempty-drop``, ``missing-required``)."""
+        got = self._children.get(key)
+        if got is not None:
+            return got
+        sub = f"{self.template}.{key}" if self.template else key
+        if self.is_map:
+            inner = self.node.get("additionalProperties")
+            got = (None, (), _Plan(self.ctx, inner if isinstance(inner, dict) else EMPTY, None, self.sub_owner, key,
+                                   sub))
+        else:
+            obj = self.object()
+            required = key in obj.required and self.ctx.invalid
+            drop = key in obj.droppable or (bool(obj.required) and key not in obj.required and key in obj.props)
+            got = (_DROP_REQUIRED if drop and required else _DROP if drop else _REQUIRED if required else (),
+                   _REQUIRED if required else (),
+                   _Plan(self.ctx, obj.props.get(key), obj.new_props.get(key), self.sub_owner, key, sub))
+        if len(self._children) < CHILD_PLANS:
+            self._children[key] = got
+        return got
+
+    def object(self) -> _ObjectPlan:
+        if self._object is None:
+            self._object = _ObjectPlan(self)
+        return self._object
+
+
+class _ObjectPlan:
+    """An object node's properties: which scalars no valid rule varies (``inert``: not even visited), which keys the
+    newest daemon adds (``later``, with their value strategies made on first use)."""
+
+    __slots__ = ("props", "new_props", "required", "droppable", "inert", "later", "_strategies")
+
+    def __init__(self, plan: _Plan) -> None:
+        ctx, owner = plan.ctx, plan.sub_owner
+        node, new_node = plan.node, plan.new_node
+        self.props = node.get("properties") or {}
+        self.new_props = new_node.get("properties") or {}
+        self.required = frozenset(node.get("required") or ())
+        self.droppable = omitempty().get(owner or "", frozenset())
+        self.inert = frozenset() if ctx.invalid else frozenset(
+            k for k, sub in self.props.items()
+            if (owner, k) not in FREE_TEXT_FIELDS and k not in self.droppable
+            and not (self.required and k not in self.required)
+            and not _resolve(ctx.doc, sub if sub is not None else EMPTY)[0].get("enum"))
+        # Cleared for this version by the newest daemon's router, or omitempty and so sent only by objects that use
+        # that feature (a cluster volume's ClusterVolume): not what the newest daemon sends for this object.
+        self.later = tuple(k for k in self.new_props if k not in self.props
+                           and not _hidden(ctx.op, ctx.version, f"{plan.template}.{k}" if plan.template else k)
+                           and k not in self.droppable)
+        self._strategies: dict[str, Any] = {}
+
+    def strategy(self, ctx: _Context, owner: str | None, key: str) -> Any:
+        got = self._strategies.get(key)
+        if got is None:
+            got = self._strategies[key] = strategy(ctx.newest, ctx.op, f"{owner}.{key}",
+                                                   json.dumps(self.new_props[key], sort_keys=True))
+        return got
+
+
 @dataclass
 class Fuzzer:
     """The fuzzing in force (``/_mockd/fuzz``): seed, mode, how often a site is varied, the allowlist."""
@@ -309,6 +397,8 @@ class Fuzzer:
     on: bool = False
     calls: dict[str, int] = field(default_factory=dict)
     applied: int = 0
+    # (version, newest, operation, status, mode) -> the answer's root plan; plans depend on the documents alone.
+    plans: dict[tuple[str, str, str, int, str], _Plan | None] = field(default_factory=dict, repr=False)
 
     def configure(self, seed: int, mode: str, rate: float, only: list[str] | None) -> None:
         if mode not in (VALID, INVALID):
@@ -333,17 +423,26 @@ class Fuzzer:
                 "only": sorted(self.only) if self.only is not None else None, "applied": self.applied,
                 "rules": {r.name: {"mode": r.mode, "why": r.why} for r in RULES.values()}}
 
+    def plan(self, version: str, newest: str, operation_id: str, status: int) -> _Plan | None:
+        key = (version, newest, operation_id, status, self.mode)
+        if key not in self.plans:
+            schema = response_schema(version, operation_id, status)
+            later = response_schema(newest, operation_id, status) if newest != version else None
+            ctx = _Context(version, newest, operation_id, self.mode == INVALID, specs.load(version).doc,
+                           specs.load(newest).doc)
+            self.plans[key] = _Plan(ctx, schema, later, None, None, "") if schema is not None else None
+        return self.plans[key]
+
     def vary(self, body: Any, *, version: str, newest: str, operation_id: str, status: int) -> list[Applied]:
         """Vary ``body`` (the decoded answer) in place; what was applied."""
         n = self.calls[operation_id] = self.calls.get(operation_id, 0) + 1
-        schema = response_schema(version, operation_id, status)
-        if schema is None:
+        plan = self.plan(version, newest, operation_id, status)
+        if plan is None:
             return []
-        later = response_schema(newest, operation_id, status) if newest != version else None
-        walk = _Walk(self, version, newest, operation_id, f"{operation_id}#{n}")
+        walk = _Walk(self, f"{operation_id}#{n}")
         holder = [body]
         try:
-            walk.node(holder, 0, body, schema, later, "", None, None)
+            walk.visit(plan, holder, 0, body, "")
         except Exception:  # noqa: BLE001 - the fuzzer's own bug must not become the daemon's 500
             # Nothing applied: the caller keeps the plain answer's bytes (the body may be half varied).
             log.exception("mockd: fuzzing %s failed; the answer goes out plain", operation_id)
@@ -353,179 +452,132 @@ class Fuzzer:
 
 
 class _Walk:
-    def __init__(self, fuzzer: Fuzzer, version: str, newest: str, operation_id: str, answer: str) -> None:
-        self.f = fuzzer
-        self.version, self.newest, self.op, self.answer = version, newest, operation_id, answer
-        self.version_tuple = _version(version)
-        self.doc = specs.load(version).doc
-        self.new_doc = specs.load(newest).doc
+    """One answer's walk: the plans say what may vary where, ``_pick`` whether this site does."""
+
+    def __init__(self, fuzzer: Fuzzer, answer: str) -> None:
+        self.seed, self.rate, self.only = fuzzer.seed, fuzzer.rate, fuzzer.only
+        self.answer = answer
         self.applied: list[Applied] = []
 
-    def _pick(self, path: str, candidates: list[str], kind: str = "") -> tuple[str, random.Random] | None:
-        """The rule applied at ``path`` (None: left alone), and the site's random source for its value. ``kind``
-        tells a node's own rules from the key-level ones (drop ``!``, add ``+``) at the same path."""
-        allowed = [c for c in candidates if RULES[c].mode == VALID or self.f.mode == INVALID]
-        if not allowed:
-            return None
+    def _pick(self, path: str, candidates: tuple[str, ...], kind: str = "") -> tuple[str, int] | None:
+        """The rule applied at ``path`` (None: left alone), and the site's seed for its value. ``kind`` tells a
+        node's own rules from the key-level ones (drop ``!``, add ``+``) at the same path. Candidates are the mode's
+        (a plan has ``invalid`` rules only in that mode)."""
         site = f"{self.answer}:{path}"
         # One 128-bit hash of (seed, site) decides everything, whether or not ``only`` is given: a shrinking rerun
         # sends the very value the failing run sent. (A Random per site costs more than the rest of the walk.)
-        h = int.from_bytes(hashlib.blake2b(f"{self.f.seed}:{site}{kind}".encode(), digest_size=16).digest(), "big")
-        if self.f.only is not None:
-            chosen = next((c for c in allowed if f"{site}:{c}" in self.f.only), None)
+        h = int.from_bytes(hashlib.blake2b(f"{self.seed}:{site}{kind}".encode(), digest_size=16).digest(), "big")
+        if self.only is not None:
+            chosen = next((c for c in candidates if f"{site}:{c}" in self.only), None)
         else:
-            hit = (h & 0xFFFFFFFF) < self.f.rate * 0x100000000
-            chosen = allowed[(h >> 32) % len(allowed)] if hit else None
-        return (chosen, random.Random(h >> 64)) if chosen else None
+            hit = (h & 0xFFFFFFFF) < self.rate * 0x100000000
+            chosen = candidates[(h >> 32) % len(candidates)] if hit else None
+        return (chosen, h >> 64) if chosen else None
 
     def _record(self, path: str, rule: str, value: Any) -> None:
         self.applied.append(Applied(f"{self.answer}:{path}:{rule}", rule, path or "(answer)", value,
                                     RULES[rule].mode == VALID))
 
-    def node(self, parent: Any, key: Any, value: Any, schema: Any, later: Any, path: str, owner: str | None,
-             name: str | None) -> None:
-        """Visit ``parent[key]`` (== value), described by ``schema`` (and the newest document's ``later``)."""
-        info = _info(self.doc, self.new_doc, schema if schema is not None else EMPTY, later)
-        kind = info.kind
-        invalid = self.f.mode == INVALID  # its rules are not even candidates otherwise: most nodes are scalars
-        candidates: list[str] = []
+    def visit(self, plan: _Plan, parent: Any, key: Any, value: Any, path: str) -> None:
+        """Visit ``parent[key]`` (== value), whose schema ``plan`` compiled."""
         if isinstance(value, str):
-            if name and (owner, name) in FREE_TEXT_FIELDS:
-                candidates.append("edge-text")
-            if info.enum:
-                if info.later_enum:
-                    candidates.append("later-enum")
-                if invalid:
-                    candidates.append("unknown-enum")
-            elif invalid and path and kind == "string":
-                candidates.append("wrong-type")
+            candidates = plan.str_cands
         elif value is None:
-            # Nil and empty are the same nothing: toggled only where there is nothing, so the state stays the engine's.
-            if path and kind == "array":
-                candidates.append("empty-list")
-            elif path and info.is_map:
-                candidates.append("empty-map")
+            candidates = plan.none_cands
         elif isinstance(value, list):
-            if path and not value and not self._never_nil(owner, name):
-                candidates.append("go-nil-slice")
+            candidates = () if value else plan.empty_list_cands
         elif isinstance(value, dict):
-            if path and not value and info.is_map:
-                candidates.append("go-nil-map")
-        elif invalid and path and kind in ("integer", "boolean") and not info.enum:
-            candidates.append("wrong-type")
-        chosen = self._pick(path, candidates) if candidates else None
-        if chosen is not None:
-            rule, rng = chosen
-            parent[key] = new = self._value(rule, value, info.node, info.new_node, rng, path)
-            self._record(path, rule, new)
-            return
-        if isinstance(value, list):
-            sub_owner = info.ref or owner
-            for i, item in enumerate(value):
-                self.node(value, i, item, info.items, info.new_items, f"{path}[{i}]", sub_owner, name)
-        elif isinstance(value, dict):
-            if info.is_map:
-                sub_owner = info.ref or owner
-                if name in FREE_TEXT_MAPS:
-                    self._text_site(value, path)
-                    return
-                for k in list(value):
-                    sub = f"{path}.{k}" if path else k
-                    self.node(value, k, value[k], info.inner, None, sub, sub_owner, k)
+            candidates = () if value else plan.empty_dict_cands
+        else:
+            candidates = plan.other_cands
+        if candidates:
+            chosen = self._pick(path, candidates)
+            if chosen is not None:
+                rule, site_seed = chosen
+                parent[key] = new = _value(rule, value, plan, site_seed)
+                self._record(path, rule, new)
                 return
-            self.object(value, info.node, info.new_node, path, info.ref or owner)
+        if isinstance(value, list):
+            if value:
+                items = plan.items()
+                for i, item in enumerate(value):
+                    self.visit(items, value, i, item, f"{path}[{i}]")
+        elif isinstance(value, dict):
+            if not plan.is_map:
+                self.object(plan, value, path)
+            elif plan.free_text:
+                self._text_site(plan, value, path)
+            else:
+                for k in list(value):
+                    self.visit(plan.child(k)[2], value, k, value[k], f"{path}.{k}" if path else k)
 
-    def object(self, value: dict, node: dict, new_node: dict, path: str, owner: str | None) -> None:
-        props = node.get("properties") or {}
-        new_props = new_node.get("properties") or {}
-        required = set(node.get("required") or [])
-        droppable = omitempty().get(owner or "", frozenset())
-        invalid = self.f.mode == INVALID
-        inert = frozenset() if invalid else self._inert(node, new_node, owner)
+    def object(self, plan: _Plan, value: dict, path: str) -> None:
+        obj = plan.object()
+        inert, children = obj.inert, plan._children
+        prefix = f"{path}." if path else ""
         for k in list(value):
             v = value[k]
-            if k in inert and v is not None and not isinstance(v, dict | list):
+            container = isinstance(v, dict | list)
+            if k in inert and v is not None and not container:
                 continue  # a scalar no valid rule varies (no enum, not free text): not even visited
-            sub = f"{path}.{k}" if path else k
-            options = []
-            if (k in droppable or (required and k not in required and k in props)) and _zero(value[k]):
-                options.append("omitempty-drop")
-            if invalid and k in required:
-                options.append("missing-required")
-            chosen = self._pick(sub, options, "!") if options else None
+            if_zero, otherwise, child = children.get(k) or plan.child(k)
+            options = if_zero if if_zero and _zero(v) else otherwise
+            if options:
+                chosen = self._pick(prefix + k, options, "!")
+                if chosen is not None:
+                    del value[k]
+                    self._record(prefix + k, chosen[0], "<absent>")
+                    continue
+            if container:
+                self.visit(child, value, k, v, prefix + k)
+                continue
+            # A scalar's own rules, inline: most of an answer's values are scalars, most with no candidate.
+            candidates = child.none_cands if v is None else child.str_cands if isinstance(v, str) else \
+                child.other_cands
+            if candidates:
+                chosen = self._pick(prefix + k, candidates)
+                if chosen is not None:
+                    value[k] = new = _value(chosen[0], v, child, chosen[1])
+                    self._record(prefix + k, chosen[0], new)
+        for k in obj.later:  # what the newest daemon adds to this object
+            if k in value:
+                continue
+            sub = prefix + k
+            chosen = self._pick(sub, ("later-field",), "+")
             if chosen is not None:
-                del value[k]
-                self._record(sub, chosen[0], "<absent>")
-                continue
-            self.node(value, k, value[k], props.get(k), new_props.get(k), sub, owner, k)
-        for k in new_props:  # what the newest daemon adds to this object
-            if k in props or k in value:
-                continue
-            sub = f"{path}.{k}" if path else k
-            if self._hidden(sub) or k in omitempty().get(owner or "", ()):
-                # Cleared for this version by the newest daemon's router, or omitempty and so sent only by objects
-                # that use that feature (a cluster volume's ClusterVolume): not what it sends for this object.
-                continue
-            chosen = self._pick(sub, ["later-field"], "+")
-            if chosen is not None:
-                where = f"{owner}.{k}"
-                strat = strategy(self.newest, self.op, where, json.dumps(new_props[k], sort_keys=True))
-                value[k] = pick_value(strat, chosen[1])
+                value[k] = pick_value(obj.strategy(plan.ctx, plan.sub_owner, k), random.Random(chosen[1]))
                 self._record(sub, "later-field", value[k])
 
-    def _inert(self, node: dict, new_node: dict, owner: str | None) -> frozenset[str]:
-        """The properties of ``node`` whose scalar values no valid rule varies (cached per node and owner)."""
-        key = (id(node), id(new_node), owner)
-        got = _INERT.get(key)
-        if got is not None and got[0] is node and got[1] is new_node:
-            return got[2]
-        props = node.get("properties") or {}
-        new_props = new_node.get("properties") or {}
-        droppable = omitempty().get(owner or "", frozenset())
-        out = frozenset(k for k, sub in props.items()
-                        if (owner, k) not in FREE_TEXT_FIELDS and k not in droppable
-                        and not (node.get("required") and k not in node["required"])
-                        and not _info(self.doc, self.new_doc, sub if sub is not None else EMPTY,
-                                      new_props.get(k)).enum)
-        _INERT[key] = (node, new_node, out)
-        return out
-
-    def _never_nil(self, owner: str | None, name: str | None) -> bool:
-        since = never_nil().get((owner or "", name or ""))
-        return since is not None and self.version_tuple >= since
-
-    def _hidden(self, path: str) -> bool:
-        """Whether the newest daemon clears the field at ``path`` for this requested version."""
-        return _hidden(self.op, self.version, path)
-
-
-    def _text_site(self, labels: dict, path: str) -> None:
+    def _text_site(self, plan: _Plan, labels: dict, path: str) -> None:
         """One more label, of any text: the labels a client set come back as it set them (compose finds its
         containers by theirs), but a container also carries its image's labels, which the image's author wrote."""
-        chosen = self._pick(path, ["edge-text"], "+")
+        chosen = self._pick(path, ("edge-text",), "+")
         if chosen is not None:
-            labels[EDGE_LABEL] = pick_value(strategy(self.version, self.op, "text", "", text=True), chosen[1])
+            labels[EDGE_LABEL] = pick_value(_edge_text(plan.ctx), random.Random(chosen[1]))
             self._record(path, "edge-text", {EDGE_LABEL: labels[EDGE_LABEL]})  # the id names the map: its site
 
-    def _later_enum(self, node: dict, new_node: dict) -> list[Any]:
-        return _added(node.get("enum"), new_node.get("enum"))
 
-    def _value(self, rule: str, value: Any, node: dict, new_node: dict, rng: random.Random, path: str) -> Any:
-        if rule in ("go-nil-slice", "go-nil-map"):
-            return None
-        if rule == "empty-list":
-            return []
-        if rule == "empty-map":
-            return {}
-        if rule == "later-enum":
-            return rng.choice(self._later_enum(node, new_node))
-        if rule == "unknown-enum":
-            return "mockd-unknown-value"
-        if rule == "edge-text":
-            return pick_value(strategy(self.version, self.op, "text", "", text=True), rng)
-        if rule == "wrong-type":
-            return 12345 if isinstance(value, str) else str(value)
-        raise AssertionError(rule)
+def _edge_text(ctx: _Context) -> Any:
+    return strategy(ctx.version, ctx.op, "text", "", text=True)
+
+
+def _value(rule: str, value: Any, plan: _Plan, site_seed: int) -> Any:
+    """The value ``rule`` sends in place of ``value`` (a site's random source only for the rules that draw)."""
+    if rule in ("go-nil-slice", "go-nil-map"):
+        return None
+    if rule == "empty-list":
+        return []
+    if rule == "empty-map":
+        return {}
+    if rule == "later-enum":
+        return random.Random(site_seed).choice(plan.later_enum)
+    if rule == "unknown-enum":
+        return "mockd-unknown-value"
+    if rule == "edge-text":
+        return pick_value(_edge_text(plan.ctx), random.Random(site_seed))
+    if rule == "wrong-type":
+        return 12345 if isinstance(value, str) else str(value)
+    raise AssertionError(rule)
 
 
 ITEM = re.compile(r"\[\d+\]\.?")  # "[0].HostConfig.Annotations" -> "HostConfig.Annotations"
