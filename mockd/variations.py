@@ -283,7 +283,7 @@ class _Plan:
 
     __slots__ = ("ctx", "template", "node", "new_node", "owner", "name", "sub_owner", "is_map", "free_text",
                  "later_enum", "str_cands", "none_cands", "empty_list_cands", "empty_dict_cands", "other_cands",
-                 "_items", "_children", "_object")
+                 "_items", "children", "_object")
 
     def __init__(self, ctx: _Context, schema: Any, later: Any, owner: str | None, name: str | None,
                  template: str) -> None:
@@ -315,7 +315,7 @@ class _Plan:
         self.other_cands = (("wrong-type",) if invalid and in_answer and kind in ("integer", "boolean") and not enum
                             else ())
         self._items: _Plan | None = None
-        self._children: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...], _Plan]] = {}
+        self.children: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...], _Plan]] = {}
         self._object: _ObjectPlan | None = None
 
     def items(self) -> _Plan:
@@ -328,7 +328,7 @@ class _Plan:
     def child(self, key: str) -> tuple[tuple[str, ...] | None, tuple[str, ...], _Plan]:
         """A key's plan (of a map's entry or an object's property), with the key-level candidates when its value is
         zero and when it is not (an object's ``omitempty-drop``, ``missing-required``)."""
-        got = self._children.get(key)
+        got = self.children.get(key)
         if got is not None:
             return got
         sub = f"{self.template}.{key}" if self.template else key
@@ -343,8 +343,8 @@ class _Plan:
             got = (_DROP_REQUIRED if drop and required else _DROP if drop else _REQUIRED if required else (),
                    _REQUIRED if required else (),
                    _Plan(self.ctx, obj.props.get(key), obj.new_props.get(key), self.sub_owner, key, sub))
-        if len(self._children) < CHILD_PLANS:
-            self._children[key] = got
+        if len(self.children) < CHILD_PLANS:
+            self.children[key] = got
         return got
 
     def object(self) -> _ObjectPlan:
@@ -513,7 +513,7 @@ class _Walk:
 
     def object(self, plan: _Plan, value: dict, path: str) -> None:
         obj = plan.object()
-        inert, children = obj.inert, plan._children
+        inert, children = obj.inert, plan.children
         prefix = f"{path}." if path else ""
         for k in list(value):
             v = value[k]

@@ -24,7 +24,7 @@ def test_every_map_entry_is_varied_and_the_plan_stays_bounded():
     assert all(net["Aliases"] == [] for net in body[0]["NetworkSettings"]["Networks"].values())
     root = fuzzer.plan("1.41", specs.latest(), "ContainerList", 200)
     networks = root.items().child("NetworkSettings")[2].child("Networks")[2]
-    assert len(networks._children) == CHILD_PLANS
+    assert len(networks.children) == CHILD_PLANS
 
 
 def test_plans_are_compiled_once_per_version_operation_and_mode():
