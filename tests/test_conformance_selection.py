@@ -1,12 +1,17 @@
-"""The conformance command's committed pieces (tests/conformance/): its deselection list and its junit reading."""
+"""The conformance command's committed pieces (tests/conformance/): its deselection list, its junit reading and
+the clean daemon each suite starts on."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
 
+from tests.bad_input_support import mockd_with_busybox
 from tests.conformance.run import Result, parse_junit, read_deselect, regressions
+from tests.conformance.targets import clear_containers
+from tests.realdaemons import unix_http
 
 # Why a test may be left out of the comparison: it cannot pass offline on any daemon (issue 13), or it would
 # break the suite's later tests.
@@ -48,3 +53,19 @@ def test_junit_outcomes_and_the_failures_on_mockd(tmp_path):
     lines = regressions("s", ["dockerd", "mockd-1.41"], {"dockerd": base, "mockd-1.41": got})
     assert "### mockd-1.41: 1" in lines
     assert "- `tests.a.T::test_bad` (failed): assert 1 == 2" in lines
+
+
+def test_each_suite_starts_on_a_daemon_with_no_containers():
+    with mockd_with_busybox() as sock:
+        made = []
+        for name in ("running", "created", "exited"):
+            status, _, body = unix_http(sock, "POST", f"/containers/create?name={name}",
+                                        {"Image": "busybox:latest", "Cmd": ["sleep", "300"]})
+            assert status == 201, body
+            made.append(json.loads(body)["Id"])
+        assert unix_http(sock, "POST", f"/containers/{made[0]}/start")[0] == 204
+        assert unix_http(sock, "POST", f"/containers/{made[2]}/start")[0] == 204
+        assert unix_http(sock, "POST", f"/containers/{made[2]}/stop?t=0")[0] == 204
+        assert clear_containers(sock, "mockd") == 3
+        assert json.loads(unix_http(sock, "GET", "/containers/json?all=1")[2]) == []
+        assert clear_containers(sock, "mockd") == 0

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.conformance.targets import Target, start_mockd, start_real_dockerd  # noqa: E402
+from tests.conformance.targets import Target, clear_containers, start_mockd, start_real_dockerd  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DESELECT = HERE / "deselect.txt"
@@ -102,6 +102,10 @@ def read_deselect(path: Path = DESELECT) -> dict[str, list[tuple[str, str]]]:
 def run_suite(python: Path, suite: Suite, target: Target, deselect: list[tuple[str, str]], out_dir: Path,
               extra: list[str], timeout: int) -> dict[str, Result]:
     junit = out_dir / f"{suite.name}-{target.name}.xml"
+    # Each suite starts on a daemon with no containers, as its own CI gives it (the suites share one daemon).
+    left = clear_containers(target.socket, target.name)
+    if left:
+        print(f"  {target.name}: removed {left} containers left by the suite before", file=sys.stderr)
     home = tempfile.mkdtemp(prefix="cfhome", dir="/tmp")
     config = os.path.join(home, ".docker")
     os.makedirs(config)

@@ -210,6 +210,21 @@ def pull_image(sock: str, ref: str, daemon: str = "mockd") -> None:
         raise RuntimeError(f"pull of {ref} failed on {daemon}: {status} {errors}")
 
 
+def clear_containers(sock: str, daemon: str) -> int:
+    """Force-remove every container, running or not, with its anonymous volumes; returns how many. A run gives
+    each suite a daemon with no containers: docker-py's suite leaves stopped ones behind, and aiodocker's prune
+    test expects none, on any daemon."""
+    status, _, body = unix_http(sock, "GET", "/containers/json?all=1")
+    if status != 200:
+        raise RuntimeError(f"listing containers on {daemon} failed: {status} {body[:300]!r}")
+    ids = [c["Id"] for c in json.loads(body)]
+    for cid in ids:
+        status, _, body = unix_http(sock, "DELETE", f"/containers/{cid}?force=1&v=1", timeout=120)
+        if status not in (204, 404):  # 404: it went by itself meanwhile (an auto-remove)
+            raise RuntimeError(f"removing container {cid[:12]} on {daemon} failed: {status} {body[:300]!r}")
+    return len(ids)
+
+
 # --- daemons ----------------------------------------------------------------------------------------------------
 
 
