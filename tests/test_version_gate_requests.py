@@ -342,15 +342,31 @@ async def test_valid_restart_policies_and_addresses_are_taken(client):
     await created(client, "1.25", body)
 
 
-@pytest.mark.parametrize("daemon,accept,media", [
-    ("1.51", "application/x-ndjson", "application/json"), ("1.52", "application/x-ndjson", "application/x-ndjson"),
-    ("1.52", "application/jsonl", "application/json"), ("1.53", "application/jsonl", "application/jsonl"),
-    ("1.52", "application/json-seq", "application/json-seq"), ("1.52", "", "application/json"),
+@pytest.mark.parametrize("daemon,requested,accept,media", [
+    ("1.51", "1.41", "application/x-ndjson", "application/json"),
+    ("1.51", "1.51", "*/*", "application/json"),
+    ("1.52", "1.41", "application/x-ndjson", "application/x-ndjson"),
+    ("1.52", "1.41", "application/jsonl", "application/json"),  # not a 1.52 engine's type: its default
+    ("1.53", "1.41", "application/jsonl", "application/jsonl"),
+    ("1.52", "1.41", "application/json-seq", "application/json-seq"),
+    ("1.52", "1.41", "", "application/json"),
+    # No Accept at the newest version: still application/json (getEvents's default), not the document's first.
+    ("1.52", "1.52", "", "application/json"),
+    ("1.53", "1.53", "", "application/json"),
+    # requests' and aiohttp's default Accept: the engine's first offer, as gddo's NegotiateContentType picks.
+    ("1.52", "1.52", "*/*", "application/x-ndjson"),
+    ("1.53", "1.44", "*/*", "application/jsonl"),
+    ("1.53", "1.53", "application/*", "application/jsonl"),
+    ("1.53", "1.53", "application/json-seq;q=0.9, application/x-ndjson;q=0.5", "application/json-seq"),
+    ("1.53", "1.53", "*/*;q=0.1, application/x-ndjson", "application/x-ndjson"),
+    ("1.53", "1.53", "text/html", "application/json"),
 ])
-async def test_events_media_type_by_the_daemon_release(aiohttp_client, daemon, accept, media):
+async def test_events_media_type_by_the_daemon_release(aiohttp_client, daemon, requested, accept, media):
     c = await _daemon(aiohttp_client, daemon)
     until = int(time.time()) + 1
-    resp = await c.get(f"/v1.41/events?since=0&until={until}", headers={"Accept": accept} if accept else {})
+    # aiohttp adds `Accept: */*` unless told not to: "" is a request with no Accept header at all.
+    given = {"headers": {"Accept": accept}} if accept else {"skip_auto_headers": ("Accept",)}
+    resp = await c.get(f"/v{requested}/events?since=0&until={until}", **given)
     assert resp.status == 200 and resp.headers["Content-Type"].split(";")[0] == media
     lines = (await resp.read()).splitlines()
     assert lines and all(line.startswith(b"\x1e") == (media == "application/json-seq") for line in lines)

@@ -7,6 +7,7 @@ import contextlib
 from aiohttp import web
 
 import specs
+from mockd.accept import negotiate
 from mockd.engine.events import matches
 from mockd.engine.ids import now_ns, parse_time
 from mockd.errors import DockerError
@@ -16,25 +17,22 @@ from mockd.streams import client_gone, follow
 
 from ._engine import engine, filters, route
 
-# The stream media types dockerd chooses from (Accept), in its order of preference, and each record's prefix:
-# the documents list what a version produces (application/json until 1.51; ndjson, json-seq, jsonl after).
-_EVENT_MEDIA = (("application/json", b""), ("application/x-ndjson", b""), ("application/json-seq", b"\x1e"),
-                ("application/jsonl", b""))
+# Each stream media type's record prefix (json-seq's record separator); every record ends in a newline.
+_RECORD_PREFIX = {"application/json": b"", "application/x-ndjson": b"", "application/json-seq": b"\x1e",
+                  "application/jsonl": b""}
+_LEGACY_MEDIA = "application/json"  # what dockerd has always said, though the stream is not one JSON document
 
 
-def _event_media_type(ctx: RequestContext, accept: str) -> tuple[str, bytes]:
-    """The default is the first type the requested version's document produces (application/json below 1.52);
-    engines from 29.0 (API 1.52) also honour Accept among the types of their own newest document, whatever
-    the requested version (httputil.NegotiateContentType in getEvents is not versioned)."""
-    prefixes = dict(_EVENT_MEDIA)
-    default = next((m for m in ctx.operation.produces if m in prefixes), _EVENT_MEDIA[0][0])
+def _event_media_type(ctx: RequestContext, accept: list[str]) -> tuple[str, bytes]:
+    """Engines from 29.0 (API 1.52) negotiate among the stream types of their own newest document, in its order,
+    whatever the requested version (getEvents's negotiation is not versioned); with no match (no Accept, or
+    none of those types) they still say application/json. Older engines always say application/json."""
+    media = _LEGACY_MEDIA
     if ctx.behaves("events-negotiated-media-type"):
         own = specs.load(ctx.bounds.max_api).operation_by_id("SystemEvents")
-        wanted = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-        chosen = next((m for m in (own.produces if own else ()) if m in prefixes and m in wanted), None)
-        if chosen is not None:
-            return chosen, prefixes[chosen]
-    return default, prefixes[default]
+        offers = [m for m in (own.produces if own else ()) if m in _RECORD_PREFIX and m != _LEGACY_MEDIA]
+        media = negotiate(accept, offers, _LEGACY_MEDIA)
+    return media, _RECORD_PREFIX[media]
 
 
 @route("SystemEvents")
@@ -53,7 +51,7 @@ async def events(request: web.Request, ctx: RequestContext) -> web.StreamRespons
     # Before reading history (nothing falls between the two); filtered before buffering, as dockerd's topic.
     live = bus.subscribe(lambda event: matches(event, wanted))
     resp = web.StreamResponse(status=200)
-    media, prefix = _event_media_type(ctx, request.headers.get("Accept", ""))
+    media, prefix = _event_media_type(ctx, request.headers.getall("Accept", []))
     resp.content_type = media
     resp.enable_chunked_encoding()
     await resp.prepare(request)
