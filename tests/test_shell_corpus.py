@@ -15,10 +15,7 @@ from tests.shell_corpus.corpus import busybox_available, load, mismatch, run_bus
 CASES = load()
 
 
-KNOWN_DIFFERENCES: dict[str, str] = {
-    "redir-fd3": "redirections of file descriptors other than 0-2 (exec 3>, >&3, 3>&-) are not parsed",
-    "redir-fd-dup-in": "input fd duplication (4<, <&4) is not parsed",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 def _param(case: dict):

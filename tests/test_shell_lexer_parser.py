@@ -19,7 +19,21 @@ def test_word_parts_by_quoting():
 
 def test_operators_and_comments():
     ops = [tok[1] for tok in tokenize("a && b || c; d | e & f >| g 2>&1 # not a word") if tok[0] == "op"]
-    assert ops == ["&&", "||", ";", "|", "&", ">", "2>&1"]
+    assert ops == ["&&", "||", ";", "|", "&", ">|", "2>&"]  # a redirection keeps its text; its target is a word
+
+
+@pytest.mark.parametrize("src,redirs", [
+    ("echo hi >f 2>&1", [(None, ">", "f"), (2, ">&", "1")]),
+    ("exec 3> f 4<g 10>>h", [(3, ">", "f"), (4, "<", "g"), (10, ">>", "h")]),
+    ("read l <&4 3>&- 5<>rw", [(None, "<&", "4"), (3, ">&", "-"), (5, "<>", "rw")]),
+    ("echo >| f >& 2", [(None, ">", "f"), (None, ">&", "2")]),  # >| is > (noclobber is never on)
+    ("echo a2>f", [(None, ">", "f")]),  # digits inside a word are the word's
+])
+def test_redirections_name_their_file_descriptor(src, redirs):
+    [(simple, _)] = commands(src)
+    assert [(fd, op, "".join(text for _, text in target)) for fd, op, target in simple[3]] == redirs
+    if src == "echo a2>f":
+        assert simple[2][1] == [("raw", "a2")]
     assert words("x#y #z") == [[("raw", "x#y")]]  # '#' starts a comment only at the start of a word
 
 
@@ -57,4 +71,4 @@ def test_trees_for_compound_commands():
     assert func[0] == "func" and func[1] == "f" and func[2][0] == "group"
     assert case[0] == "case" and [len(patterns) for patterns, _ in case[2]] == [2, 1]
     [(loop, background)] = commands("for i in 1 2; do :; done > out &")
-    assert background and loop[0] == "redirected" and loop[1][0] == "for" and loop[2][0][0] == ">"
+    assert background and loop[0] == "redirected" and loop[1][0] == "for" and loop[2][0][:2] == (None, ">")

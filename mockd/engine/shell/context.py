@@ -34,8 +34,22 @@ class Context:
     depth: int = 0  # nested function calls and command substitutions now (limits.MAX_DEPTH)
 
 
+Writer = Callable[[bytes], None]
+Fd = Pipe | Writer  # an open file descriptor: read from a Pipe, or written through a callable
+
+
 @dataclass
 class IO:
+    """A command's file descriptors: 0-2, always open (a closed one reads nothing or writes nowhere), and the
+    others that redirections opened (``exec 3>f``, ``4<&0``)."""
     stdin: Pipe
-    out: Callable[[bytes], None]
-    err: Callable[[bytes], None]
+    out: Writer
+    err: Writer
+    more: dict[int, Fd] = field(default_factory=dict)  # fds 3 and up
+
+    def copy(self) -> IO:
+        """The same descriptors in a table of their own (a subshell's: what it opens or closes stays in it)."""
+        return IO(self.stdin, self.out, self.err, dict(self.more))
+
+    def fd(self, number: int) -> Fd | None:
+        return (self.stdin, self.out, self.err)[number] if number < 3 else self.more.get(number)

@@ -19,13 +19,13 @@ from ..opaque import run_opaque
 from ..pipe import BrokenPipe, Pipe
 from ..programs import run_program
 from . import limits
-from .context import IO, Context
+from .context import IO, Context, Fd, Writer
 from .errors import FunctionReturn, Killed, LoopControl, ShellError, ShellExit, StartError, SyntaxErr
 from .expansion import Expander
 from .lexer import tokenize
 from .lookup import find_executable
 from .parser import Parser
-from .registry import BUILTINS, SPECIAL_BUILTINS
+from .registry import BUILTINS, POSIX_SPECIAL_BUILTINS, SPECIAL_BUILTINS
 from .scheduler import scheduler
 
 
@@ -49,6 +49,7 @@ class Shell(Expander):
         self.errexit_off = 0  # > 0 inside if/while conditions and the left of && ||, where set -e does not apply
         self.last_sub: int | None = None  # status of the last command substitution (an assignment's status)
         self.out_pipe: Pipe | None = None  # a pipeline stage's output: its writes wait while the reader lags
+        self.io_now: IO | None = None  # the descriptors of the command being evaluated: its $(...) inherit them
 
     def subshell(self) -> Shell:
         """A ( ... ), $( ... ) or pipeline stage: a copy of this shell's state; traps are reset."""
@@ -154,18 +155,22 @@ class Shell(Expander):
             limits.check_size(collected)
 
         sub = self.subshell()
-        io = IO(Pipe(closed=True), collect, lambda d: self.ctx.write(2, d))
+        # Its stdout is the collector; stderr and the descriptors from 3 are the command's, as a fork leaves them.
+        now = self.io_now
+        io = IO(Pipe(closed=True), collect, now.err if now else lambda d: self.ctx.write(2, d),
+                dict(now.more) if now else {})
         with limits.nested(self.ctx):
             self.status = self.last_sub = await sub.run_script(src, io)
         return collected.decode(errors="replace").rstrip("\n")
 
     async def eval(self, node, io: IO) -> int:
         kind = node[0]
+        self.io_now = io
         if kind == "list":
             status = 0
             for item, background in node[1]:
                 if background:
-                    self.background.append(asyncio.ensure_future(self.eval(item, io)))
+                    self.background.append(asyncio.ensure_future(self.eval(item, io.copy())))
                     status = 0
                 else:
                     status = await self.eval(item, io)
@@ -196,7 +201,8 @@ class Shell(Expander):
                     stdin = io.stdin if i == 0 else pipes[i - 1]
                     out = pipes[i].feed if i < len(pipes) else io.out
                     stage = self.subshell()
-                    tasks.append(stage._pipe_stage(cmd, IO(stdin, out, io.err), pipes[i] if i < len(pipes) else None,
+                    tasks.append(stage._pipe_stage(cmd, IO(stdin, out, io.err, dict(io.more)),
+                                                   pipes[i] if i < len(pipes) else None,
                                                    pipes[i - 1] if i else None))
                 results = await asyncio.gather(*tasks)
                 status = results[-1]
@@ -213,6 +219,7 @@ class Shell(Expander):
                 return await self.eval(node[1], inner_io)
             finally:
                 files()
+                _keep_exec_changes(io, inner_io, node[2])
         if kind == "if":
             for cond, body in node[1]:
                 if await self.eval_guarded(cond, io) == 0:
@@ -244,7 +251,7 @@ class Shell(Expander):
         if kind == "group":
             return await self.eval(node[1], io)
         if kind == "subshell":
-            return await self.subshell()._pipe_stage(node[1], io, None)
+            return await self.subshell()._pipe_stage(node[1], io.copy(), None)
         if kind == "func":
             self.functions[node[1]] = node[2]
             return 0
@@ -311,58 +318,94 @@ class Shell(Expander):
                 in_pipe.close_reader()
 
     async def apply_redirs(self, redirs, io: IO):
-        out, err, stdin = io.out, io.err, io.stdin
-        closers = []
-        for op, target in redirs:
-            if op == "2>&1":
-                err = out
-                continue
-            if op in ("1>&2", ">&2"):
-                out = err
-                continue
+        """``io`` with ``redirs`` applied in order, and a callable to run when the command ends; ``(None, ...)``
+        after a failed one (its message already on the redirected stderr, as ash writes it)."""
+        fds: dict[int, Fd] = {0: io.stdin, 1: io.out, 2: io.err, **io.more}
+
+        def failed(message: str):
+            writer = fds[2]
+            if callable(writer):
+                writer(f"{self.name}: {message}\n".encode())
+            return None, lambda: None
+
+        for fd, op, target in redirs:
+            number = fd if fd is not None else (1 if op[0] == ">" else 0)
             if op == "<<":  # here-document: expanded (unless its delimiter was quoted), never split
-                stdin = Pipe()
-                stdin.feed("".join(await self.expand_word(target, split=False)).encode())
-                stdin.close()
+                fds[number] = _read_only(("".join(await self.expand_word(target, split=False))).encode())
                 continue
             words = await self.expand_word(target)
             name = words[0] if words else ""
+            if op in (">&", "<&"):
+                if name == "-":  # closed: fds 0-2 stay in the table, reading nothing or writing nowhere
+                    if number < 3:
+                        fds[number] = Pipe(closed=True) if number == 0 else discard
+                    else:
+                        fds.pop(number, None)
+                    continue
+                if name.isdigit():
+                    source = int(name)
+                    if source not in fds:
+                        return failed(f"{source}: Bad file descriptor")
+                    fds[number] = fds[source]
+                    continue
+                if op == "<&" or fd is not None:
+                    raise ShellError("redir error")
+                sink = self.open_for_writing(name, False, fds)  # ">&file": stdout and stderr both to it
+                if isinstance(sink, str):
+                    return failed(sink)
+                fds[1] = fds[2] = sink
+                continue
             path = self.path(name)
-            if op == "<":
+            if op in ("<", "<>"):
                 try:
                     data = self.ctx.fs.read(path)
                 except OSError:
-                    io.err(f"{self.name}: can't open {name}: no such file\n".encode())
-                    return None, lambda: None
-                stdin = Pipe()
-                stdin.feed(data)
-                stdin.close()
+                    if op == "<":
+                        return failed(f"can't open {name}: no such file")
+                    sink = self.open_for_writing(name, False, fds)  # "<>" creates what is missing
+                    if isinstance(sink, str):
+                        return failed(sink)
+                    data = b""
+                fds[number] = _read_only(data)
                 continue
-            if path == "/dev/null":
-                sink = discard
-            elif path in ("/dev/stdout", "/proc/self/fd/1"):
-                sink = io.out
-            elif path in ("/dev/stderr", "/proc/self/fd/2"):
-                sink = io.err
-            else:
-                try:
-                    self.ctx.fs.write(path, b"", append=op in (">>", "2>>"))
-                except PermissionError:
-                    io.err(f"{self.name}: can't create {name}: Read-only file system\n".encode())
-                    return None, lambda: None
-                except OSError:
-                    io.err(f"{self.name}: can't create {name}: nonexistent directory\n".encode())
-                    return None, lambda: None
-                sink = _file_sink(self.ctx.fs, path)
-            if op in ("2>", "2>>"):
-                err = sink
-            else:
-                out = sink
-        return IO(stdin, out, err), lambda: [c() for c in closers]
+            sink = self.open_for_writing(name, op == ">>", fds)
+            if isinstance(sink, str):
+                return failed(sink)
+            fds[number] = sink
+        stdin, out, err = fds.pop(0), fds.pop(1), fds.pop(2)
+        # A descriptor moved onto 0-2 keeps its direction: what is not a reader reads nothing, and the reverse.
+        return IO(Pipe(closed=True) if callable(stdin) else stdin, out if callable(out) else discard,
+                  err if callable(err) else discard, fds), lambda: None
+
+    def open_for_writing(self, name: str, append: bool, fds: dict[int, Fd]) -> Writer | str:
+        """A writer into the file ``name`` (created, or truncated unless ``append``), or ash's message. The
+        /dev/std* names are the descriptors open now (``fds``), as /proc/self/fd makes them."""
+        path = self.path(name)
+        if path == "/dev/null":
+            return discard
+        std = {"/dev/stdout": 1, "/proc/self/fd/1": 1, "/dev/stderr": 2, "/proc/self/fd/2": 2}.get(path)
+        if std is not None:
+            writer = fds[std]
+            return writer if callable(writer) else discard
+        try:
+            self.ctx.fs.write(path, b"", append=append)
+        except PermissionError:
+            return f"can't create {name}: Read-only file system"
+        except OSError:
+            return f"can't create {name}: nonexistent directory"
+        return _file_sink(self.ctx.fs, path)
 
     async def eval_simple(self, node, io: IO) -> int:
         _, assigns, words, redirs = node
         self.last_sub = None
+        if not words and redirs:
+            # Assignments alone: ash opens the redirections first, and their substitutions see them ("x=$(...)
+            # 3>&1"); an assignment whose redirection fails is not made.
+            inner, _ = await self.apply_redirs(redirs, io)
+            if inner is None:
+                self.status = 1
+                return 1
+            self.io_now, redirs = inner, []
         temp_env: dict[str, str] = {}
         for parts in assigns:
             first_kind, first_text = parts[0]
@@ -373,7 +416,7 @@ class Shell(Expander):
         argv = await self.expand_words(words)
         if not argv:
             self.vars.update(temp_env)
-            if redirs:
+            if redirs:  # words that expanded to nothing ("$EMPTY >f"): the redirections are still made
                 inner, _ = await self.apply_redirs(redirs, io)
                 if inner is None:
                     return 1
@@ -385,8 +428,14 @@ class Shell(Expander):
         if redirs:
             inner_io, done = await self.apply_redirs(redirs, io)
             if inner_io is None:
+                if argv[0] in POSIX_SPECIAL_BUILTINS:
+                    raise ShellExit(1)  # a special builtin's redirection error ends a non-interactive shell
                 self.status = 1
                 return 1
+            if argv == ["exec"]:  # no command: the redirections are the shell's own from here on
+                io.stdin, io.out, io.err, io.more = inner_io.stdin, inner_io.out, inner_io.err, inner_io.more
+                self.status = 0
+                return 0
             io = inner_io
         status = await self.run_command(argv, io, temp_env)
         self.status = status
@@ -465,6 +514,37 @@ def _trace_quote(arg: str) -> str:
 
 def discard(_: bytes) -> None:
     return None
+
+
+def _keep_exec_changes(outer: IO, inner: IO, redirs) -> None:
+    """After a redirected compound command: ash restores only the descriptors its redirections named, so what an
+    `exec` inside changed of the others stays the shell's (``{ exec 3>f; } >g`` leaves 3 open)."""
+    named = set()
+    for fd, op, target in redirs:
+        word = "".join(text for _, text in target)
+        both = op == ">&" and fd is None and not word.isdigit() and word != "-"  # ">&file": stdout and stderr
+        named |= {1, 2} if both else {fd if fd is not None else (1 if op[0] == ">" else 0)}
+    if 0 not in named:
+        outer.stdin = inner.stdin
+    if 1 not in named:
+        outer.out = inner.out
+    if 2 not in named:
+        outer.err = inner.err
+    for number in set(outer.more) | set(inner.more):
+        if number in named:
+            continue
+        if number in inner.more:
+            outer.more[number] = inner.more[number]
+        else:
+            outer.more.pop(number, None)
+
+
+def _read_only(data: bytes) -> Pipe:
+    """A file opened for reading: its contents, then end of file (reads through every copy share the offset)."""
+    pipe = Pipe()
+    pipe.feed(data)
+    pipe.close()
+    return pipe
 
 
 def _file_sink(fs: MountedFS, path: str) -> Callable[[bytes], None]:

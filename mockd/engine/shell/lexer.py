@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from .errors import SyntaxErr
 
-OPERATORS = ("&&", "||", ";;", ">>", ">|", "2>&1", "1>&2", ">&2", "2>>", "2>", "1>", ";", "&", "|", "(", ")", ">", "<",
-             "\n")
+OPERATORS = ("&&", "||", ";;", ";", "&", "|", "(", ")", "\n")
+# A redirection operator ("<<" is the here-document's, read apart), with the file descriptor it names when the
+# digits start a word ("3>f", "2>&1"; "a2>f" is the word "a2" and ">"). Tokens keep the text: ("op", "3>&").
+REDIRECTION = re.compile(r"([0-9]+)?(>>|>&|>\||>|<&|<>|<(?!<))")
 KEYWORDS = {"if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "in", "{", "}", "!", "case",
             "esac"}
 
@@ -173,12 +177,18 @@ def tokenize(src: str) -> list[tuple[str, object]]:
             heredocs.append((word.replace("'", "").replace('"', "").replace("\\", ""), strip_tabs, quoted,
                              body_parts))
         else:
+            redirection = REDIRECTION.match(src, i)
+            if redirection is not None and redirection.group(1) and (raw or parts):
+                redirection = None  # digits inside a word are the word's: "a2" then ">" in "a2>b"
+            if redirection is not None:
+                end_word()
+                tokens.append(("op", redirection.group(0)))
+                i = redirection.end()
+                continue
             op = next((o for o in OPERATORS if src.startswith(o, i)), None)
-            if op is not None and op[0] in "12" and (raw or parts):
-                op = None  # "a2>b" is a word
             if op is not None:
                 end_word()
-                tokens.append(("op", ">" if op == ">|" else op))  # >| overrides noclobber, which is never on
+                tokens.append(("op", op))
                 i += len(op)
                 if op == "\n" and heredocs:
                     i = read_heredocs(i)

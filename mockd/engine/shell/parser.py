@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .errors import SyntaxErr
-from .lexer import KEYWORDS
+from .lexer import KEYWORDS, REDIRECTION
 
 
 class Parser:
@@ -193,18 +193,24 @@ class Parser:
         return self.parse_simple()
 
     def parse_redir(self, redirs) -> bool:
+        """One redirection onto ``redirs`` as ``(fd, op, target word)``: ``fd`` is None when not written (the
+        operator's own: 1 for > >> >&, 0 for < <& <> <<); ``op`` is one of > >> < <> >& <& <<."""
         tok = self.peek()
-        if tok[0] != "op" or tok[1] not in (">", ">>", "<", "<<", "2>", "2>>", "1>", "2>&1", "1>&2", ">&2"):
+        if tok[0] != "op":
             return False
+        if tok[1] == "<<":
+            fd, op = None, "<<"
+        else:
+            written = REDIRECTION.fullmatch(tok[1])
+            if written is None:
+                return False
+            fd = int(written.group(1)) if written.group(1) else None
+            op = ">" if written.group(2) == ">|" else written.group(2)  # >| overrides noclobber, never on here
         self.pos += 1
-        op = tok[1]
-        if op in ("2>&1", "1>&2", ">&2"):
-            redirs.append((op, None))
-            return True
         target = self.next()
         if target[0] != "word":
             raise SyntaxErr("syntax error: unexpected redirection")
-        redirs.append((op, target[1]))
+        redirs.append((fd, op, target[1]))
         return True
 
     def with_redirs(self, node):

@@ -19,6 +19,9 @@ def builtin(*names: str):
 
 SPECIAL_BUILTINS = {"break", "continue", "exit", "export", "cd", "set", "unset", ":", "read", "shift", "trap", "wait",
                     "exec", ".", "eval", "return", "local", "command", "type"}
+# POSIX's special builtins: a redirection error on one of them ends a non-interactive shell (`exec 3<missing`).
+POSIX_SPECIAL_BUILTINS = {"break", ":", ".", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set",
+                          "shift", "times", "trap", "unset"}
 ASH_BUILTINS = {".", ":", "[", "break", "cd", "command", "continue", "echo", "eval", "exec", "exit", "export", "false",
                 "kill", "local", "printf", "pwd", "read", "return", "set", "shift", "test", "trap", "true", "type",
                 "unset", "wait"}
