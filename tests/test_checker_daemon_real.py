@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -253,24 +254,62 @@ def test_write_probe_cleans_up_after_a_failure(dockerd: Daemon, step: str) -> No
 
 
 @pytest.mark.slow
+def _remove_labelled(daemon: Daemon) -> None:
+    """Force-remove whatever a failed probe run left, so that it does not fail the tests after it too."""
+    query = urllib.parse.quote(json.dumps({"label": [LABEL]}))
+    status, _, body = unix_http(daemon.socket, "GET", f"/containers/json?all=1&filters={query}")
+    for item in json.loads(body) if status == 200 else []:
+        unix_http(daemon.socket, "DELETE", f"/containers/{item['Id']}?force=1&v=1")
+    for path, key in (("/volumes", "Volumes"), ("/networks", None)):
+        status, _, body = unix_http(daemon.socket, "GET", f"{path}?filters={query}")
+        items = json.loads(body) if status == 200 else []
+        for item in (items.get(key) or []) if key else items:
+            unix_http(daemon.socket, "DELETE", f"{path}/{item.get('Id') or item['Name']}")
+    status, _, body = unix_http(daemon.socket, "GET", "/images/json")
+    for image in json.loads(body) if status == 200 else []:
+        for tag in image.get("RepoTags") or []:
+            if tag.startswith("apicheck-"):
+                unix_http(daemon.socket, "DELETE", f"/images/{tag}?noprune=1")
+
+
+def _stderr_until(proc: subprocess.Popen[bytes], marker: bytes, seconds: float) -> bytes:
+    """The child's stderr up to the line holding ``marker`` (or all of it when time runs out or it exits)."""
+    assert proc.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while marker not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 0.5)
+        if ready:
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
 def test_write_probe_cleans_up_on_ctrl_c(dockerd: Daemon) -> None:
+    assert _sandbox_objects(dockerd) == [], "an earlier test left apicheck objects"
     env = {**dockerd.env(), PAUSE_ENV: "exec:60"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "checker.cli", "daemon", "-H", dockerd.host, "--write", "--no-sweep"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=os.path.dirname(os.path.dirname(__file__)),
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any("/containers" in o for o in _sandbox_objects(dockerd)):
-            time.sleep(0.2)
-        assert _sandbox_objects(dockerd), "the write probe never created its container"
+        # Interrupted while it holds a volume, a network, an image tag and a running container.
+        said = _stderr_until(proc, b"paused at exec", 120)
+        assert b"paused at exec" in said, said.decode(errors="replace")
+        assert any("/containers" in o for o in _sandbox_objects(dockerd))
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait()
+        left = _sandbox_objects(dockerd)
+        if left:
+            _remove_labelled(dockerd)
     assert proc.returncode == 130, proc.stderr.read() if proc.stderr else ""
-    assert _sandbox_objects(dockerd) == []
+    assert left == []
 
 
 def _create_and_read(daemon: Daemon, version: str, host_config: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import specs
 from checker.daemon.checks import Exchange, run_checks
 from checker.daemon.client import DaemonClient, TransportError
 from checker.daemon.discovery import kind_of
-from checker.daemon.safety import is_read_only, policy_for
+from checker.daemon.safety import is_read_only, policy_for, policy_headers
 from specs.findings import Finding
 from specs.model import ApiSpec, Operation
 
@@ -111,7 +111,7 @@ def _send(client: DaemonClient, spec: ApiSpec, url_version: str, item: _Planned)
     out = Probed(spec.version if url_version == spec.version else url_version, op.method, op.path, bogus_id=item.bogus)
     try:
         resp = client.request(op.method, item.path, version=url_version, query=item.query,
-                              max_bytes=item.max_bytes, read_seconds=item.read_seconds)
+                              headers=policy_headers(op), max_bytes=item.max_bytes, read_seconds=item.read_seconds)
     except TransportError as exc:
         out.url = client.url(item.path, url_version, item.query)
         out.findings = [Finding(kind="transport-error", severity="error", api_version=spec.version, method=op.method,
@@ -148,11 +148,15 @@ def probe_versions(
         work += [(spec, url_version, item) for item in planned]
     # Slow operations first, so that they do not end up last on an otherwise idle pool.
     work.sort(key=lambda w: 0 if w[2].op.path.endswith(("/stats", "/logs", "/export", "/archive")) else 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         for probed in pool.map(lambda w: _send(client, w[0], w[1], w[2]), work):
             results.append(probed)
             if progress:
                 progress(1)
+    finally:
+        # On Ctrl-C the queued requests are dropped: only the few in flight are waited for.
+        pool.shutdown(wait=True, cancel_futures=True)
     return results
 
 

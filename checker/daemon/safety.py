@@ -31,6 +31,7 @@ class Policy:
     max_bytes: int = DEFAULT_MAX_BYTES
     read_seconds: float = DEFAULT_READ_SECONDS
     needs: dict[str, str] = field(default_factory=dict)  # extra ids the query needs: param -> id kind
+    headers: Callable[[Operation], dict[str, str]] | None = None
 
 
 def _only_known(op: Operation, wanted: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +55,12 @@ def _events_query(op: Operation) -> dict[str, Any]:
     return _only_known(op, {"since": str(now - 600), "until": str(now + 1)})
 
 
+def _accept_documented(op: Operation) -> dict[str, str]:
+    # dockerd 29 negotiates the events media type and answers application/json to a request that asks for
+    # none of the documented ones; a client written from the document asks for what it lists.
+    return {"Accept": ", ".join(op.produces)}
+
+
 def _archive_query(op: Operation) -> dict[str, Any]:
     return {"path": "/"}
 
@@ -65,7 +72,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/services/{id}/logs"): Policy(query=_logs_query, read_seconds=5.0),
     ("GET", "/tasks/{id}/logs"): Policy(query=_logs_query, read_seconds=5.0),
     ("GET", "/containers/{id}/stats"): Policy(query=_stats_query),
-    ("GET", "/events"): Policy(query=_events_query, read_seconds=5.0),
+    ("GET", "/events"): Policy(query=_events_query, read_seconds=5.0, headers=_accept_documented),
     ("GET", "/containers/{id}/export"): Policy(**BOUNDED_EXPORT),
     ("GET", "/images/{name}/get"): Policy(**BOUNDED_EXPORT),
     ("GET", "/images/get"): Policy(query=lambda op: {}, needs={"names": "image"}, **BOUNDED_EXPORT),
@@ -79,6 +86,11 @@ POLICIES: dict[tuple[str, str], Policy] = {
                                            query=lambda op: {}, needs={"remote": "plugin"}),
     ("GET", "/swarm/unlockkey"): Policy(skip="returns a secret (the swarm unlock key): never fetched"),
 }
+
+
+def policy_headers(op: Operation) -> dict[str, str]:
+    policy = policy_for(op)
+    return policy.headers(op) if policy.headers else {}
 
 
 def policy_for(op: Operation) -> Policy:

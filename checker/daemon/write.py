@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -158,6 +159,8 @@ def sigterm_as_interrupt() -> Iterator[None]:
 def _pause(step: str) -> None:
     want = os.environ.get(PAUSE_ENV, "")
     if want and want.split(":")[0] == step:
+        # Said on stderr so that a test interrupts the probe at this very step, not at a guess of it.
+        print(f"apicheck: paused at {step}", file=sys.stderr, flush=True)
         time.sleep(float(want.split(":")[1]) if ":" in want else 30.0)
 
 
