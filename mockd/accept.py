@@ -1,5 +1,6 @@
-"""Content negotiation from an ``Accept`` header, as dockerd does it (the gddo ``httputil`` package its routers
-use; so far only ``GET /events`` from engine 29.0 negotiates).
+"""Content negotiation from an ``Accept`` header, as dockerd does it (so far only ``GET /events`` negotiates):
+:func:`negotiate` is the gddo ``httputil`` rule of engines 29.0 to 29.2, :func:`match_exact` the stricter one of
+engines from 29.3, which ignores wildcards because clients such as curl and docker-py send ``*/*`` by default.
 
 The rules that decide what a client gets, each of them observable on the wire:
 - the offers are tried in the server's order, and for each offer every accepted range;
@@ -62,4 +63,18 @@ def negotiate(headers: Iterable[str], offers: Sequence[str], default: str) -> st
                 continue
             if q > best_q or best_kind > kind:
                 best, best_q, best_kind = offer, q, kind
+    return best
+
+
+def match_exact(headers: Sequence[str], offers: Sequence[str]) -> str | None:
+    """The offer named exactly (no wildcard) with the highest ``q`` above 0, the earlier offer at equal ``q``;
+    None when there is no ``Accept`` or none is named. The ranges are read as :func:`negotiate` reads them."""
+    if not headers or not headers[0]:
+        return None  # dockerd tests the first Accept header only for this
+    best, best_q = None, -1.0
+    ranges = accepted_ranges(headers)
+    for offer in offers:
+        for value, q in ranges:
+            if q != 0.0 and value == offer and q > best_q:
+                best, best_q = offer, q
     return best

@@ -137,6 +137,14 @@ BEHAVIOURS: dict[str, Behaviour] = {
                        "jsonl from 1.53) at every requested version, application/json when none matches (no "
                        "Accept); older ones always say application/json",
         judged_by="daemon"),
+    "events-exact-media-type": Behaviour(
+        Since("1.54"), "engines from 29.3 (API 1.54) take the events media type only from an Accept naming one "
+                       "exactly (wildcards such as curl's and docker-py's */* are ignored: moby 35fdcb8, "
+                       "contenttype.MatchAcceptStrict); otherwise the default of the requested version",
+        judged_by="daemon"),
+    "events-jsonl-default": Behaviour(
+        Since("1.52"), "on engines from 29.3 the events stream is application/jsonl for requests from 1.52 when the "
+                       "Accept names none of its types (application/json below); consulted only on those engines"),
     "network-names-unique": Behaviour(
         Since("1.44"), "engines from 25.0 (API 1.44) refuse a network name in use whatever CheckDuplicate says; "
                        "older ones created a duplicate with a warning unless CheckDuplicate was set "

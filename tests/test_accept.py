@@ -1,10 +1,10 @@
-"""mockd.accept: dockerd's content negotiation (gddo httputil.NegotiateContentType), rule by rule."""
+"""mockd.accept: dockerd's content negotiation (gddo httputil.NegotiateContentType, and the exact match of engines from 29.3), rule by rule."""
 
 from __future__ import annotations
 
 import pytest
 
-from mockd.accept import accepted_ranges, negotiate
+from mockd.accept import accepted_ranges, match_exact, negotiate
 
 OFFERS = ["application/jsonl", "application/x-ndjson", "application/json-seq"]
 DEFAULT = "application/json"
@@ -42,3 +42,22 @@ def test_negotiation(headers, chosen):
 ])
 def test_reading_the_header(header, ranges):
     assert accepted_ranges([header]) == ranges
+
+
+@pytest.mark.parametrize("headers,chosen", [
+    ([], None),
+    ([""], None),
+    (["", "application/json-seq"], None),  # dockerd looks at the first Accept header for emptiness
+    (["*/*"], None),  # wildcards are ignored: curl and docker-py send */* without choosing
+    (["application/*"], None),
+    (["text/html"], None),
+    (["application/json-seq"], "application/json-seq"),
+    (["*/*, application/json-seq"], "application/json-seq"),
+    (["application/x-ndjson;q=0.5, application/json-seq;q=0.9"], "application/json-seq"),  # higher q wins
+    (["application/json-seq, application/x-ndjson"], "application/x-ndjson"),  # equal q: the offers' order
+    (["application/jsonl;q=0"], None),  # q=0 never matches
+    (["application/x-ndjson", "application/jsonl"], "application/jsonl"),  # several headers: all ranges count
+    (["Application/JSONL"], None),  # compared as sent
+])
+def test_exact_match(headers, chosen):
+    assert match_exact(headers, OFFERS) == chosen

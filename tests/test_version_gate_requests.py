@@ -360,6 +360,18 @@ async def test_valid_restart_policies_and_addresses_are_taken(client):
     ("1.53", "1.53", "application/json-seq;q=0.9, application/x-ndjson;q=0.5", "application/json-seq"),
     ("1.53", "1.53", "*/*;q=0.1, application/x-ndjson", "application/x-ndjson"),
     ("1.53", "1.53", "text/html", "application/json"),
+    # From 29.3 (API 1.54): only a type named exactly counts; else jsonl from a 1.52 request, json below.
+    ("1.54", "1.41", "", "application/json"),
+    ("1.54", "1.51", "*/*", "application/json"),
+    ("1.54", "1.52", "", "application/jsonl"),
+    ("1.56", "1.56", "*/*", "application/jsonl"),
+    ("1.56", "1.44", "application/*", "application/json"),
+    ("1.56", "1.44", "text/html", "application/json"),
+    ("1.56", "1.41", "application/json-seq", "application/json-seq"),
+    ("1.56", "1.56", "application/x-ndjson;q=0.5, application/json-seq;q=0.9", "application/json-seq"),
+    ("1.56", "1.56", "application/json-seq, application/x-ndjson", "application/x-ndjson"),  # equal q: the offer order
+    ("1.56", "1.56", "application/jsonl;q=0, */*", "application/jsonl"),  # refusing jsonl still gets the default
+    ("1.55", "1.52", "application/x-ndjson", "application/x-ndjson"),
 ])
 async def test_events_media_type_by_the_daemon_release(aiohttp_client, daemon, requested, accept, media):
     c = await _daemon(aiohttp_client, daemon)

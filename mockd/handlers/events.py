@@ -7,7 +7,7 @@ import contextlib
 from aiohttp import web
 
 import specs
-from mockd.accept import negotiate
+from mockd.accept import match_exact, negotiate
 from mockd.engine.events import matches
 from mockd.engine.ids import now_ns, parse_time
 from mockd.errors import DockerError
@@ -21,17 +21,23 @@ from ._engine import engine, filters, route
 _RECORD_PREFIX = {"application/json": b"", "application/x-ndjson": b"", "application/json-seq": b"\x1e",
                   "application/jsonl": b""}
 _LEGACY_MEDIA = "application/json"  # what dockerd has always said, though the stream is not one JSON document
+_JSONL_MEDIA = "application/jsonl"
 
 
 def _event_media_type(ctx: RequestContext, accept: list[str]) -> tuple[str, bytes]:
-    """Engines from 29.0 (API 1.52) negotiate among the stream types of their own newest document, in its order,
-    whatever the requested version (getEvents's negotiation is not versioned); with no match (no Accept, or
-    none of those types) they still say application/json. Older engines always say application/json."""
+    """The events stream's media type and record prefix. Engines from 29.0 (API 1.52) choose among the stream
+    types of their own newest document, in its order, whatever the requested version: 29.0 to 29.2 by gddo's
+    negotiation with application/json when nothing matches; from 29.3 only an exactly named type counts, else the
+    requested version's default. Older engines always say application/json."""
     media = _LEGACY_MEDIA
     if ctx.behaves("events-negotiated-media-type"):
         own = specs.load(ctx.bounds.max_api).operation_by_id("SystemEvents")
         offers = [m for m in (own.produces if own else ()) if m in _RECORD_PREFIX and m != _LEGACY_MEDIA]
-        media = negotiate(accept, offers, _LEGACY_MEDIA)
+        if ctx.behaves("events-exact-media-type"):
+            default = _JSONL_MEDIA if ctx.behaves("events-jsonl-default") else _LEGACY_MEDIA
+            media = match_exact(accept, offers) or default
+        else:
+            media = negotiate(accept, offers, _LEGACY_MEDIA)
     return media, _RECORD_PREFIX[media]
 
 
