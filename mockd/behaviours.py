@@ -134,8 +134,8 @@ BEHAVIOURS: dict[str, Behaviour] = {
                        "1.30); 20.10's router took it for not-running", judged_by="daemon"),
     "events-negotiated-media-type": Behaviour(
         Since("1.52"), "engines from 29.0 (API 1.52) choose the events media type from Accept (x-ndjson, json-seq; "
-                       "jsonl from 1.53) at every requested version, application/json when none matches (no "
-                       "Accept); older ones always say application/json",
+                       "jsonl from 1.53) at every requested version; 29.0 to 29.2 by gddo's negotiation, "
+                       "application/json when none matches (no Accept); older ones always say application/json",
         judged_by="daemon"),
     "events-exact-media-type": Behaviour(
         Since("1.54"), "engines from 29.3 (API 1.54) take the events media type only from an Accept naming one "
