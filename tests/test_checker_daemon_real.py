@@ -60,11 +60,20 @@ def dockerd_run(dockerd: Daemon) -> Any:
     return run_daemon_check(DaemonOptions(host=dockerd.host))
 
 
-def _sandbox_objects(daemon: Daemon) -> list[str]:
+# Where each kind of object is listed, the key of its list, and how one is removed (image tags: untagged only).
+_SANDBOX_KINDS = (
+    ("/containers/json?all=1", None, lambda item, name: f"/containers/{item['Id']}?force=1&v=1"),
+    ("/volumes", "Volumes", lambda item, name: f"/volumes/{item['Name']}"),
+    ("/networks", None, lambda item, name: f"/networks/{item['Id']}"),
+    ("/images/json", None, lambda item, name: f"/images/{name or item['Id']}?noprune=1"),
+)
+
+
+def _sandbox_items(daemon: Daemon) -> list[tuple[str, list[str], str]]:
     """Everything apicheck may have created: labelled objects and apicheck-* names (containers, volumes,
-    networks, image tags)."""
+    networks, image tags), as (listing path, names, path that removes it)."""
     found = []
-    for path, key in (("/containers/json?all=1", None), ("/volumes", "Volumes"), ("/networks", None), ("/images/json", None)):
+    for path, key, removal in _SANDBOX_KINDS:
         status, _, body = unix_http(daemon.socket, "GET", path)
         assert status == 200
         items = json.loads(body)
@@ -73,9 +82,25 @@ def _sandbox_objects(daemon: Daemon) -> list[str]:
             names = item.get("Names") or [item.get("Name") or ""]
             names += item.get("RepoTags") or []
             labels = item.get("Labels") or {}
-            if LABEL in labels or any(str(n).lstrip("/").startswith("apicheck-") for n in names):
-                found.append(f"{path}: {names}")
+            ours = [n for n in names if str(n).lstrip("/").startswith("apicheck-")]
+            if LABEL in labels or ours:
+                found.append((path, names, removal(item, ours[0] if ours else "")))
     return found
+
+
+def _sandbox_objects(daemon: Daemon) -> list[str]:
+    return [f"{path}: {names}" for path, names, _ in _sandbox_items(daemon)]
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers_for_the_next_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that fails half-way may leave apicheck objects on the shared dockerd: removed after it, so that its
+    failure does not become the failure of the tests after it."""
+    yield
+    if "dockerd" in request.fixturenames:
+        daemon = request.getfixturevalue("dockerd")
+        for _, _, removal in _sandbox_items(daemon):
+            unix_http(daemon.socket, "DELETE", removal)
 
 
 # --- read-only ---------------------------------------------------------------------------------------------
@@ -253,25 +278,6 @@ def test_write_probe_cleans_up_after_a_failure(dockerd: Daemon, step: str) -> No
     assert _sandbox_objects(dockerd) == []
 
 
-@pytest.mark.slow
-def _remove_labelled(daemon: Daemon) -> None:
-    """Force-remove whatever a failed probe run left, so that it does not fail the tests after it too."""
-    query = urllib.parse.quote(json.dumps({"label": [LABEL]}))
-    status, _, body = unix_http(daemon.socket, "GET", f"/containers/json?all=1&filters={query}")
-    for item in json.loads(body) if status == 200 else []:
-        unix_http(daemon.socket, "DELETE", f"/containers/{item['Id']}?force=1&v=1")
-    for path, key in (("/volumes", "Volumes"), ("/networks", None)):
-        status, _, body = unix_http(daemon.socket, "GET", f"{path}?filters={query}")
-        items = json.loads(body) if status == 200 else []
-        for item in (items.get(key) or []) if key else items:
-            unix_http(daemon.socket, "DELETE", f"{path}/{item.get('Id') or item['Name']}")
-    status, _, body = unix_http(daemon.socket, "GET", "/images/json")
-    for image in json.loads(body) if status == 200 else []:
-        for tag in image.get("RepoTags") or []:
-            if tag.startswith("apicheck-"):
-                unix_http(daemon.socket, "DELETE", f"/images/{tag}?noprune=1")
-
-
 def _stderr_until(proc: subprocess.Popen[bytes], marker: bytes, seconds: float) -> bytes:
     """The child's stderr up to the line holding ``marker`` (or all of it when time runs out or it exits)."""
     assert proc.stderr is not None
@@ -287,6 +293,7 @@ def _stderr_until(proc: subprocess.Popen[bytes], marker: bytes, seconds: float) 
     return seen
 
 
+@pytest.mark.slow
 def test_write_probe_cleans_up_on_ctrl_c(dockerd: Daemon) -> None:
     assert _sandbox_objects(dockerd) == [], "an earlier test left apicheck objects"
     env = {**dockerd.env(), PAUSE_ENV: "exec:60"}
@@ -305,11 +312,8 @@ def test_write_probe_cleans_up_on_ctrl_c(dockerd: Daemon) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        left = _sandbox_objects(dockerd)
-        if left:
-            _remove_labelled(dockerd)
     assert proc.returncode == 130, proc.stderr.read() if proc.stderr else ""
-    assert left == []
+    assert _sandbox_objects(dockerd) == []
 
 
 def _create_and_read(daemon: Daemon, version: str, host_config: dict[str, Any]) -> dict[str, Any]:

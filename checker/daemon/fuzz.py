@@ -26,7 +26,7 @@ from checker.daemon.checks import Exchange, run_checks
 from checker.daemon.client import DaemonClient, Response, TransportError
 from checker.daemon.discovery import kind_of
 from checker.daemon.probe import BOGUS_PREFIX, Probed
-from checker.daemon.safety import is_read_only, policy_for, policy_headers
+from checker.daemon.safety import is_read_only, policy_for
 from specs.findings import Finding
 
 _PARAM = re.compile(r"\{([^}]+)\}")
@@ -171,7 +171,7 @@ def run_fuzz(
                 counter[0] += 1
             try:
                 resp = client.request(op.method, path, version=url_version, query=query, body=body, timeout=15,
-                                      headers=policy_headers(op), max_bytes=policy.max_bytes, read_seconds=min(policy.read_seconds, 5.0))
+                                      headers=policy.request_headers(op), max_bytes=policy.max_bytes, read_seconds=min(policy.read_seconds, 5.0))
             except TransportError as exc:
                 # A generated request may legitimately take long (a wait on a running container): a timeout
                 # is worth telling; a broken connection is an error.

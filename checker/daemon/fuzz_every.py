@@ -35,7 +35,7 @@ from checker.daemon.discovery import kind_of
 from checker.daemon.fuzz import schemathesis_response
 from checker.daemon.fuzz_allow import AllowList
 from checker.daemon.probe import BOGUS_PREFIX, Probed
-from checker.daemon.safety import policy_for, policy_headers
+from checker.daemon.safety import policy_for
 from specs.findings import Finding
 from specs.wire import loosen_document
 
@@ -267,7 +267,7 @@ def fuzz_version(
             value = f"{BOGUS_PREFIX}{kind or 'object'}-{counter[0]}" if bogus else ids.get(kind or "", "")
             path = _PARAM.sub(lambda _m: value, op.path)
             query, body, headers = _request_of(case, op, fixed_query)
-            headers = {**policy_headers(op), **headers}  # a generated header wins over the policy's
+            headers = {**policy.request_headers(op), **headers}  # a generated header wins over the policy's
             try:
                 resp = client.request(op.method, path, version=version, query=query, body=body, headers=headers,
                                       timeout=REQUEST_TIMEOUT, max_bytes=policy.max_bytes, read_seconds=READ_SECONDS)

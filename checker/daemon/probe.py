@@ -16,7 +16,7 @@ import specs
 from checker.daemon.checks import Exchange, run_checks
 from checker.daemon.client import DaemonClient, TransportError
 from checker.daemon.discovery import kind_of
-from checker.daemon.safety import is_read_only, policy_for, policy_headers
+from checker.daemon.safety import is_read_only, policy_for
 from specs.findings import Finding
 from specs.model import ApiSpec, Operation
 
@@ -62,6 +62,7 @@ class _Planned:
     bogus: bool
     max_bytes: int
     read_seconds: float
+    headers: dict[str, str]
 
 
 def fill(template: str, value: str) -> str:
@@ -81,6 +82,7 @@ def plan(spec: ApiSpec, ids: dict[str, list[str]], allow_registry: bool = False)
             skipped.append(Probed(spec.version, op.method, op.path, skipped=policy.skip))
             continue
         query = policy.query(op) if policy.query else {}
+        headers = policy.request_headers(op)
         missing = ""
         for param, kind in policy.needs.items():
             if ids.get(kind):
@@ -96,13 +98,13 @@ def plan(spec: ApiSpec, ids: dict[str, list[str]], allow_registry: bool = False)
         if not missing:
             real = ids[kind][0] if params and kind else ""
             path = fill(op.path, real) if params else op.path
-            planned.append(_Planned(op, path, query, False, policy.max_bytes, policy.read_seconds))
+            planned.append(_Planned(op, path, query, False, policy.max_bytes, policy.read_seconds, headers))
         else:
             skipped.append(Probed(spec.version, op.method, op.path, skipped=missing))
         if op.path in BOGUS_TARGETS and kind:
             bogus = f"{BOGUS_PREFIX}{kind}-0"
             path = fill(op.path, bogus)
-            planned.append(_Planned(op, path, query, True, policy.max_bytes, policy.read_seconds))
+            planned.append(_Planned(op, path, query, True, policy.max_bytes, policy.read_seconds, headers))
     return planned, skipped
 
 
@@ -111,7 +113,7 @@ def _send(client: DaemonClient, spec: ApiSpec, url_version: str, item: _Planned)
     out = Probed(spec.version if url_version == spec.version else url_version, op.method, op.path, bogus_id=item.bogus)
     try:
         resp = client.request(op.method, item.path, version=url_version, query=item.query,
-                              headers=policy_headers(op), max_bytes=item.max_bytes, read_seconds=item.read_seconds)
+                              headers=item.headers, max_bytes=item.max_bytes, read_seconds=item.read_seconds)
     except TransportError as exc:
         out.url = client.url(item.path, url_version, item.query)
         out.findings = [Finding(kind="transport-error", severity="error", api_version=spec.version, method=op.method,

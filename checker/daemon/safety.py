@@ -33,6 +33,9 @@ class Policy:
     needs: dict[str, str] = field(default_factory=dict)  # extra ids the query needs: param -> id kind
     headers: Callable[[Operation], dict[str, str]] | None = None
 
+    def request_headers(self, op: Operation) -> dict[str, str]:
+        return self.headers(op) if self.headers else {}
+
 
 def _only_known(op: Operation, wanted: dict[str, Any]) -> dict[str, Any]:
     known = op.parameters_in("query")
@@ -87,11 +90,6 @@ POLICIES: dict[tuple[str, str], Policy] = {
                                            query=lambda op: {}, needs={"remote": "plugin"}),
     ("GET", "/swarm/unlockkey"): Policy(skip="returns a secret (the swarm unlock key): never fetched"),
 }
-
-
-def policy_headers(op: Operation) -> dict[str, str]:
-    policy = policy_for(op)
-    return policy.headers(op) if policy.headers else {}
 
 
 def policy_for(op: Operation) -> Policy:
