@@ -174,7 +174,7 @@ HANG_UPS = 200
 # tracemalloc); since the takeover reports the connection's end the second round grows +1.6 to +1.9 MiB, of which
 # tracemalloc sees ~0.6 MiB of Python objects (bounded histories and caches still filling), the rest allocator
 # arenas. A leak of one subscriber, task, protocol or buffer per hang-up grows every round by 2,000 x (1.5 KiB or
-# more): 3 MiB and up.
+# more): 3 MiB and up, in every round.
 RSS_SLACK = 2560 * 1024  # 2.5 MiB
 
 
@@ -238,9 +238,17 @@ def test_hundreds_of_hang_ups_leave_tasks_fds_and_memory_as_they_were(running):
     while _fds() != fds and time.monotonic() < deadline:
         time.sleep(0.05)  # a closed connection's socket is released by the loop's next pass
     assert _fds() == fds
-    grown = _rss() - rss
-    print(f"after {HANG_UPS} hang-ups of each kind: fds {fds} -> {_fds()}, rss +{grown / 1024:.0f} KiB")
-    assert grown < RSS_SLACK, f"{grown / 1024:.0f} KiB more after {HANG_UPS} hang-ups of each of {len(KINDS) + 1} kinds"
+    after = _rss()
+    growth = [after - rss]
+    if growth[0] >= RSS_SLACK:
+        # Late in a long test session the allocator's arenas can still take one more step; a leak grows every round
+        # by as much again, so a third round tells the two apart.
+        _round(server, cid, HANG_UPS)
+        assert _settled(server, cid, counts) == counts
+        growth.append(_rss() - after)
+    shown = ", then ".join(f"+{g / 1024:.0f} KiB" for g in growth)
+    print(f"after {HANG_UPS} hang-ups of each kind: fds {fds} -> {_fds()}, rss {shown}")
+    assert min(growth) < RSS_SLACK, f"{shown} after each {HANG_UPS} hang-ups of each of {len(KINDS) + 1} kinds"
 
 
 async def test_a_full_subscriber_gets_what_fits_within_dockerds_drop_timeout(monkeypatch):
